@@ -1,0 +1,483 @@
+//! The safe HTTP client. Every outbound request a connector makes goes through [`SafeClient`].
+//!
+//! What it guarantees, whatever a feed or a remote server tells it to fetch:
+//! - **No private addresses** (unless `allow_private_networks`): IP literals are checked before
+//!   each request and each redirect hop; host names are checked after DNS resolution, inside the
+//!   resolver the connection actually uses, so a name cannot resolve differently between the
+//!   check and the connect (DNS rebinding). See [`is_public_ip`] for the refused ranges.
+//! - **Bounded redirects**: at most `max_redirects` hops, followed here (not by reqwest) so every
+//!   hop's target is checked and a chain of 301/308 can be reported as a permanent move.
+//! - **Bounded bodies**: `max_body_bytes` counted after decompression (gzip, brotli, deflate), so
+//!   a small compressed bomb is cut off at the cap.
+//! - **Bounded time**: a connect timeout and a total timeout that also stops a slow drip.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use reqwest::header::{HeaderMap, LOCATION};
+use reqwest::{Method, StatusCode};
+use thiserror::Error;
+use url::Url;
+
+/// Settings for the safe client. `Default` gives the documented defaults.
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    pub user_agent: String,
+    pub connect_timeout: Duration,
+    /// Total time for one request including all redirects and reading the body.
+    pub timeout: Duration,
+    /// Largest body accepted, after decompression.
+    pub max_body_bytes: u64,
+    pub max_redirects: usize,
+    /// Allow loopback, private, link-local … addresses (tests, home networks).
+    pub allow_private_networks: bool,
+    /// Test hook: host names answered with these addresses, which are treated as public. Lets
+    /// the tests stand a "public-looking" host on 127.0.0.1 while private blocking is on. Not
+    /// reachable from the config file.
+    #[doc(hidden)]
+    pub resolve_overrides: HashMap<String, SocketAddr>,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            user_agent: default_user_agent(),
+            connect_timeout: Duration::from_secs(10),
+            timeout: Duration::from_secs(30),
+            max_body_bytes: 10 * 1024 * 1024,
+            max_redirects: 5,
+            allow_private_networks: false,
+            resolve_overrides: HashMap::new(),
+        }
+    }
+}
+
+/// `Braid/<version> (+https://braid.invalid/bot)`-style agent string naming the software.
+pub fn default_user_agent() -> String {
+    format!(
+        "Braid/{} (open-source feed reader and bridge; one person's aggregator)",
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+/// Why a request failed before a usable response arrived.
+#[derive(Debug, Error)]
+pub enum HttpError {
+    #[error("invalid URL: {0}")]
+    BadUrl(String),
+    #[error("refused to connect to {host}: {addr} is a private or reserved address")]
+    PrivateAddress { host: String, addr: IpAddr },
+    #[error("too many redirects (more than {0})")]
+    TooManyRedirects(usize),
+    #[error("response body is larger than the {limit}-byte limit")]
+    TooLarge { limit: u64 },
+    #[error("timed out: {0}")]
+    Timeout(String),
+    #[error("could not connect: {0}")]
+    Connect(String),
+    #[error("{0}")]
+    Other(String),
+}
+
+/// A request to send through [`SafeClient::send`].
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub method: Method,
+    pub url: Url,
+    pub headers: HeaderMap,
+    pub body: Option<Bytes>,
+}
+
+impl Request {
+    pub fn get(url: Url) -> Self {
+        Request {
+            method: Method::GET,
+            url,
+            headers: HeaderMap::new(),
+            body: None,
+        }
+    }
+}
+
+/// A complete response: status, headers and the whole (capped, decompressed) body.
+#[derive(Debug, Clone)]
+pub struct Response {
+    pub status: StatusCode,
+    /// The URL the response finally came from, after redirects.
+    pub url: Url,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    /// Set when the request was redirected and every hop was permanent (301/308): callers that
+    /// store URLs should store this one from now on.
+    pub permanent_redirect: Option<Url>,
+}
+
+impl Response {
+    pub fn header_str(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// The client every connector uses. Cheap to clone (one shared connection pool).
+#[derive(Clone)]
+pub struct SafeClient {
+    inner: reqwest::Client,
+    config: Arc<HttpConfig>,
+}
+
+impl std::fmt::Debug for SafeClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SafeClient")
+            .field("config", &self.config)
+            .finish()
+    }
+}
+
+impl SafeClient {
+    pub fn new(config: HttpConfig) -> Result<Self, HttpError> {
+        let resolver = GuardedResolver {
+            allow_private: config.allow_private_networks,
+            overrides: config.resolve_overrides.clone(),
+        };
+        let inner = reqwest::Client::builder()
+            .user_agent(config.user_agent.clone())
+            .connect_timeout(config.connect_timeout)
+            .timeout(config.timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .dns_resolver(Arc::new(resolver))
+            .pool_max_idle_per_host(2)
+            .build()
+            .map_err(|e| HttpError::Other(format!("building HTTP client: {e}")))?;
+        Ok(SafeClient {
+            inner,
+            config: Arc::new(config),
+        })
+    }
+
+    pub fn config(&self) -> &HttpConfig {
+        &self.config
+    }
+
+    /// GET `url` with extra `headers` (conditional-request headers, `Accept`).
+    pub async fn get(&self, url: &Url, headers: HeaderMap) -> Result<Response, HttpError> {
+        let mut req = Request::get(url.clone());
+        req.headers = headers;
+        self.send(req).await
+    }
+
+    /// Sends `request`, following redirects for GET and HEAD, and reads the whole body.
+    /// Any status is returned as a response; only transport-level failures are errors.
+    pub async fn send(&self, request: Request) -> Result<Response, HttpError> {
+        let deadline = tokio::time::Instant::now() + self.config.timeout;
+        match tokio::time::timeout_at(deadline, self.send_inner(request)).await {
+            Ok(result) => result,
+            Err(_) => Err(HttpError::Timeout(format!(
+                "no complete response within {} s",
+                self.config.timeout.as_secs_f32()
+            ))),
+        }
+    }
+
+    async fn send_inner(&self, request: Request) -> Result<Response, HttpError> {
+        let follow = request.method == Method::GET || request.method == Method::HEAD;
+        let mut url = request.url.clone();
+        let mut permanent = true;
+        let mut hops = 0usize;
+        loop {
+            self.check_url(&url)?;
+            let mut builder = self
+                .inner
+                .request(request.method.clone(), url.clone())
+                .headers(request.headers.clone());
+            if let Some(body) = &request.body {
+                builder = builder.body(body.clone());
+            }
+            let resp = builder.send().await.map_err(|e| map_reqwest(&url, e))?;
+            let status = resp.status();
+            if follow && status.is_redirection() && status != StatusCode::NOT_MODIFIED {
+                if let Some(location) = resp.headers().get(LOCATION) {
+                    let location = location
+                        .to_str()
+                        .map_err(|_| HttpError::BadUrl("redirect Location is not text".into()))?;
+                    let next = url
+                        .join(location)
+                        .map_err(|e| HttpError::BadUrl(format!("redirect to {location:?}: {e}")))?;
+                    hops += 1;
+                    if hops > self.config.max_redirects {
+                        return Err(HttpError::TooManyRedirects(self.config.max_redirects));
+                    }
+                    permanent &= matches!(
+                        status,
+                        StatusCode::MOVED_PERMANENTLY | StatusCode::PERMANENT_REDIRECT
+                    );
+                    url = next;
+                    continue;
+                }
+            }
+            let headers = resp.headers().clone();
+            let body = self.read_body(resp).await.map_err(|e| match e {
+                HttpError::Other(m) => HttpError::Other(format!("reading body from {url}: {m}")),
+                other => other,
+            })?;
+            return Ok(Response {
+                status,
+                permanent_redirect: (hops > 0 && permanent).then(|| url.clone()),
+                url,
+                headers,
+                body,
+            });
+        }
+    }
+
+    async fn read_body(&self, mut resp: reqwest::Response) -> Result<Bytes, HttpError> {
+        let limit = self.config.max_body_bytes;
+        // Content-Length is of the encoded body; a larger decoded body is caught below.
+        let encoded = resp
+            .headers()
+            .contains_key(reqwest::header::CONTENT_ENCODING);
+        if let Some(len) = resp.content_length() {
+            if len > limit && !encoded {
+                return Err(HttpError::TooLarge { limit });
+            }
+        }
+        let mut buf = BytesMut::new();
+        while let Some(chunk) = resp.chunk().await.map_err(|e| map_reqwest(resp.url(), e))? {
+            if buf.len() as u64 + chunk.len() as u64 > limit {
+                return Err(HttpError::TooLarge { limit });
+            }
+            buf.extend_from_slice(&chunk);
+        }
+        Ok(buf.freeze())
+    }
+
+    /// Refuses non-http(s) URLs and private IP literals.
+    fn check_url(&self, url: &Url) -> Result<(), HttpError> {
+        if url.scheme() != "http" && url.scheme() != "https" {
+            return Err(HttpError::BadUrl(format!(
+                "{url}: only http and https URLs can be fetched"
+            )));
+        }
+        let host = match url.host() {
+            Some(h) => h,
+            None => return Err(HttpError::BadUrl(format!("{url}: no host"))),
+        };
+        if self.config.allow_private_networks {
+            return Ok(());
+        }
+        let ip = match host {
+            url::Host::Ipv4(v4) => IpAddr::V4(v4),
+            url::Host::Ipv6(v6) => IpAddr::V6(v6),
+            url::Host::Domain(_) => return Ok(()), // checked after resolution
+        };
+        if is_public_ip(ip) {
+            Ok(())
+        } else {
+            Err(HttpError::PrivateAddress {
+                host: host.to_string(),
+                addr: ip,
+            })
+        }
+    }
+}
+
+fn map_reqwest(url: &Url, err: reqwest::Error) -> HttpError {
+    // The resolver's refusal travels inside reqwest's error chain.
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&err);
+    while let Some(e) = source {
+        if let Some(refused) = e.downcast_ref::<PrivateRefused>() {
+            return HttpError::PrivateAddress {
+                host: refused.host.clone(),
+                addr: refused.addr,
+            };
+        }
+        source = e.source();
+    }
+    let detail = error_chain(&err);
+    if err.is_timeout() {
+        HttpError::Timeout(format!("{url}: {detail}"))
+    } else if err.is_connect() {
+        HttpError::Connect(format!("{url}: {detail}"))
+    } else {
+        HttpError::Other(format!("{url}: {detail}"))
+    }
+}
+
+/// The innermost useful message of an error chain ("connection refused", not "error sending
+/// request").
+fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = vec![err.to_string()];
+    let mut source = err.source();
+    while let Some(e) = source {
+        let s = e.to_string();
+        if !parts.iter().any(|p| p.contains(&s)) {
+            parts.push(s);
+        }
+        source = e.source();
+    }
+    parts.join(": ")
+}
+
+#[derive(Debug, Error)]
+#[error("refused to connect to {host}: {addr} is a private or reserved address")]
+struct PrivateRefused {
+    host: String,
+    addr: IpAddr,
+}
+
+/// The DNS resolver installed into reqwest: resolves with the system resolver, then drops every
+/// address that is not public. A name with only private addresses fails with [`PrivateRefused`].
+struct GuardedResolver {
+    allow_private: bool,
+    overrides: HashMap<String, SocketAddr>,
+}
+
+impl Resolve for GuardedResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        let host = name.as_str().to_ascii_lowercase();
+        if let Some(addr) = self.overrides.get(&host) {
+            let addrs: Addrs = Box::new(std::iter::once(*addr));
+            return Box::pin(async move { Ok(addrs) });
+        }
+        let allow_private = self.allow_private;
+        Box::pin(async move {
+            let resolved: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            if allow_private {
+                let addrs: Addrs = Box::new(resolved.into_iter());
+                return Ok(addrs);
+            }
+            let public: Vec<SocketAddr> = resolved
+                .iter()
+                .copied()
+                .filter(|a| is_public_ip(a.ip()))
+                .collect();
+            if public.is_empty() {
+                if let Some(first) = resolved.first() {
+                    let err: Box<dyn std::error::Error + Send + Sync> = Box::new(PrivateRefused {
+                        host,
+                        addr: first.ip(),
+                    });
+                    return Err(err);
+                }
+            }
+            let addrs: Addrs = Box::new(public.into_iter());
+            Ok(addrs)
+        })
+    }
+}
+
+/// True when `ip` is a globally routable unicast address. Refused: unspecified, loopback,
+/// private (RFC 1918), CGNAT (RFC 6598), link-local, multicast, broadcast, documentation,
+/// benchmarking (RFC 2544), IETF protocol assignments, reserved (240/4), IPv6 unique-local,
+/// site-local, discard-only, Teredo, and IPv4 embedded in IPv6 (mapped, compatible, NAT64,
+/// 6to4) whenever the embedded IPv4 address is refused.
+pub fn is_public_ip(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => is_public_v4(v4),
+        IpAddr::V6(v6) => is_public_v6(v6),
+    }
+}
+
+fn is_public_v4(ip: Ipv4Addr) -> bool {
+    let o = ip.octets();
+    !(ip.is_unspecified()
+        || ip.is_loopback()
+        || ip.is_private()
+        || ip.is_link_local()
+        || ip.is_multicast()
+        || ip.is_broadcast()
+        || ip.is_documentation()
+        || o[0] == 0
+        || (o[0] == 100 && (o[1] & 0xc0) == 64) // 100.64.0.0/10 CGNAT
+        || (o[0] == 192 && o[1] == 0 && o[2] == 0) // 192.0.0.0/24
+        || (o[0] == 192 && o[1] == 88 && o[2] == 99) // 6to4 relay anycast
+        || (o[0] == 198 && (o[1] & 0xfe) == 18) // 198.18.0.0/15 benchmarking
+        || o[0] >= 240) // reserved
+}
+
+fn is_public_v6(ip: Ipv6Addr) -> bool {
+    let s = ip.segments();
+    if let Some(v4) = ip.to_ipv4_mapped() {
+        return is_public_v4(v4);
+    }
+    // IPv4-compatible ::a.b.c.d (deprecated) and NAT64 64:ff9b::/96 carry an IPv4 address.
+    if s[..6] == [0, 0, 0, 0, 0, 0] || (s[0] == 0x64 && s[1] == 0xff9b && s[2..6] == [0, 0, 0, 0]) {
+        if ip.is_unspecified() || ip.is_loopback() {
+            return false;
+        }
+        let v4 = Ipv4Addr::new((s[6] >> 8) as u8, s[6] as u8, (s[7] >> 8) as u8, s[7] as u8);
+        return is_public_v4(v4);
+    }
+    if s[0] == 0x2002 {
+        // 6to4: 2002:AABB:CCDD::/48 embeds AA.BB.CC.DD
+        let v4 = Ipv4Addr::new((s[1] >> 8) as u8, s[1] as u8, (s[2] >> 8) as u8, s[2] as u8);
+        return is_public_v4(v4);
+    }
+    !(ip.is_unspecified()
+        || ip.is_loopback()
+        || ip.is_multicast()
+        || (s[0] & 0xfe00) == 0xfc00 // unique local fc00::/7
+        || (s[0] & 0xffc0) == 0xfe80 // link-local fe80::/10
+        || (s[0] & 0xffc0) == 0xfec0 // site-local fec0::/10
+        || (s[0] == 0x2001 && s[1] == 0x0db8) // documentation
+        || (s[0] == 0x2001 && s[1] == 0) // Teredo
+        || (s[0] == 0x0100 && s[1..4] == [0, 0, 0])) // discard-only 100::/64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
+    }
+
+    #[test]
+    fn refuses_private_and_reserved() {
+        for s in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "224.0.0.1",
+            "255.255.255.255",
+            "240.0.0.1",
+            "198.18.0.1",
+            "192.0.0.8",
+            "::1",
+            "::",
+            "fc00::1",
+            "fd12::1",
+            "fe80::1",
+            "ff02::1",
+            "::ffff:127.0.0.1",
+            "::ffff:10.0.0.1",
+            "64:ff9b::a00:1",
+            "2002:7f00:1::1",
+            "2001:db8::1",
+            "::127.0.0.1",
+        ] {
+            assert!(!is_public_ip(ip(s)), "{s} should be refused");
+        }
+    }
+
+    #[test]
+    fn allows_public() {
+        for s in [
+            "93.184.216.34",
+            "1.1.1.1",
+            "2606:4700::1111",
+            "::ffff:93.184.216.34",
+            "64:ff9b::5db8:d822",
+        ] {
+            assert!(is_public_ip(ip(s)), "{s} should be allowed");
+        }
+    }
+}

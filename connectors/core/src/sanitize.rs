@@ -1,0 +1,209 @@
+//! The HTML allow-list. Everything that arrives from anywhere goes through [`clean_html`] before
+//! it is stored, so the store and the web server only ever see sanitized markup.
+//!
+//! ammonia (an html5ever-based allow-list sanitizer) does the parsing; this module only sets the
+//! policy: no scripts, styles or event handlers, only http/https/mailto links, `data:` URLs for
+//! images only, and every link opens without referrer or opener and is marked `nofollow`.
+
+use std::borrow::Cow;
+use std::collections::HashSet;
+use std::sync::OnceLock;
+
+use ammonia::Builder;
+
+fn builder() -> &'static Builder<'static> {
+    static BUILDER: OnceLock<Builder<'static>> = OnceLock::new();
+    BUILDER.get_or_init(|| {
+        let mut b = Builder::default();
+        b.link_rel(Some("noopener noreferrer nofollow"))
+            .url_schemes(HashSet::from(["http", "https", "mailto", "data"]))
+            .add_tags([
+                "figure",
+                "figcaption",
+                "picture",
+                "source",
+                "video",
+                "audio",
+                "track",
+            ])
+            .add_tag_attributes("img", ["loading", "srcset"])
+            .add_tag_attributes("video", ["src", "poster", "controls", "width", "height"])
+            .add_tag_attributes("audio", ["src", "controls"])
+            .add_tag_attributes("source", ["src", "srcset", "type", "media"])
+            .add_tag_attributes("track", ["src", "kind", "srclang", "label"])
+            .attribute_filter(|element, attribute, value| {
+                // data: URLs are only harmless as image sources.
+                let is_data = value
+                    .trim_start()
+                    .get(..5)
+                    .is_some_and(|p| p.eq_ignore_ascii_case("data:"));
+                if is_data && !(element == "img" && attribute == "src") {
+                    return None;
+                }
+                if is_data
+                    && !value.trim_start()[5..]
+                        .to_ascii_lowercase()
+                        .starts_with("image/")
+                {
+                    return None;
+                }
+                Some(Cow::Borrowed(value))
+            });
+        b
+    })
+}
+
+/// Sanitizes untrusted HTML with Braid's allow-list.
+pub fn clean_html(dirty: &str) -> String {
+    builder().clean(dirty).to_string()
+}
+
+/// Plain text of an HTML fragment: tags removed, entities decoded, block elements and `<br>`
+/// turned into line breaks, runs of blank lines collapsed. Used for search and previews.
+pub fn html_to_text(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(lt) = rest.find('<') {
+        out.push_str(&decode_entities(&rest[..lt]));
+        let after = &rest[lt..];
+        let Some(gt) = after.find('>') else {
+            rest = "";
+            break;
+        };
+        let tag = after[1..gt].trim_start_matches('/').to_ascii_lowercase();
+        let name: String = tag
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect();
+        if matches!(
+            name.as_str(),
+            "br" | "p"
+                | "div"
+                | "li"
+                | "h1"
+                | "h2"
+                | "h3"
+                | "h4"
+                | "h5"
+                | "h6"
+                | "blockquote"
+                | "pre"
+                | "tr"
+                | "figure"
+                | "figcaption"
+                | "ul"
+                | "ol"
+                | "hr"
+        ) {
+            out.push('\n');
+        }
+        rest = &after[gt + 1..];
+    }
+    out.push_str(&decode_entities(rest));
+    let mut text = String::with_capacity(out.len());
+    let mut blank_run = 0;
+    for line in out.lines() {
+        let line = line.split_whitespace().collect::<Vec<_>>().join(" ");
+        if line.is_empty() {
+            blank_run += 1;
+            if blank_run > 1 || text.is_empty() {
+                continue;
+            }
+        } else {
+            blank_run = 0;
+        }
+        if !text.is_empty() {
+            text.push('\n');
+        }
+        text.push_str(&line);
+    }
+    text.trim().to_owned()
+}
+
+fn decode_entities(s: &str) -> Cow<'_, str> {
+    if !s.contains('&') {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(amp) = rest.find('&') {
+        out.push_str(&rest[..amp]);
+        let after = &rest[amp..];
+        let end = after.find(';').filter(|&e| e <= 12);
+        let decoded = end.and_then(|e| decode_entity(&after[1..e]).map(|c| (c, e)));
+        match decoded {
+            Some((c, e)) => {
+                out.push(c);
+                rest = &after[e + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &after[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    Cow::Owned(out)
+}
+
+fn decode_entity(name: &str) -> Option<char> {
+    if let Some(num) = name.strip_prefix('#') {
+        let code = match num.strip_prefix(['x', 'X']) {
+            Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+            None => num.parse().ok()?,
+        };
+        return char::from_u32(code);
+    }
+    Some(match name {
+        "amp" => '&',
+        "lt" => '<',
+        "gt" => '>',
+        "quot" => '"',
+        "apos" | "#39" => '\'',
+        "nbsp" => ' ',
+        "hellip" => '…',
+        "mdash" => '—',
+        "ndash" => '–',
+        "rsquo" => '’',
+        "lsquo" => '‘',
+        "rdquo" => '”',
+        "ldquo" => '“',
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strips_scripts_handlers_and_js_urls() {
+        let dirty = r#"<p onclick="x()">Hi<script>alert(1)</script><img src="a.png" onerror="alert(2)"><a href="javascript:alert(3)">x</a><a href="https://ok.example/">ok</a></p>"#;
+        let clean = clean_html(dirty);
+        assert!(!clean.contains("script"), "{clean}");
+        assert!(!clean.contains("onerror"), "{clean}");
+        assert!(!clean.contains("onclick"), "{clean}");
+        assert!(!clean.contains("javascript:"), "{clean}");
+        assert!(
+            clean.contains(r#"rel="noopener noreferrer nofollow""#),
+            "{clean}"
+        );
+    }
+
+    #[test]
+    fn data_urls_only_for_images() {
+        let clean = clean_html(
+            r#"<img src="data:image/png;base64,AAAA"><a href="data:text/html,<script>x</script>">l</a><img src="data:text/html,x">"#,
+        );
+        assert!(clean.contains("data:image/png"), "{clean}");
+        assert!(!clean.contains("data:text"), "{clean}");
+    }
+
+    #[test]
+    fn text_from_html() {
+        assert_eq!(
+            html_to_text("<p>One &amp; two</p><p>Three&nbsp;<b>four</b><br>five &#x263A;</p>"),
+            "One & two\n\nThree four\nfive ☺"
+        );
+    }
+}

@@ -1,0 +1,275 @@
+//! The unified store: one SQLite file (WAL) holding sources, items, tombstones and per-source
+//! poll state, with FTS5 search over items.
+//!
+//! Every public method is `async` and runs its SQLite work on tokio's blocking pool
+//! (`spawn_blocking`), so the async worker threads never wait on disk. One writer connection
+//! (behind a mutex) and a small pool of read-only connections; WAL lets readers run while the
+//! writer writes.
+//!
+//! Files: `schema.rs` (embedded versioned migrations), `sources.rs` (sources and poll state),
+//! `items.rs` (upsert, tombstones, cross-source linking), `timeline.rs` (keyset pages, search),
+//! `retention.rs` (the retention policy).
+
+use std::path::Path;
+
+use braid_core::{Item, ItemId, SourceId};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+/// Errors from the store. Messages start with `store:`.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("store: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("store: database {path}: {message}")]
+    Open { path: String, message: String },
+    #[error("store: schema version {found} is newer than this Braid understands ({known}); upgrade Braid")]
+    TooNew { found: i64, known: i64 },
+    #[error("store: a source named {0:?} already exists")]
+    DuplicateName(String),
+    #[error("store: a source with URL {0} already exists")]
+    DuplicateUrl(String),
+    #[error("store: no source {0}")]
+    NoSuchSource(String),
+    #[error("store: {0}")]
+    Other(String),
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// A source to create.
+#[derive(Debug, Clone)]
+pub struct NewSource {
+    /// Unique, human-chosen name (`braid sync --source NAME`).
+    pub name: String,
+    /// Connector kind (`"feed"`).
+    pub kind: String,
+    /// The URL polled (feed URL, instance URL).
+    pub url: String,
+    /// Cron expression; `None` uses the configured default.
+    pub schedule: Option<String>,
+    /// OPML category / folder.
+    pub category: Option<String>,
+    /// Connector-specific settings as JSON (`{}` for feeds).
+    pub settings: serde_json::Value,
+}
+
+/// A source with its health, as the CLI and the web UI show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceRecord {
+    pub id: SourceId,
+    pub name: String,
+    pub kind: String,
+    pub url: String,
+    /// The feed's own title and home page, learnt while polling.
+    pub title: Option<String>,
+    pub site_url: Option<String>,
+    pub schedule: Option<String>,
+    pub category: Option<String>,
+    pub settings: serde_json::Value,
+    pub enabled: bool,
+    /// Why the source was disabled (HTTP 410, too many failures), shown to the owner.
+    pub disabled_reason: Option<String>,
+    /// The opaque connector cursor (ETag/Last-Modified for feeds).
+    pub cursor: Option<String>,
+    pub next_poll: Option<DateTime<Utc>>,
+    pub last_poll: Option<DateTime<Utc>>,
+    pub last_success: Option<DateTime<Utc>>,
+    /// Consecutive failures since the last success.
+    pub error_count: i64,
+    pub last_error: Option<String>,
+    pub last_error_at: Option<DateTime<Utc>>,
+    /// Items this source has delivered into the timeline (live, not tombstoned).
+    pub item_count: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+/// What to record after a successful poll, committed in the same transaction as its items.
+#[derive(Debug, Clone, Default)]
+pub struct PollSuccess {
+    /// New cursor; `None` keeps the stored one.
+    pub cursor: Option<String>,
+    pub next_poll: Option<DateTime<Utc>>,
+    /// Permanent redirect: store this URL from now on.
+    pub new_url: Option<String>,
+    pub title: Option<String>,
+    pub site_url: Option<String>,
+}
+
+/// What to record after a failed poll.
+#[derive(Debug, Clone)]
+pub struct PollFailure {
+    /// The one-sentence reason shown to the owner.
+    pub message: String,
+    pub next_poll: Option<DateTime<Utc>>,
+    /// Disable the source with this reason (HTTP 410, too many consecutive failures).
+    pub disable: Option<String>,
+    /// False for rate limiting: the error is shown but does not count towards disabling.
+    pub counts_as_failure: bool,
+}
+
+/// Counts from one ingest batch.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct IngestStats {
+    pub new: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    /// Items skipped because they were deleted before (tombstoned).
+    pub tombstoned: usize,
+    /// Items removed because the source reported them deleted.
+    pub deleted: usize,
+}
+
+/// An item as stored and shown.
+#[derive(Debug, Clone, Serialize)]
+pub struct StoredItem {
+    pub id: ItemId,
+    pub source: SourceId,
+    pub source_name: String,
+    #[serde(flatten)]
+    pub item: Item,
+    /// When Braid first saw it.
+    pub first_seen: DateTime<Utc>,
+    /// The time the timeline is ordered by: `published`, else `first_seen`.
+    pub sort_time: DateTime<Utc>,
+    /// Other sources through which the same post (same canonical URL) was seen.
+    pub also_in: Vec<String>,
+}
+
+/// Position for keyset pagination: the `(sort_time, id)` of the last item shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct PageKey {
+    pub sort_time: DateTime<Utc>,
+    pub id: ItemId,
+}
+
+impl PageKey {
+    /// Compact form for URLs: `<unix micros>_<id>`.
+    pub fn encode(&self) -> String {
+        format!("{}_{}", self.sort_time.timestamp_micros(), self.id.0)
+    }
+
+    pub fn decode(s: &str) -> Option<PageKey> {
+        let (t, id) = s.split_once('_')?;
+        Some(PageKey {
+            sort_time: DateTime::from_timestamp_micros(t.parse().ok()?)?,
+            id: ItemId(id.parse().ok()?),
+        })
+    }
+}
+
+/// A timeline request: newest first.
+#[derive(Debug, Clone, Default)]
+pub struct TimelineQuery {
+    /// Items strictly older than this key.
+    pub before: Option<PageKey>,
+    pub limit: usize,
+    pub source: Option<SourceId>,
+    /// FTS5 search over title, text and author. User input: quoted safely by the store, so
+    /// `"foo bar"`, `foo OR bar` and stray punctuation never cause a syntax error.
+    pub search: Option<String>,
+}
+
+/// One page of the timeline.
+#[derive(Debug, Clone, Serialize)]
+pub struct TimelinePage {
+    pub items: Vec<StoredItem>,
+    /// Key to ask for the next (older) page; `None` at the end.
+    pub next: Option<PageKey>,
+}
+
+/// Retention rule: keep items newer than `max_age_days` and at most `max_items` per source.
+/// `None` means no limit. The owner's own posts and items referenced by a delivery are kept.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Retention {
+    pub max_age_days: Option<u32>,
+    pub max_items: Option<u32>,
+}
+
+/// Handle to the store. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    // Filled in by the implementation: writer connection, reader pool, path.
+    _private: (),
+}
+
+#[allow(clippy::todo, unused_variables)]
+impl Store {
+    /// Opens (creating if needed) the database at `path`, sets WAL and runs pending migrations.
+    pub fn open(path: &Path) -> Result<Store> {
+        todo!()
+    }
+
+    /// A private in-memory database (tests, benchmarks).
+    pub fn open_in_memory() -> Result<Store> {
+        todo!()
+    }
+
+    // ---- sources ----
+    pub async fn add_source(&self, new: NewSource) -> Result<SourceId> {
+        todo!()
+    }
+    pub async fn source(&self, id: SourceId) -> Result<Option<SourceRecord>> {
+        todo!()
+    }
+    /// By exact name, else by exact URL.
+    pub async fn find_source(&self, name_or_url: &str) -> Result<Option<SourceRecord>> {
+        todo!()
+    }
+    /// All sources, by name.
+    pub async fn list_sources(&self) -> Result<Vec<SourceRecord>> {
+        todo!()
+    }
+    /// Removes the source and its items (tombstones go too).
+    pub async fn remove_source(&self, id: SourceId) -> Result<()> {
+        todo!()
+    }
+    /// Enabled sources whose `next_poll` is null or not after `now`, soonest first.
+    pub async fn due_sources(&self, now: DateTime<Utc>) -> Result<Vec<SourceRecord>> {
+        todo!()
+    }
+    /// Re-enables a disabled source and clears its error count.
+    pub async fn enable_source(&self, id: SourceId) -> Result<()> {
+        todo!()
+    }
+    pub async fn set_next_poll(&self, id: SourceId, at: DateTime<Utc>) -> Result<()> {
+        todo!()
+    }
+
+    // ---- polling ----
+    /// Stores a successful poll in one transaction: upserts `items` (sanitized already),
+    /// tombstones `deleted`, records the new cursor and metadata, resets the error count.
+    pub async fn record_poll_success(
+        &self,
+        source: SourceId,
+        items: Vec<Item>,
+        deleted: Vec<braid_core::RemoteId>,
+        success: PollSuccess,
+    ) -> Result<IngestStats> {
+        todo!()
+    }
+    /// Records a failed poll: keeps the last error with its time, bumps the error count when
+    /// it counts, sets the next poll, disables when asked.
+    pub async fn record_poll_failure(&self, source: SourceId, failure: PollFailure) -> Result<()> {
+        todo!()
+    }
+
+    // ---- reading ----
+    pub async fn timeline(&self, query: TimelineQuery) -> Result<TimelinePage> {
+        todo!()
+    }
+    pub async fn item(&self, id: ItemId) -> Result<Option<StoredItem>> {
+        todo!()
+    }
+
+    // ---- housekeeping ----
+    /// Applies `global` to every source, overridden per source by `per_source`. Returns the
+    /// number of items removed.
+    pub async fn apply_retention(
+        &self,
+        global: Retention,
+        per_source: std::collections::HashMap<SourceId, Retention>,
+    ) -> Result<usize> {
+        todo!()
+    }
+}
