@@ -1,1 +1,85 @@
-fn main() {}
+//! Ingest throughput: parse + normalize + sanitize + store, in entries per second, for a
+//! 100-entry RSS feed and a 100-entry Atom feed, next to the two limits measured in the same
+//! run: feed-rs parsing alone, and raw SQLite inserts of rows of the same size.
+//!
+//! `cargo bench --bench ingest` (env `BRAID_BENCH_ROUNDS`, default 30 feeds of 100 entries).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::Instant;
+
+use braid::store::{PollSuccess, Store};
+
+fn main() {
+    let rounds = common::env_usize("BRAID_BENCH_ROUNDS", 30);
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let url = url::Url::parse("https://blog.example/feed.xml").unwrap();
+    println!("ingest benchmark: {rounds} feeds x 100 entries per format");
+
+    for (format, make) in [("RSS 2.0", common::rss_feed as fn(usize, usize) -> String), ("Atom", common::atom_feed)] {
+        let feeds: Vec<String> = (0..rounds).map(|r| make(100, r + 1)).collect();
+        let entries = (rounds * 100) as f64;
+
+        // Limit 1: feed-rs parsing alone.
+        let t = Instant::now();
+        for f in &feeds {
+            let parsed = feed_rs::parser::parse(f.as_bytes()).unwrap();
+            assert_eq!(parsed.entries.len(), 100);
+        }
+        let parse_rate = entries / t.elapsed().as_secs_f64();
+
+        // Limit 2: raw SQLite inserts of same-sized rows, one transaction per 100, no FTS.
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = rusqlite::Connection::open(dir.path().join("raw.db")).unwrap();
+        conn.execute_batch(
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;
+             CREATE TABLE items (id INTEGER PRIMARY KEY, remote_id TEXT UNIQUE, title TEXT, html TEXT, text TEXT, url TEXT, published INTEGER);",
+        )
+        .unwrap();
+        let bodies: Vec<String> = (0..100).map(common::entry_html).collect();
+        let t = Instant::now();
+        for r in 0..rounds {
+            let tx = conn.transaction().unwrap();
+            {
+                let mut stmt = tx.prepare_cached("INSERT INTO items (remote_id, title, html, text, url, published) VALUES (?1, ?2, ?3, ?4, ?5, ?6)").unwrap();
+                for (i, body) in bodies.iter().enumerate() {
+                    stmt.execute(rusqlite::params![format!("{r}-{i}"), "A title of usual length", body, body, "https://blog.example/p", 1_790_000_000i64 + i as i64]).unwrap();
+                }
+            }
+            tx.commit().unwrap();
+        }
+        let sqlite_rate = entries / t.elapsed().as_secs_f64();
+
+        // Braid: parse + normalize (feed connector) + sanitize (ingest) + store (FTS5 maintained).
+        let store = Store::open(&dir.path().join("braid.db")).unwrap();
+        let source = runtime.block_on(store.add_source(braid::store::NewSource {
+            name: "bench".into(),
+            kind: "feed".into(),
+            url: url.to_string(),
+            schedule: None,
+            category: None,
+            settings: serde_json::json!({}),
+        }))
+        .unwrap();
+        let t = Instant::now();
+        let mut stored = 0;
+        for f in &feeds {
+            let parsed = braid_feed::parse_feed(f.as_bytes(), &url).unwrap();
+            let items = braid::ingest::prepare(parsed.items);
+            let stats = runtime
+                .block_on(store.record_poll_success(source, items, vec![], PollSuccess::default()))
+                .unwrap();
+            stored += stats.new;
+        }
+        let braid_rate = entries / t.elapsed().as_secs_f64();
+        assert_eq!(stored, rounds * 100);
+
+        let limit = parse_rate.min(sqlite_rate);
+        println!("{format}:");
+        println!("  feed-rs parse alone        {parse_rate:>10.0} entries/s");
+        println!("  raw SQLite inserts         {sqlite_rate:>10.0} rows/s");
+        println!("  braid ingest (full)        {braid_rate:>10.0} entries/s");
+        println!("  ratio to the slower limit  {:>10.1} %  (goal >= 50 %)", 100.0 * braid_rate / limit);
+    }
+}

@@ -1,7 +1,15 @@
 //! Braid: one merged, searchable timeline of feeds and social accounts, and a bridge between
 //! them. The pipeline, one folder a stage:
 //!
-//! fetch (`connectors/*`) → normalize (`connectors/*/convert.rs`) → store ([`store`]) via
-//! [`ingest`] → schedule ([`scheduler`]) → serve ([`web`]).
+//! fetch (`connectors/*`, through [`connectors`]) → normalize (`connectors/*/src/convert.rs`)
+//! → prepare ([`ingest`]) → store ([`store`]) — driven by [`scheduler`] — → serve ([`web`]).
+//! [`cli`] and [`config`] sit around it.
 
+pub mod cli;
+pub mod config;
+pub mod connectors;
+pub mod ingest;
+pub mod opml;
+pub mod scheduler;
 pub mod store;
+pub mod web;

@@ -6,11 +6,29 @@
 //! (behind a mutex) and a small pool of read-only connections; WAL lets readers run while the
 //! writer writes.
 //!
-//! Files: `schema.rs` (embedded versioned migrations), `sources.rs` (sources and poll state),
-//! `items.rs` (upsert, tombstones, cross-source linking), `timeline.rs` (keyset pages, search),
-//! `retention.rs` (the retention policy).
+//! Files: `conn.rs` (connections, pragmas, the blocking-pool bridge), `schema.rs` (embedded
+//! versioned migrations), `sources.rs` (sources and poll state), `items.rs` (upsert, tombstones,
+//! cross-source linking), `timeline.rs` (keyset pages, search, row mapping), `fts.rs` (safe FTS5 queries from user
+//! input), `retention.rs` (the
+//! retention policy).
+//!
+//! Conventions: every time is stored as integer unix **microseconds** (the same unit as
+//! [`PageKey::encode`]), so ordering is an integer comparison and the timeline index stays small.
+//! Deleted items leave a row in `tombstones` and no row in `items`, so nothing ever has to filter
+//! "deleted" flags on the hot read path.
+
+mod conn;
+mod fts;
+mod items;
+mod retention;
+mod schema;
+mod sources;
+mod timeline;
+#[cfg(test)]
+mod tests;
 
 use std::path::Path;
+use std::sync::Arc;
 
 use braid_core::{Item, ItemId, SourceId};
 use chrono::{DateTime, Utc};
@@ -189,56 +207,63 @@ pub struct Retention {
 /// Handle to the store. Cheap to clone.
 #[derive(Clone)]
 pub struct Store {
-    // Filled in by the implementation: writer connection, reader pool, path.
-    _private: (),
+    pool: Arc<conn::Pool>,
 }
 
-#[allow(clippy::todo, unused_variables)]
 impl Store {
     /// Opens (creating if needed) the database at `path`, sets WAL and runs pending migrations.
     pub fn open(path: &Path) -> Result<Store> {
-        todo!()
+        Ok(Store {
+            pool: Arc::new(conn::Pool::open(path)?),
+        })
     }
 
     /// A private in-memory database (tests, benchmarks).
     pub fn open_in_memory() -> Result<Store> {
-        todo!()
+        Ok(Store {
+            pool: Arc::new(conn::Pool::open_in_memory()?),
+        })
     }
 
     // ---- sources ----
     pub async fn add_source(&self, new: NewSource) -> Result<SourceId> {
-        todo!()
+        self.write(move |c| sources::add(c, &new, Utc::now())).await
     }
     pub async fn source(&self, id: SourceId) -> Result<Option<SourceRecord>> {
-        todo!()
+        self.read(move |c| sources::by_id(c, id)).await
     }
     /// By exact name, else by exact URL.
     pub async fn find_source(&self, name_or_url: &str) -> Result<Option<SourceRecord>> {
-        todo!()
+        let key = name_or_url.to_owned();
+        self.read(move |c| sources::find(c, &key)).await
     }
     /// All sources, by name.
     pub async fn list_sources(&self) -> Result<Vec<SourceRecord>> {
-        todo!()
+        self.read(sources::list).await
     }
     /// Removes the source and its items (tombstones go too).
     pub async fn remove_source(&self, id: SourceId) -> Result<()> {
-        todo!()
+        self.write(move |c| sources::remove(c, id)).await
     }
     /// Enabled sources whose `next_poll` is null or not after `now`, soonest first.
     pub async fn due_sources(&self, now: DateTime<Utc>) -> Result<Vec<SourceRecord>> {
-        todo!()
+        self.read(move |c| sources::due(c, now)).await
     }
-    /// Re-enables a disabled source and clears its error count.
+    /// Re-enables a disabled source and clears its error count. Also clears `next_poll`, so the
+    /// source is due at once: the owner who re-enables it wants to see whether it works now.
     pub async fn enable_source(&self, id: SourceId) -> Result<()> {
-        todo!()
+        self.write(move |c| sources::enable(c, id)).await
     }
     pub async fn set_next_poll(&self, id: SourceId, at: DateTime<Utc>) -> Result<()> {
-        todo!()
+        self.write(move |c| sources::set_next_poll(c, id, at)).await
     }
 
     // ---- polling ----
     /// Stores a successful poll in one transaction: upserts `items` (sanitized already),
     /// tombstones `deleted`, records the new cursor and metadata, resets the error count.
+    ///
+    /// `success.next_poll` is stored as given (`None` makes the source due at once);
+    /// `cursor`, `new_url`, `title` and `site_url` keep the stored value when `None`.
     pub async fn record_poll_success(
         &self,
         source: SourceId,
@@ -246,30 +271,56 @@ impl Store {
         deleted: Vec<braid_core::RemoteId>,
         success: PollSuccess,
     ) -> Result<IngestStats> {
-        todo!()
+        self.write(move |c| items::record_poll_success(c, source, &items, &deleted, &success, Utc::now()))
+            .await
     }
     /// Records a failed poll: keeps the last error with its time, bumps the error count when
     /// it counts, sets the next poll, disables when asked.
     pub async fn record_poll_failure(&self, source: SourceId, failure: PollFailure) -> Result<()> {
-        todo!()
+        self.write(move |c| sources::record_failure(c, source, &failure, Utc::now()))
+            .await
     }
 
     // ---- reading ----
     pub async fn timeline(&self, query: TimelineQuery) -> Result<TimelinePage> {
-        todo!()
+        self.read(move |c| timeline::page(c, &query)).await
     }
     pub async fn item(&self, id: ItemId) -> Result<Option<StoredItem>> {
-        todo!()
+        self.read(move |c| timeline::item(c, id)).await
     }
 
     // ---- housekeeping ----
     /// Applies `global` to every source, overridden per source by `per_source`. Returns the
     /// number of items removed.
+    ///
+    /// Removed items are remembered as "pruned" (see `retention.rs`) so a feed that still lists
+    /// them does not bring them back on the next poll.
     pub async fn apply_retention(
         &self,
         global: Retention,
         per_source: std::collections::HashMap<SourceId, Retention>,
     ) -> Result<usize> {
-        todo!()
+        let pool = self.pool.clone();
+        conn::blocking(move || retention::apply(&pool, global, &per_source, Utc::now())).await
+    }
+
+    /// Runs `f` on the writer connection, on the blocking pool.
+    async fn write<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut rusqlite::Connection) -> Result<T> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        conn::blocking(move || pool.with_writer(f)).await
+    }
+
+    /// Runs `f` on a read-only connection (the writer for in-memory stores), on the blocking pool.
+    async fn read<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&rusqlite::Connection) -> Result<T> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        conn::blocking(move || pool.with_reader(f)).await
     }
 }

@@ -9,53 +9,100 @@ use std::borrow::Cow;
 use std::collections::HashSet;
 use std::sync::OnceLock;
 
-use ammonia::Builder;
+use ammonia::{Builder, UrlRelative};
+use url::Url;
 
 fn builder() -> &'static Builder<'static> {
     static BUILDER: OnceLock<Builder<'static>> = OnceLock::new();
-    BUILDER.get_or_init(|| {
-        let mut b = Builder::default();
-        b.link_rel(Some("noopener noreferrer nofollow"))
-            .url_schemes(HashSet::from(["http", "https", "mailto", "data"]))
-            .add_tags([
-                "figure",
-                "figcaption",
-                "picture",
-                "source",
-                "video",
-                "audio",
-                "track",
-            ])
-            .add_tag_attributes("img", ["loading", "srcset"])
-            .add_tag_attributes("video", ["src", "poster", "controls", "width", "height"])
-            .add_tag_attributes("audio", ["src", "controls"])
-            .add_tag_attributes("source", ["src", "srcset", "type", "media"])
-            .add_tag_attributes("track", ["src", "kind", "srclang", "label"])
-            .attribute_filter(|element, attribute, value| {
-                // data: URLs are only harmless as image sources.
-                let is_data = value
-                    .trim_start()
-                    .get(..5)
-                    .is_some_and(|p| p.eq_ignore_ascii_case("data:"));
-                if is_data && !(element == "img" && attribute == "src") {
-                    return None;
-                }
-                if is_data
-                    && !value.trim_start()[5..]
-                        .to_ascii_lowercase()
-                        .starts_with("image/")
-                {
-                    return None;
-                }
-                Some(Cow::Borrowed(value))
-            });
-        b
-    })
+    BUILDER.get_or_init(|| policy(None))
+}
+
+/// Braid's allow-list. With a `base`, relative URLs in `href`/`src`/`poster` (ammonia's
+/// `UrlRelative::RewriteWithBase`) and in `srcset` (done here: ammonia leaves it alone) are
+/// resolved against it, so a feed entry's `<img src="/a.png">` still works once shown elsewhere.
+fn policy(base: Option<Url>) -> Builder<'static> {
+    let mut b = Builder::default();
+    b.link_rel(Some("noopener noreferrer nofollow"))
+        .url_schemes(HashSet::from(["http", "https", "mailto", "data"]))
+        .add_tags([
+            "figure",
+            "figcaption",
+            "picture",
+            "source",
+            "video",
+            "audio",
+            "track",
+        ])
+        .add_tag_attributes("img", ["loading", "srcset"])
+        .add_tag_attributes("video", ["src", "poster", "controls", "width", "height"])
+        .add_tag_attributes("audio", ["src", "controls"])
+        .add_tag_attributes("source", ["src", "srcset", "type", "media"])
+        .add_tag_attributes("track", ["src", "kind", "srclang", "label"]);
+    let srcset_base = base.clone();
+    b.attribute_filter(move |element, attribute, value| {
+        // data: URLs are only harmless as image sources.
+        let is_data = value
+            .trim_start()
+            .get(..5)
+            .is_some_and(|p| p.eq_ignore_ascii_case("data:"));
+        if is_data && !(element == "img" && attribute == "src") {
+            return None;
+        }
+        if is_data
+            && !value.trim_start()[5..]
+                .to_ascii_lowercase()
+                .starts_with("image/")
+        {
+            return None;
+        }
+        if attribute == "srcset" {
+            if let Some(base) = &srcset_base {
+                return resolve_srcset(value, base).map(Cow::Owned);
+            }
+        }
+        Some(Cow::Borrowed(value))
+    });
+    if let Some(base) = base {
+        b.url_relative(UrlRelative::RewriteWithBase(base));
+    }
+    b
+}
+
+/// Resolves each candidate URL of a `srcset` against `base`; drops the attribute when a
+/// candidate resolves to anything but http(s) (ammonia does not scheme-check `srcset`).
+fn resolve_srcset(value: &str, base: &Url) -> Option<String> {
+    let mut out = Vec::new();
+    for candidate in value.split(',') {
+        let candidate = candidate.trim();
+        if candidate.is_empty() {
+            continue;
+        }
+        let (url, descriptor) = match candidate.split_once(char::is_whitespace) {
+            Some((u, d)) => (u, Some(d.trim())),
+            None => (candidate, None),
+        };
+        let resolved = base.join(url).ok()?;
+        if resolved.scheme() != "http" && resolved.scheme() != "https" {
+            return None;
+        }
+        out.push(match descriptor {
+            Some(d) if !d.is_empty() => format!("{resolved} {d}"),
+            _ => resolved.to_string(),
+        });
+    }
+    Some(out.join(", "))
 }
 
 /// Sanitizes untrusted HTML with Braid's allow-list.
 pub fn clean_html(dirty: &str) -> String {
     builder().clean(dirty).to_string()
+}
+
+/// Sanitizes untrusted HTML like [`clean_html`] and also resolves relative URLs against `base`
+/// (the document the fragment came from: a feed's URL or an entry's `xml:base`). Builds a
+/// policy per call, so prefer [`clean_html`] when there is nothing to resolve.
+pub fn clean_html_with_base(dirty: &str, base: &Url) -> String {
+    policy(Some(base.clone())).clean(dirty).to_string()
 }
 
 /// Plain text of an HTML fragment: tags removed, entities decoded, block elements and `<br>`
@@ -197,6 +244,30 @@ mod tests {
         );
         assert!(clean.contains("data:image/png"), "{clean}");
         assert!(!clean.contains("data:text"), "{clean}");
+    }
+
+    #[test]
+    fn resolves_relative_urls_against_base() {
+        let base = Url::parse("https://blog.example/posts/one/").unwrap_or_else(|_| unreachable!());
+        let clean = clean_html_with_base(
+            r#"<a href="../two/">two</a><img src="/a.png" srcset="b.png 2x, //cdn.example/c.png 3x"><a href="javascript:x()">j</a>"#,
+            &base,
+        );
+        assert!(
+            clean.contains(r#"href="https://blog.example/posts/two/""#),
+            "{clean}"
+        );
+        assert!(
+            clean.contains(r#"src="https://blog.example/a.png""#),
+            "{clean}"
+        );
+        assert!(
+            clean.contains(
+                r#"srcset="https://blog.example/posts/one/b.png 2x, https://cdn.example/c.png 3x""#
+            ),
+            "{clean}"
+        );
+        assert!(!clean.contains("javascript:"), "{clean}");
     }
 
     #[test]

@@ -1,0 +1,122 @@
+//! The command line. `braid --help` is the first thing a newcomer reads, so every command and
+//! flag says what it does in plain words. One file per command group.
+
+mod opml_cmd;
+mod run;
+mod source;
+mod sync;
+mod timeline;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use crate::config::{Config, LogFormat};
+use crate::store::Store;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "braid",
+    version,
+    about = "Braid merges your feeds (RSS, Atom, JSON Feed) into one searchable timeline you \
+             read in the browser or as a feed of its own.",
+    long_about = "Braid merges your feeds (RSS, Atom, JSON Feed) into one searchable timeline \
+                  you read in the browser or as a feed of its own.\n\n\
+                  Quick start:\n  \
+                  braid source add https://example.com/       find and subscribe to a site's feed\n  \
+                  braid sync                                  fetch every source once now\n  \
+                  braid run                                   keep polling and serve http://127.0.0.1:8080\n\n\
+                  Everything lives in one SQLite file (./braid.db unless --db says otherwise).",
+    after_help = "Settings come from --config FILE (else ./braid.toml when present), then BRAID_* \
+                  environment variables (BRAID_DB, BRAID_LISTEN, BRAID_ALLOW_PRIVATE_NETWORKS=1, \
+                  BRAID_LOG), then flags. See config.example.toml for every option."
+)]
+pub struct Cli {
+    /// Config file (TOML). Default: ./braid.toml if it exists, else built-in defaults.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// SQLite database file. Default: ./braid.db (env BRAID_DB).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub db: Option<PathBuf>,
+    /// Log level: error, warn, info, debug, trace, or a filter like "braid=debug".
+    #[arg(long, global = true, value_name = "LEVEL")]
+    pub log_level: Option<String>,
+    /// Log format: text for people, json for log collectors.
+    #[arg(long, global = true, value_enum, value_name = "FORMAT")]
+    pub log_format: Option<LogFormat>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run Braid: poll sources on their schedules and serve the web UI (Ctrl-C stops cleanly).
+    Run(run::RunArgs),
+    /// Poll sources once now, show what changed, and exit.
+    Sync(sync::SyncArgs),
+    /// Add, list, remove or re-enable sources (feeds).
+    #[command(subcommand)]
+    Source(source::SourceCommand),
+    /// Import or export subscriptions as OPML (the format feed readers exchange).
+    #[command(subcommand)]
+    Opml(opml_cmd::OpmlCommand),
+    /// Print the merged timeline, newest first.
+    Timeline(timeline::TimelineArgs),
+}
+
+/// Loads the configuration with flags applied on top.
+pub fn load_config(cli: &Cli) -> anyhow::Result<Config> {
+    let mut config = Config::load(cli.config.as_deref())?;
+    if let Some(db) = &cli.db {
+        config.storage.db = db.clone();
+    }
+    if let Some(level) = &cli.log_level {
+        config.log.level = level.clone();
+    }
+    if let Some(format) = cli.log_format {
+        config.log.format = format;
+    }
+    Ok(config)
+}
+
+/// Opens the database named by the config.
+pub fn open_store(config: &Config) -> anyhow::Result<Store> {
+    let path = &config.storage.db;
+    Store::open(path).with_context(|| format!("could not open the database {}", path.display()))
+}
+
+/// Runs the parsed command.
+pub async fn dispatch(cli: Cli, config: Config) -> anyhow::Result<()> {
+    let config = Arc::new(config);
+    match cli.command {
+        Command::Run(args) => run::run(args, config).await,
+        Command::Sync(args) => sync::sync(args, config).await,
+        Command::Source(cmd) => source::source(cmd, config).await,
+        Command::Opml(cmd) => opml_cmd::opml(cmd, config).await,
+        Command::Timeline(args) => timeline::timeline(args, config).await,
+    }
+}
+
+/// Finds a source by name or URL, with an error that says how to list them.
+pub async fn find_source(store: &Store, name: &str) -> anyhow::Result<crate::store::SourceRecord> {
+    store
+        .find_source(name)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no source named {name:?}; `braid source list` shows them"))
+}
+
+/// "3 min ago" / "in 12 min" for tables.
+pub fn relative_time(t: Option<chrono::DateTime<chrono::Utc>>) -> String {
+    let Some(t) = t else { return "never".into() };
+    let secs = (t - chrono::Utc::now()).num_seconds();
+    let (abs, future) = (secs.unsigned_abs(), secs > 0);
+    let span = match abs {
+        0..=59 => format!("{abs} s"),
+        60..=3599 => format!("{} min", abs / 60),
+        3600..=86399 => format!("{} h", abs / 3600),
+        _ => format!("{} d", abs / 86400),
+    };
+    if future { format!("in {span}") } else { format!("{span} ago") }
+}

@@ -1,0 +1,103 @@
+//! `braid run`: the scheduler and the web server in one process, or the scheduler alone
+//! (`--no-web`) as a headless sync daemon. SIGINT/SIGTERM stop it cleanly: no new polls start,
+//! polls in flight finish writing, the web server drains.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::Args;
+use tokio::sync::watch;
+
+use crate::config::Config;
+use crate::scheduler::{self, PollContext};
+use crate::web;
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Address for the web UI (default 127.0.0.1:8080; env BRAID_LISTEN). Loopback only until
+    /// owner login exists.
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
+    /// Run headless: poll and store, no web server.
+    #[arg(long)]
+    pub no_web: bool,
+}
+
+pub async fn run(args: RunArgs, config: Arc<Config>) -> anyhow::Result<()> {
+    let mut config = (*config).clone();
+    if let Some(listen) = args.listen {
+        config.web.listen = listen;
+    }
+    let config = Arc::new(config);
+    let store = super::open_store(&config)?;
+    let http = braid_core::http::SafeClient::new(config.http_config())?;
+    let ctx = Arc::new(PollContext::new(store.clone(), config.clone(), http).map_err(anyhow::Error::msg)?);
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let web_task = if args.no_web {
+        None
+    } else {
+        web::check_listen_addr(config.web.listen)?;
+        let listener = tokio::net::TcpListener::bind(config.web.listen)
+            .await
+            .with_context(|| format!("could not listen on {}", config.web.listen))?;
+        let local = listener.local_addr()?;
+        let web_ctx = web::WebContext {
+            store: store.clone(),
+            site_title: config.web.title.clone(),
+            base_url: url::Url::parse(&config.web.base_url).ok(),
+        };
+        let mut rx = stop_rx.clone();
+        let shutdown = async move {
+            let _ = rx.wait_for(|stop| *stop).await;
+        };
+        println!("Braid is serving http://{local}/ (Ctrl-C to stop)");
+        tracing::info!(listen = %local, "web: listening");
+        Some(tokio::spawn(web::serve(web_ctx, listener, shutdown)))
+    };
+    if args.no_web {
+        println!("Braid is polling (headless; Ctrl-C to stop)");
+    }
+
+    let mut rx = stop_rx.clone();
+    let scheduler = tokio::spawn(scheduler::run(ctx, async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    }));
+
+    wait_for_signal().await;
+    tracing::info!("braid: shutting down");
+    let _ = stop_tx.send(true);
+    let _ = scheduler.await;
+    if let Some(task) = web_task {
+        match task.await {
+            Ok(Err(e)) => tracing::error!(error = %e, "web: stopped with an error"),
+            Err(e) => tracing::error!(error = %e, "web: task failed"),
+            Ok(Ok(())) => {}
+        }
+    }
+    tracing::info!("braid: stopped");
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

@@ -1,0 +1,78 @@
+//! `braid sync`: poll now, once, and report. A progress bar shows on a terminal; the summary
+//! always prints. Exits non-zero when any source failed, so scripts notice.
+
+use std::io::IsTerminal;
+use std::sync::Arc;
+
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::config::Config;
+use crate::scheduler::{poll_many, PollContext};
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// Poll only this source (name or URL), even if it is disabled.
+    #[arg(long, value_name = "NAME")]
+    pub source: Option<String>,
+}
+
+pub async fn sync(args: SyncArgs, config: Arc<Config>) -> anyhow::Result<()> {
+    let store = super::open_store(&config)?;
+    let sources = match &args.source {
+        Some(name) => vec![super::find_source(&store, name).await?],
+        None => store.list_sources().await?.into_iter().filter(|s| s.enabled).collect(),
+    };
+    if sources.is_empty() {
+        println!("No sources to poll. Add one with `braid source add URL`.");
+        return Ok(());
+    }
+    let http = braid_core::http::SafeClient::new(config.http_config())?;
+    let ctx = Arc::new(PollContext::new(store, config.clone(), http).map_err(anyhow::Error::msg)?);
+
+    let total = sources.len();
+    let bar = if std::io::stderr().is_terminal() {
+        let bar = ProgressBar::new(total as u64);
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} {wide_msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let outcomes = poll_many(ctx, sources, |o| {
+        bar.inc(1);
+        bar.set_message(o.source.clone());
+    })
+    .await;
+    bar.finish_and_clear();
+
+    let (mut new, mut updated, mut unchanged) = (0, 0, 0);
+    let mut failed = Vec::new();
+    for o in &outcomes {
+        new += o.stats.new;
+        updated += o.stats.updated;
+        if o.not_modified {
+            unchanged += 1;
+        }
+        if let Some(err) = &o.error {
+            failed.push((o.source.clone(), err.clone(), o.disabled.is_some()));
+        }
+    }
+    println!(
+        "Polled {total} source{}: {new} new, {updated} updated, {unchanged} not modified, {} failed.",
+        if total == 1 { "" } else { "s" },
+        failed.len()
+    );
+    for (name, err, disabled) in &failed {
+        let note = if *disabled { " (source disabled)" } else { "" };
+        println!("  {name}: {err}{note}");
+    }
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(anyhow::anyhow!("{} of {total} sources failed", failed.len()))
+    }
+}

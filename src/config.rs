@@ -1,0 +1,329 @@
+//! The typed configuration. Every field has a doc comment and a default; unknown keys are an
+//! error that names the key. `config.example.toml` documents every option, and a test keeps it
+//! in step with these structs.
+//!
+//! Precedence, lowest first: built-in defaults, the config file (`--config`, else `./braid.toml`
+//! when present), `BRAID_*` environment variables, command-line flags.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::store::Retention;
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub storage: StorageConfig,
+    pub web: WebConfig,
+    pub fetch: FetchConfig,
+    pub scheduler: SchedulerConfig,
+    pub retention: RetentionConfig,
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StorageConfig {
+    /// Path of the SQLite database file (created on first run). Env: `BRAID_DB`; flag: `--db`.
+    pub db: PathBuf,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebConfig {
+    /// Address the web UI listens on. Only loopback addresses until owner login exists.
+    /// Env: `BRAID_LISTEN`; flag: `braid run --listen`.
+    pub listen: SocketAddr,
+    /// Title shown on pages and in the feeds Braid serves.
+    pub title: String,
+    /// Public URL of this instance (for absolute links in served feeds). Empty: taken from the
+    /// request's Host header.
+    pub base_url: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FetchConfig {
+    /// Allow fetching loopback, private and link-local addresses (home networks, tests).
+    /// Off by default so a feed cannot make Braid reach into your network.
+    /// Env: `BRAID_ALLOW_PRIVATE_NETWORKS=1`.
+    pub allow_private_networks: bool,
+    /// User-Agent sent with every request. Empty: `Braid/<version> (…)`.
+    pub user_agent: String,
+    /// Seconds to wait for a TCP/TLS connection.
+    pub connect_timeout_secs: u64,
+    /// Seconds for a whole request: redirects, headers and body.
+    pub timeout_secs: u64,
+    /// Largest response body accepted, in bytes, after decompression.
+    pub max_body_bytes: u64,
+    /// Redirects followed before giving up.
+    pub max_redirects: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SchedulerConfig {
+    /// Cron schedule for sources without their own. Unix 5-field form (`*/30 * * * *`) or
+    /// the 6/7-field form with seconds (`0 */30 * * * *`).
+    pub default_schedule: String,
+    /// Polls running at once, over all sources.
+    pub max_concurrency: usize,
+    /// Polls running at once against one host.
+    pub max_per_host: usize,
+    /// Consecutive failures after which a source is disabled (its reason stays visible).
+    pub max_failures: u32,
+    /// First retry delay after a failure, in seconds; doubles with each further failure.
+    pub backoff_base_secs: u64,
+    /// Longest retry delay after failures, in seconds.
+    pub backoff_max_secs: u64,
+    /// Cron schedule on which the retention policy runs.
+    pub retention_schedule: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RetentionConfig {
+    /// Delete items older than this many days (0 keeps them forever). Your own posts and
+    /// anything in a delivery are always kept.
+    pub max_age_days: u32,
+    /// Keep at most this many items per source (0: no limit).
+    pub max_items_per_source: u32,
+    /// Per-source overrides, by source name: `[retention.sources."Example Blog"]`.
+    pub sources: BTreeMap<String, SourceRetention>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SourceRetention {
+    /// Days to keep this source's items (0: no age limit).
+    pub max_age_days: u32,
+    /// Items to keep for this source (0: no count limit).
+    pub max_items: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// `error`, `warn`, `info`, `debug` or `trace`, or a tracing filter (`braid=debug`).
+    /// Flag: `--log-level`; env: `BRAID_LOG`.
+    pub level: String,
+    /// `text` for people, `json` for log collectors. Flag: `--log-format`.
+    pub format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        StorageConfig {
+            db: PathBuf::from("./braid.db"),
+        }
+    }
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            title: "Braid".into(),
+            base_url: String::new(),
+        }
+    }
+}
+
+impl Default for FetchConfig {
+    fn default() -> Self {
+        FetchConfig {
+            allow_private_networks: false,
+            user_agent: String::new(),
+            connect_timeout_secs: 10,
+            timeout_secs: 30,
+            max_body_bytes: 10 * 1024 * 1024,
+            max_redirects: 5,
+        }
+    }
+}
+
+impl Default for SchedulerConfig {
+    fn default() -> Self {
+        SchedulerConfig {
+            default_schedule: "*/30 * * * *".into(),
+            max_concurrency: 16,
+            max_per_host: 2,
+            max_failures: 10,
+            backoff_base_secs: 60,
+            backoff_max_secs: 24 * 3600,
+            retention_schedule: "17 4 * * *".into(),
+        }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            level: "info".into(),
+            format: LogFormat::Text,
+        }
+    }
+}
+
+/// A config problem, worded for the person editing the file.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("config: cannot read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("config: {path}: {message}")]
+    Parse { path: String, message: String },
+    #[error("config: {0}")]
+    Invalid(String),
+}
+
+impl Config {
+    /// Loads `path`, or `./braid.toml` when `path` is `None` and that file exists, else the
+    /// built-in defaults; then applies `BRAID_*` environment variables.
+    pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
+        let default_path = Path::new("braid.toml");
+        let chosen = match path {
+            Some(p) => Some(p),
+            None if default_path.exists() => Some(default_path),
+            None => None,
+        };
+        let mut config = match chosen {
+            Some(p) => Self::from_file(p)?,
+            None => Config::default(),
+        };
+        config.apply_env(|k| std::env::var(k).ok())?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::from_toml(&text).map_err(|message| ConfigError::Parse {
+            path: path.display().to_string(),
+            message,
+        })
+    }
+
+    /// Parses TOML; the error names the offending key and line.
+    pub fn from_toml(text: &str) -> Result<Config, String> {
+        toml::from_str(text).map_err(|e| {
+            let msg = e.message().trim().to_owned();
+            let line = e
+                .span()
+                .map(|s| text.as_bytes()[..s.start.min(text.len())].iter().filter(|b| **b == b'\n').count() + 1);
+            match line {
+                Some(l) => format!("line {l}: {msg}"),
+                None => msg,
+            }
+        })
+    }
+
+    /// Applies `BRAID_DB`, `BRAID_LISTEN`, `BRAID_ALLOW_PRIVATE_NETWORKS`, `BRAID_LOG`.
+    pub fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        if let Some(db) = var("BRAID_DB").filter(|v| !v.is_empty()) {
+            self.storage.db = PathBuf::from(db);
+        }
+        if let Some(listen) = var("BRAID_LISTEN").filter(|v| !v.is_empty()) {
+            self.web.listen = listen.parse().map_err(|_| {
+                ConfigError::Invalid(format!(
+                    "BRAID_LISTEN={listen:?} is not an address like 127.0.0.1:8080"
+                ))
+            })?;
+        }
+        if let Some(v) = var("BRAID_ALLOW_PRIVATE_NETWORKS").filter(|v| !v.is_empty()) {
+            self.fetch.allow_private_networks = match v.to_ascii_lowercase().as_str() {
+                "1" | "true" | "yes" | "on" => true,
+                "0" | "false" | "no" | "off" => false,
+                _ => {
+                    return Err(ConfigError::Invalid(format!(
+                        "BRAID_ALLOW_PRIVATE_NETWORKS={v:?} must be 1 or 0"
+                    )))
+                }
+            };
+        }
+        if let Some(level) = var("BRAID_LOG").filter(|v| !v.is_empty()) {
+            self.log.level = level;
+        }
+        Ok(())
+    }
+
+    /// Checks values serde cannot: cron expressions, ranges, URLs.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        crate::scheduler::cron_expr::parse_schedule(&self.scheduler.default_schedule)
+            .map_err(|e| ConfigError::Invalid(format!("scheduler.default_schedule: {e}")))?;
+        crate::scheduler::cron_expr::parse_schedule(&self.scheduler.retention_schedule)
+            .map_err(|e| ConfigError::Invalid(format!("scheduler.retention_schedule: {e}")))?;
+        if self.scheduler.max_concurrency == 0 || self.scheduler.max_per_host == 0 {
+            return Err(ConfigError::Invalid(
+                "scheduler.max_concurrency and scheduler.max_per_host must be at least 1".into(),
+            ));
+        }
+        if self.fetch.timeout_secs == 0 || self.fetch.connect_timeout_secs == 0 {
+            return Err(ConfigError::Invalid(
+                "fetch.timeout_secs and fetch.connect_timeout_secs must be at least 1".into(),
+            ));
+        }
+        if !self.web.base_url.is_empty() {
+            url::Url::parse(&self.web.base_url).map_err(|e| {
+                ConfigError::Invalid(format!("web.base_url {:?}: {e}", self.web.base_url))
+            })?;
+        }
+        Ok(())
+    }
+
+    /// The safe HTTP client settings.
+    pub fn http_config(&self) -> braid_core::http::HttpConfig {
+        let mut http = braid_core::http::HttpConfig {
+            connect_timeout: Duration::from_secs(self.fetch.connect_timeout_secs),
+            timeout: Duration::from_secs(self.fetch.timeout_secs),
+            max_body_bytes: self.fetch.max_body_bytes,
+            max_redirects: self.fetch.max_redirects,
+            allow_private_networks: self.fetch.allow_private_networks,
+            ..Default::default()
+        };
+        if !self.fetch.user_agent.is_empty() {
+            http.user_agent = self.fetch.user_agent.clone();
+        }
+        http
+    }
+
+    /// Global retention as the store takes it.
+    pub fn global_retention(&self) -> Retention {
+        Retention {
+            max_age_days: nonzero(self.retention.max_age_days),
+            max_items: nonzero(self.retention.max_items_per_source),
+        }
+    }
+}
+
+impl SourceRetention {
+    pub fn to_retention(&self) -> Retention {
+        Retention {
+            max_age_days: nonzero(self.max_age_days),
+            max_items: nonzero(self.max_items),
+        }
+    }
+}
+
+fn nonzero(v: u32) -> Option<u32> {
+    (v > 0).then_some(v)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,116 @@
+//! Ingest: the gate between connectors and the store. Whatever a connector produced, the item
+//! that reaches the store has sanitized HTML, plain text for search, and only http(s) URLs in
+//! places the web UI turns into links. Connectors may sanitize too (the feed connector does, to
+//! resolve relative links); this pass is the one the store relies on.
+
+use braid_core::model::{Attachment, Author, Item};
+use braid_core::sanitize::{clean_html, html_to_text};
+
+/// Longest title kept, in characters; longer ones are cut with an ellipsis.
+const MAX_TITLE_CHARS: usize = 500;
+
+/// Makes `items` safe to store. Pure and synchronous; callers run it off the async threads
+/// when batches are large.
+pub fn prepare(items: Vec<Item>) -> Vec<Item> {
+    items.into_iter().map(prepare_item).collect()
+}
+
+/// Makes one item safe to store.
+pub fn prepare_item(mut item: Item) -> Item {
+    item.title = item.title.as_deref().map(clean_text).filter(|t| !t.is_empty());
+    if let Some(title) = &mut item.title {
+        if title.chars().count() > MAX_TITLE_CHARS {
+            *title = title.chars().take(MAX_TITLE_CHARS).collect::<String>() + "…";
+        }
+    }
+    item.content_html = item.content_html.as_deref().map(clean_html).filter(|h| !h.trim().is_empty());
+    item.summary = item.summary.as_deref().map(clean_html).filter(|h| !h.trim().is_empty());
+    item.content_warning = item.content_warning.as_deref().map(clean_text).filter(|t| !t.is_empty());
+    let text = match item.content_text.take() {
+        Some(t) if !t.trim().is_empty() => clean_text_keep_lines(&t),
+        _ => item
+            .content_html
+            .as_deref()
+            .or(item.summary.as_deref())
+            .map(html_to_text)
+            .unwrap_or_default(),
+    };
+    item.content_text = (!text.is_empty()).then_some(text);
+    item.url = item.url.and_then(web_url);
+    item.author = item.author.map(|a| Author {
+        name: a.name.as_deref().map(clean_text).filter(|n| !n.is_empty()),
+        handle: a.handle.as_deref().map(clean_text).filter(|n| !n.is_empty()),
+        url: a.url.and_then(web_url),
+        avatar: a.avatar.and_then(web_url),
+    });
+    item.attachments = item
+        .attachments
+        .into_iter()
+        .filter_map(|a| {
+            Some(Attachment {
+                url: web_url(a.url)?,
+                media_type: a.media_type.map(|m| clean_text(&m)),
+                alt: a.alt.as_deref().map(clean_text).filter(|t| !t.is_empty()),
+                size: a.size,
+            })
+        })
+        .collect();
+    item.tags = item.tags.iter().map(|t| clean_text(t)).filter(|t| !t.is_empty()).collect();
+    item.tags.dedup();
+    item.language = item.language.map(|l| clean_text(&l)).filter(|l| !l.is_empty());
+    item
+}
+
+/// Plain text on one line: control characters dropped, whitespace collapsed.
+fn clean_text(s: &str) -> String {
+    s.split_whitespace()
+        .map(|w| w.chars().filter(|c| !c.is_control()).collect::<String>())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Plain text keeping line breaks.
+fn clean_text_keep_lines(s: &str) -> String {
+    s.lines().map(clean_text).collect::<Vec<_>>().join("\n").trim().to_owned()
+}
+
+/// Keeps only absolute http(s) URLs: `javascript:`, `data:` and relative URLs never become links.
+fn web_url(raw: String) -> Option<String> {
+    let parsed = url::Url::parse(raw.trim()).ok()?;
+    matches!(parsed.scheme(), "http" | "https").then(|| parsed.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use braid_core::RemoteId;
+
+    #[test]
+    fn hostile_item_is_defused() {
+        let item = prepare_item(Item {
+            remote_id: RemoteId::from("x"),
+            title: Some("  Hello\n\tworld\u{7} ".into()),
+            content_html: Some(r#"<p>ok<script>alert(1)</script><img src=x onerror=alert(2)><a href="javascript:alert(3)">j</a></p>"#.into()),
+            summary: Some(r#"<iframe src="https://evil.example/"></iframe>fine"#.into()),
+            url: Some("javascript:alert(4)".into()),
+            author: Some(Author {
+                name: Some("Eve".into()),
+                url: Some("data:text/html,hi".into()),
+                ..Default::default()
+            }),
+            attachments: vec![Attachment { url: "javascript:x".into(), ..Default::default() }],
+            ..Default::default()
+        });
+        assert_eq!(item.title.as_deref(), Some("Hello world"));
+        let html = item.content_html.unwrap_or_default();
+        for bad in ["script", "onerror", "javascript:"] {
+            assert!(!html.contains(bad), "{bad} left in {html}");
+        }
+        assert_eq!(item.summary.as_deref(), Some("fine"));
+        assert_eq!(item.url, None);
+        assert_eq!(item.author.and_then(|a| a.url), None);
+        assert!(item.attachments.is_empty());
+        assert_eq!(item.content_text.as_deref(), Some("okj"));
+    }
+}

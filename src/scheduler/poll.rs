@@ -1,0 +1,208 @@
+//! One poll of one source, the whole refresh cycle on one screen:
+//! build the connector → poll with the stored cursor → prepare (sanitize) → store items and the
+//! new cursor in one transaction → schedule the next poll from cron, the server's hints and
+//! the error history.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use braid_core::{ConnectorError, Cursor, Page, PollHints};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::cron_expr::{next_after, parse_schedule};
+use super::PollContext;
+use crate::connectors;
+use crate::ingest;
+use crate::store::{IngestStats, PollFailure, PollSuccess, SourceRecord};
+
+/// Server hints never push a poll further out than this (a year-long `max-age` on a static
+/// host should not silence a feed).
+const MAX_HINT_DELAY: Duration = Duration::from_secs(24 * 3600);
+
+/// What one poll did, for `braid sync`'s summary and the logs.
+#[derive(Debug, Clone, Serialize)]
+pub struct PollOutcome {
+    pub source: String,
+    pub stats: IngestStats,
+    pub not_modified: bool,
+    /// The error shown to the owner, when the poll failed.
+    pub error: Option<String>,
+    /// Set when this poll disabled the source.
+    pub disabled: Option<String>,
+    pub next_poll: Option<DateTime<Utc>>,
+}
+
+/// Polls `source` once and records the result. Never panics and never returns an error: every
+/// failure is recorded on the source, where the owner sees it.
+pub async fn poll_source(ctx: &PollContext, source: &SourceRecord) -> PollOutcome {
+    let now = Utc::now();
+    let result = fetch(ctx, source).await;
+    let mut outcome = PollOutcome {
+        source: source.name.clone(),
+        stats: IngestStats::default(),
+        not_modified: false,
+        error: None,
+        disabled: None,
+        next_poll: None,
+    };
+    match result {
+        Ok(page) => {
+            outcome.not_modified = page.not_modified;
+            let next = next_poll_after_success(ctx, source, now, &page.hints);
+            let success = PollSuccess {
+                cursor: page.next_cursor.and_then(|c| c.0),
+                next_poll: Some(next),
+                new_url: page.meta.moved_to,
+                title: page.meta.title,
+                site_url: page.meta.site_url,
+            };
+            let items = page.items;
+            let items = if items.len() > 16 {
+                tokio::task::spawn_blocking(move || ingest::prepare(items))
+                    .await
+                    .unwrap_or_default()
+            } else {
+                ingest::prepare(items)
+            };
+            match ctx.store.record_poll_success(source.id, items, page.deleted, success).await {
+                Ok(stats) => {
+                    outcome.stats = stats;
+                    outcome.next_poll = Some(next);
+                    tracing::info!(source_id = %source.id, source = %source.name, new = stats.new,
+                        updated = stats.updated, not_modified = outcome.not_modified, "poll: ok");
+                }
+                Err(e) => {
+                    // The store failed: keep the old cursor so nothing is skipped next time.
+                    let message = e.to_string();
+                    tracing::error!(source_id = %source.id, error = %message, "poll: storing failed");
+                    record_failure(ctx, source, now, ConnectorError::Transient(message), &mut outcome).await;
+                }
+            }
+        }
+        Err(err) => record_failure(ctx, source, now, err, &mut outcome).await,
+    }
+    outcome
+}
+
+/// Builds the connector and polls it on its own task, so a panic inside a parser costs this
+/// poll and nothing else.
+async fn fetch(ctx: &PollContext, source: &SourceRecord) -> Result<Page, ConnectorError> {
+    let connector = connectors::build(source, &ctx.connectors)?;
+    let connector: Arc<dyn braid_core::Connector> = Arc::from(connector);
+    if connector.source().is_none() {
+        return Err(ConnectorError::Unsupported(format!(
+            "braid: {} connectors cannot be polled",
+            connector.kind()
+        )));
+    }
+    let cursor = Cursor(source.cursor.clone());
+    let kind = connector.kind();
+    let task = tokio::spawn(async move {
+        match connector.source() {
+            Some(s) => s.poll(&cursor).await,
+            None => Err(ConnectorError::Unsupported("braid: not pollable".into())),
+        }
+    });
+    match task.await {
+        Ok(result) => result,
+        Err(join) if join.is_panic() => Err(ConnectorError::Transient(format!(
+            "{kind}: the connector crashed on this source's data (a bug in Braid or a library it \
+             uses); it will be retried"
+        ))),
+        Err(_) => Err(ConnectorError::Transient(format!("{kind}: the poll was cancelled"))),
+    }
+}
+
+async fn record_failure(
+    ctx: &PollContext,
+    source: &SourceRecord,
+    now: DateTime<Utc>,
+    err: ConnectorError,
+    outcome: &mut PollOutcome,
+) {
+    let message = err.to_string();
+    let cfg = &ctx.config.scheduler;
+    let counts = !matches!(err, ConnectorError::RateLimited { .. });
+    let failures = source.error_count.max(0) as u32 + u32::from(counts);
+    let backoff = backoff(cfg.backoff_base_secs, cfg.backoff_max_secs, failures.max(1));
+    let wait = match &err {
+        ConnectorError::RateLimited { retry_after, .. } => retry_after
+            .unwrap_or(Duration::from_secs(cfg.backoff_base_secs))
+            .min(Duration::from_secs(cfg.backoff_max_secs.max(1))),
+        _ => backoff,
+    };
+    let by_cron = cron_next(ctx, source, now);
+    let next = by_cron.max(now + chrono_dur(wait));
+    let disable = match &err {
+        ConnectorError::Permanent(m) => Some(m.clone()),
+        _ if counts && failures >= cfg.max_failures => Some(format!(
+            "disabled after {failures} consecutive failures; last error: {message}"
+        )),
+        _ => None,
+    };
+    tracing::warn!(source_id = %source.id, source = %source.name, kind = err.kind(),
+        error = %message, "poll: failed");
+    let failure = PollFailure {
+        message: message.clone(),
+        next_poll: Some(next),
+        disable: disable.clone(),
+        counts_as_failure: counts,
+    };
+    if let Err(e) = ctx.store.record_poll_failure(source.id, failure).await {
+        tracing::error!(source_id = %source.id, error = %e, "poll: could not record the failure");
+    }
+    outcome.error = Some(message);
+    outcome.disabled = disable;
+    outcome.next_poll = Some(next);
+}
+
+/// Exponential backoff: `base * 2^(failures-1)`, at most `max`.
+pub fn backoff(base_secs: u64, max_secs: u64, failures: u32) -> Duration {
+    let exp = failures.saturating_sub(1).min(30);
+    Duration::from_secs(base_secs.saturating_mul(1u64 << exp).min(max_secs))
+}
+
+/// The next poll after a success: the cron schedule, pushed later (never earlier) by the
+/// server's hints (RFC 9111 freshness, RSS `<ttl>`), which are capped at a day.
+fn next_poll_after_success(
+    ctx: &PollContext,
+    source: &SourceRecord,
+    now: DateTime<Utc>,
+    hints: &PollHints,
+) -> DateTime<Utc> {
+    let mut next = cron_next(ctx, source, now);
+    let cap = now + chrono_dur(MAX_HINT_DELAY);
+    if let Some(min) = hints.min_interval {
+        next = next.max((now + chrono_dur(min)).min(cap));
+    }
+    if let Some(at) = hints.not_before {
+        next = next.max(at.min(cap));
+    }
+    next
+}
+
+fn cron_next(ctx: &PollContext, source: &SourceRecord, now: DateTime<Utc>) -> DateTime<Utc> {
+    let own = source.schedule.as_deref().and_then(|s| parse_schedule(s).ok());
+    let schedule = own.as_ref().unwrap_or(&ctx.default_schedule);
+    next_after(schedule, now).unwrap_or(now + chrono::Duration::hours(1))
+}
+
+fn chrono_dur(d: Duration) -> chrono::Duration {
+    chrono::Duration::from_std(d).unwrap_or(chrono::Duration::days(1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::backoff;
+    use std::time::Duration;
+
+    #[test]
+    fn backoff_doubles_and_caps() {
+        assert_eq!(backoff(60, 3600, 1), Duration::from_secs(60));
+        assert_eq!(backoff(60, 3600, 2), Duration::from_secs(120));
+        assert_eq!(backoff(60, 3600, 4), Duration::from_secs(480));
+        assert_eq!(backoff(60, 3600, 10), Duration::from_secs(3600));
+        assert_eq!(backoff(60, 3600, 200), Duration::from_secs(3600));
+    }
+}

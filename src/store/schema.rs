@@ -1,0 +1,141 @@
+//! Embedded, versioned migrations. `PRAGMA user_version` holds the number of migrations applied;
+//! each entry of [`MIGRATIONS`] runs once, in order, in its own transaction. Never edit a
+//! released migration: append a new one.
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use super::{Result, StoreError};
+
+/// Migration `n` (1-based) is `MIGRATIONS[n - 1]`.
+const MIGRATIONS: &[&str] = &[V1];
+
+/// The schema version this build understands.
+pub(super) const fn known_version() -> i64 {
+    MIGRATIONS.len() as i64
+}
+
+pub(super) fn migrate(conn: &mut Connection) -> Result<()> {
+    let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let known = known_version();
+    if found > known {
+        return Err(StoreError::TooNew { found, known });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(found.max(0) as usize) {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute_batch(sql)?;
+        // user_version takes no bound parameter; the value is our own integer.
+        tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+/// Times are unix microseconds (INTEGER). JSON columns hold serde_json text.
+const V1: &str = r#"
+CREATE TABLE sources (
+    id              INTEGER PRIMARY KEY,
+    name            TEXT NOT NULL UNIQUE,
+    kind            TEXT NOT NULL,
+    url             TEXT NOT NULL UNIQUE,
+    schedule        TEXT,
+    category        TEXT,
+    settings        TEXT NOT NULL DEFAULT '{}',
+    enabled         INTEGER NOT NULL DEFAULT 1,
+    disabled_reason TEXT,
+    cursor          TEXT,
+    title           TEXT,
+    site_url        TEXT,
+    next_poll       INTEGER,
+    last_poll       INTEGER,
+    last_success    INTEGER,
+    error_count     INTEGER NOT NULL DEFAULT 0,
+    last_error      TEXT,
+    last_error_at   INTEGER,
+    -- Live items, maintained by the items triggers below so listing sources is one scan of
+    -- this table rather than a GROUP BY over every item.
+    item_count      INTEGER NOT NULL DEFAULT 0,
+    created_at      INTEGER NOT NULL
+);
+CREATE INDEX sources_due ON sources (next_poll) WHERE enabled = 1;
+
+CREATE TABLE items (
+    id              INTEGER PRIMARY KEY,
+    source_id       INTEGER NOT NULL REFERENCES sources (id) ON DELETE CASCADE,
+    remote_id       TEXT NOT NULL,
+    kind            TEXT NOT NULL,
+    author_name     TEXT,
+    author_handle   TEXT,
+    author_url      TEXT,
+    author_avatar   TEXT,
+    title           TEXT,
+    content_html    TEXT,
+    content_text    TEXT,
+    summary         TEXT,
+    content_warning TEXT,
+    language        TEXT,
+    published       INTEGER,
+    updated         INTEGER,
+    in_reply_to     TEXT,
+    attachments     TEXT NOT NULL DEFAULT '[]',
+    tags            TEXT NOT NULL DEFAULT '[]',
+    url             TEXT,
+    canonical_url   TEXT,
+    visibility      TEXT NOT NULL,
+    first_seen      INTEGER NOT NULL,
+    sort_time       INTEGER NOT NULL,
+    -- The primary item of this item's cross-source group (same canonical URL, seen earlier
+    -- through another source); NULL for a primary. No foreign key: the store re-points a group
+    -- before deleting its primary (items.rs `release_groups`).
+    dup_of          INTEGER,
+    -- The owner's own posts: never removed by retention.
+    is_own          INTEGER NOT NULL DEFAULT 0,
+    -- Retention hook: set while something (a pending or done delivery in the outbox, a pin)
+    -- still needs the row. Retention skips rows with keep <> 0.
+    keep            INTEGER NOT NULL DEFAULT 0,
+    -- Hash of the normalized item, to tell a changed entry from a re-fetched one when the origin
+    -- gives no `updated` time.
+    content_hash    BLOB NOT NULL,
+    UNIQUE (source_id, remote_id)
+);
+-- The merged timeline: keyset scans newest first over primaries only.
+CREATE INDEX items_timeline ON items (sort_time, id) WHERE dup_of IS NULL;
+-- One source's timeline, and per-source retention.
+CREATE INDEX items_source_time ON items (source_id, sort_time, id);
+CREATE INDEX items_canonical ON items (canonical_url) WHERE canonical_url IS NOT NULL;
+CREATE INDEX items_dups ON items (dup_of) WHERE dup_of IS NOT NULL;
+
+-- (source, remote id) pairs that must never be ingested again. reason = 'deleted' (the origin
+-- deleted it) or 'pruned' (retention removed it while the feed may still list it).
+CREATE TABLE tombstones (
+    source_id INTEGER NOT NULL REFERENCES sources (id) ON DELETE CASCADE,
+    remote_id TEXT NOT NULL,
+    reason    TEXT NOT NULL,
+    at        INTEGER NOT NULL,
+    PRIMARY KEY (source_id, remote_id)
+) WITHOUT ROWID;
+
+-- External-content FTS5: the text lives once, in items; the index is kept in step by triggers.
+-- remove_diacritics 2 lets "cafe" find "café".
+CREATE VIRTUAL TABLE items_fts USING fts5 (
+    title, content_text, author_name,
+    content = 'items', content_rowid = 'id',
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+
+CREATE TRIGGER items_ai AFTER INSERT ON items BEGIN
+    INSERT INTO items_fts (rowid, title, content_text, author_name)
+        VALUES (new.id, new.title, new.content_text, new.author_name);
+    UPDATE sources SET item_count = item_count + 1 WHERE id = new.source_id;
+END;
+CREATE TRIGGER items_ad AFTER DELETE ON items BEGIN
+    INSERT INTO items_fts (items_fts, rowid, title, content_text, author_name)
+        VALUES ('delete', old.id, old.title, old.content_text, old.author_name);
+    UPDATE sources SET item_count = item_count - 1 WHERE id = old.source_id;
+END;
+CREATE TRIGGER items_au AFTER UPDATE OF title, content_text, author_name ON items BEGIN
+    INSERT INTO items_fts (items_fts, rowid, title, content_text, author_name)
+        VALUES ('delete', old.id, old.title, old.content_text, old.author_name);
+    INSERT INTO items_fts (rowid, title, content_text, author_name)
+        VALUES (new.id, new.title, new.content_text, new.author_name);
+END;
+"#;

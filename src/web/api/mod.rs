@@ -1,0 +1,31 @@
+//! The read-only JSON API: `/api/timeline` (one page: `{items, next}`) and `/api/sources`.
+//! Same query parameters as the pages; errors are `{"error": "…"}` with a 4xx/5xx status.
+
+mod sources;
+mod timeline;
+
+use std::sync::Arc;
+
+use warp::Filter;
+
+use super::WebContext;
+
+pub fn routes(
+    ctx: Arc<WebContext>,
+) -> impl Filter<Extract = (warp::reply::Response,), Error = warp::Rejection> + Clone {
+    warp::path("api").and(
+        timeline::route(ctx.clone())
+            .or(sources::route(ctx))
+            .unify(),
+    )
+}
+
+/// Serializes `value` as a 200 JSON response.
+fn json<T: serde::Serialize>(value: &T) -> super::HandlerResult {
+    let body = serde_json::to_vec(value)
+        .map_err(|e| super::WebError::Feed(format!("json: {e}")))?;
+    Ok(super::respond::no_store(super::respond::ok(
+        body,
+        super::respond::JSON,
+    )))
+}

@@ -1,0 +1,41 @@
+//! `GET /api/timeline?before=&source=&q=&limit=`: one page of the timeline, newest first.
+//! `next` is the `before` value for the following page, `null` at the end.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+use warp::Filter;
+
+use crate::store::StoredItem;
+use crate::web::query::{self, ListParams, RawQuery};
+use crate::web::respond::{self, Format};
+use crate::web::{with_ctx, HandlerResult, WebContext};
+
+const DEFAULT_LIMIT: usize = 50;
+
+#[derive(Serialize)]
+struct Page {
+    items: Vec<StoredItem>,
+    next: Option<String>,
+}
+
+pub fn route(
+    ctx: Arc<WebContext>,
+) -> impl Filter<Extract = (warp::reply::Response,), Error = warp::Rejection> + Clone {
+    warp::path!("timeline")
+        .and(with_ctx(ctx))
+        .and(query::raw())
+        .then(|ctx: Arc<WebContext>, raw: RawQuery| async move {
+            let result = page(&ctx, &raw).await;
+            respond::finish(&ctx, Format::Json, result)
+        })
+}
+
+async fn page(ctx: &WebContext, raw: &RawQuery) -> HandlerResult {
+    let params = ListParams::parse(ctx, raw).await?;
+    let page = ctx.store.timeline(params.timeline_query(DEFAULT_LIMIT)).await?;
+    super::json(&Page {
+        items: page.items,
+        next: page.next.map(|key| key.encode()),
+    })
+}

@@ -1,0 +1,276 @@
+//! The feeds Braid serves: the merged timeline (or any `?source=` / `?q=` view of it) as Atom
+//! (`atom.rs`, RFC 4287), RSS 2.0 (`rss.rs`) and JSON Feed 1.1 (`json.rs`), newest 50 items.
+//!
+//! This file turns a timeline page into [`FeedDoc`], the format-neutral description all three
+//! writers share: absolute URLs (feed readers resolve nothing), the entry id, a title for
+//! title-less notes, and the body as HTML.
+
+mod atom;
+mod json;
+mod rss;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use url::Url;
+use warp::host::Authority;
+use warp::Filter;
+
+use super::query::{self, ListParams, RawQuery};
+use super::respond::{self, Format};
+use super::view::safe_url;
+use super::{with_ctx, HandlerResult, WebContext, WebError};
+use crate::store::StoredItem;
+
+/// Entries per feed document: what feed readers expect, and the newest page is what they poll.
+const FEED_SIZE: usize = 50;
+
+/// Title-less notes get one made of their first words, since Atom requires a title and feed
+/// readers list entries by it.
+const DERIVED_TITLE_CHARS: usize = 80;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Atom,
+    Rss,
+    Json,
+}
+
+impl Kind {
+    fn path(self) -> &'static str {
+        match self {
+            Kind::Atom => "feed.atom",
+            Kind::Rss => "feed.rss",
+            Kind::Json => "feed.json",
+        }
+    }
+
+    fn content_type(self) -> &'static str {
+        match self {
+            Kind::Atom => "application/atom+xml; charset=utf-8",
+            Kind::Rss => "application/rss+xml; charset=utf-8",
+            Kind::Json => "application/feed+json; charset=utf-8",
+        }
+    }
+}
+
+/// One feed document, format-neutral.
+pub struct FeedDoc {
+    pub title: String,
+    pub description: String,
+    /// This document's own URL (`rel="self"`; JSON Feed `feed_url`).
+    pub self_url: String,
+    /// The HTML page showing the same view (`rel="alternate"`; `home_page_url`).
+    pub home_url: String,
+    /// The next (older) page of this feed (RFC 5005 `rel="next"`; JSON Feed `next_url`).
+    pub next_url: Option<String>,
+    /// Newest entry update, or now for an empty feed (Atom requires `<updated>`).
+    pub updated: DateTime<Utc>,
+    pub entries: Vec<FeedEntry>,
+}
+
+/// One entry, format-neutral.
+pub struct FeedEntry {
+    /// Stable id: the origin's remote id when it is a URI, else a URI made from our item id.
+    pub id: String,
+    /// The item's title, or its first words.
+    pub title: String,
+    /// True when `title` is the item's own (JSON Feed omits derived titles).
+    pub has_own_title: bool,
+    /// Absolute link: the item's own page, else its place on our timeline.
+    pub link: String,
+    pub author: Option<FeedAuthor>,
+    pub published: Option<DateTime<Utc>>,
+    /// Last change: `updated`, else `published`, else when Braid first saw it.
+    pub updated: DateTime<Utc>,
+    /// The body as (sanitized) HTML, with the content warning in front if there is one.
+    pub content_html: Option<String>,
+    /// The item's own summary (sanitized HTML).
+    pub summary_html: Option<String>,
+    pub tags: Vec<String>,
+    pub attachments: Vec<braid_core::Attachment>,
+    pub language: Option<String>,
+}
+
+pub struct FeedAuthor {
+    pub name: String,
+    pub url: Option<String>,
+    pub avatar: Option<String>,
+}
+
+pub fn routes(
+    ctx: Arc<WebContext>,
+) -> impl Filter<Extract = (warp::reply::Response,), Error = warp::Rejection> + Clone {
+    let one = move |kind: Kind| {
+        warp::path(kind.path())
+            .and(warp::path::end())
+            .and(with_ctx(ctx.clone()))
+            .and(warp::host::optional())
+            .and(query::raw())
+            .then(move |ctx: Arc<WebContext>, host: Option<Authority>, raw: RawQuery| async move {
+                let result = feed(&ctx, kind, host, &raw).await;
+                respond::finish(&ctx, Format::Text, result)
+            })
+    };
+    one(Kind::Atom).or(one(Kind::Rss)).unify().or(one(Kind::Json)).unify()
+}
+
+async fn feed(ctx: &WebContext, kind: Kind, host: Option<Authority>, raw: &RawQuery) -> HandlerResult {
+    let mut params = ListParams::parse(ctx, raw).await?;
+    params.limit = None;
+    let page = ctx.store.timeline(params.timeline_query(FEED_SIZE)).await?;
+    let base = base_url(ctx, host)?;
+
+    let title = match (&params.source, &params.search) {
+        (_, Some(q)) => format!("{}: search “{q}”", ctx.site_title),
+        (Some(source), None) => format!("{}: {}", ctx.site_title, source.name),
+        (None, None) => ctx.site_title.clone(),
+    };
+    let doc = FeedDoc {
+        description: format!("{title}, merged by Braid"),
+        title,
+        self_url: absolute(&base, kind.path(), &params.query_with(params.before.as_ref())),
+        home_url: absolute(&base, "", &params.filter_query()),
+        next_url: page
+            .next
+            .map(|key| absolute(&base, kind.path(), &params.query_with(Some(&key)))),
+        updated: page
+            .items
+            .iter()
+            .map(|i| i.item.updated.unwrap_or(i.sort_time))
+            .max()
+            .unwrap_or_else(Utc::now),
+        entries: page.items.iter().map(|i| entry(&base, i)).collect(),
+    };
+    let body = match kind {
+        Kind::Atom => atom::render(&doc)?,
+        Kind::Rss => rss::render(&doc)?,
+        Kind::Json => json::render(&doc)?,
+    };
+    Ok(respond::no_store(respond::ok(body, kind.content_type())))
+}
+
+/// Where this Braid is reachable: the configured `base_url`, else `http://<Host header>/`.
+/// Without a base URL the server only listens on loopback, where plain http is what the
+/// client used.
+fn base_url(ctx: &WebContext, host: Option<Authority>) -> Result<Url, WebError> {
+    if let Some(base) = &ctx.base_url {
+        let mut base = base.clone();
+        // Url::join replaces the last segment unless the path ends in `/`.
+        if !base.path().ends_with('/') {
+            let path = format!("{}/", base.path());
+            base.set_path(&path);
+        }
+        return Ok(base);
+    }
+    let host = host.ok_or_else(|| {
+        WebError::BadRequest(
+            "the request has no Host header, and no base_url is configured to build the feed's links from"
+                .to_owned(),
+        )
+    })?;
+    Url::parse(&format!("http://{host}/"))
+        .map_err(|e| WebError::BadRequest(format!("the Host header {host:?} is not a host name: {e}")))
+}
+
+/// `base` + `path` + `?query`.
+fn absolute(base: &Url, path: &str, query: &str) -> String {
+    let mut url = base.join(path).unwrap_or_else(|_| base.clone());
+    url.set_query(Some(query).filter(|q| !q.is_empty()));
+    url.to_string()
+}
+
+fn entry(base: &Url, stored: &StoredItem) -> FeedEntry {
+    let item = &stored.item;
+    let timeline_anchor = {
+        let mut url = base.clone();
+        url.set_fragment(Some(&format!("item-{}", stored.id.0)));
+        url.to_string()
+    };
+    let own_title = item.title.as_deref().map(str::trim).filter(|t| !t.is_empty());
+    FeedEntry {
+        id: entry_id(stored, &timeline_anchor),
+        title: own_title
+            .map(str::to_owned)
+            .unwrap_or_else(|| derived_title(stored)),
+        has_own_title: own_title.is_some(),
+        link: item.url.as_deref().and_then(safe_url).unwrap_or(timeline_anchor),
+        author: item.author.as_ref().and_then(|a| {
+            Some(FeedAuthor {
+                name: a.label()?.to_owned(),
+                url: a.url.as_deref().and_then(safe_url),
+                avatar: a.avatar.as_deref().and_then(safe_url),
+            })
+        }),
+        published: item.published,
+        updated: item.updated.or(item.published).unwrap_or(stored.sort_time),
+        content_html: body_html(stored),
+        summary_html: item.summary.clone().filter(|s| !s.trim().is_empty()),
+        tags: item.tags.clone(),
+        attachments: item
+            .attachments
+            .iter()
+            .filter(|a| safe_url(&a.url).is_some())
+            .cloned()
+            .collect(),
+        language: item.language.clone(),
+    }
+}
+
+/// The origin's id when it is already a URI (Atom ids must be IRIs, RFC 4287 §4.2.6), so a
+/// reader that also follows the origin sees the same entry; else our own anchor.
+fn entry_id(stored: &StoredItem, fallback: &str) -> String {
+    let remote = stored.item.remote_id.as_str();
+    match Url::parse(remote) {
+        Ok(url) if !url.cannot_be_a_base() || matches!(url.scheme(), "urn" | "tag") => {
+            remote.to_owned()
+        }
+        _ => fallback.to_owned(),
+    }
+}
+
+fn derived_title(stored: &StoredItem) -> String {
+    let text = stored.item.content_text.as_deref().unwrap_or("");
+    let words = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if words.is_empty() {
+        return format!("Post from {}", stored.source_name);
+    }
+    let mut title: String = words.chars().take(DERIVED_TITLE_CHARS).collect();
+    if words.chars().count() > DERIVED_TITLE_CHARS {
+        title.push('…');
+    }
+    title
+}
+
+/// The body: sanitized HTML, else the summary, else the plain text escaped. A content warning
+/// goes first as a labelled paragraph: feed readers know no spoiler element.
+fn body_html(stored: &StoredItem) -> Option<String> {
+    let item = &stored.item;
+    let nonempty = |s: &Option<String>| s.clone().filter(|s| !s.trim().is_empty());
+    let body = nonempty(&item.content_html)
+        .or_else(|| nonempty(&item.summary))
+        .or_else(|| nonempty(&item.content_text).map(|t| format!("<p>{}</p>", escape_html(&t))));
+    match nonempty(&item.content_warning) {
+        Some(cw) => Some(format!(
+            "<p><strong>Content warning: {}</strong></p>{}",
+            escape_html(&cw),
+            body.unwrap_or_default()
+        )),
+        None => body,
+    }
+}
+
+pub fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}

@@ -1,0 +1,256 @@
+//! What the templates show, computed from store records in Rust so the templates stay plain:
+//! times already formatted, links already checked, attachments already sorted by kind.
+//!
+//! Escaping: askama escapes every `{{ value }}` in `.html` templates. The one exception is
+//! `content_html` (and `summary_html`), which ingest sanitized with the allow-list before
+//! storing, so the templates print it with `|safe`.
+
+use chrono::{DateTime, Utc};
+
+use super::WebContext;
+use crate::store::{SourceRecord, StoredItem};
+
+/// What every page's layout needs.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    pub site_title: String,
+    /// The `<title>` of this page (before the site title).
+    pub page_title: String,
+    /// Which nav entry is current: `"timeline"`, `"sources"` or `""`.
+    pub nav: &'static str,
+    /// The search box's current value.
+    pub q: String,
+    /// `?source=…&q=…` for the feed links in `<head>`, so a search can be subscribed to.
+    pub feed_query: String,
+}
+
+impl Layout {
+    pub fn new(ctx: &WebContext, page_title: &str, nav: &'static str) -> Layout {
+        Layout {
+            site_title: ctx.site_title.clone(),
+            page_title: page_title.to_owned(),
+            nav,
+            q: String::new(),
+            feed_query: String::new(),
+        }
+    }
+}
+
+/// A time shown to people (`2024-05-01 14:03 UTC`) with its machine form for `<time>`.
+#[derive(Debug, Clone)]
+pub struct TimeView {
+    pub iso: String,
+    pub human: String,
+}
+
+impl TimeView {
+    pub fn new(t: DateTime<Utc>) -> TimeView {
+        TimeView {
+            iso: t.to_rfc3339(),
+            human: t.format("%Y-%m-%d %H:%M UTC").to_string(),
+        }
+    }
+
+    pub fn maybe(t: Option<DateTime<Utc>>) -> Option<TimeView> {
+        t.map(TimeView::new)
+    }
+}
+
+/// Only `http`/`https` URLs become links or media: a stored `javascript:` or `data:` URL must
+/// never reach an `href` (the CSP would block it too; this is the first line).
+pub fn safe_url(raw: &str) -> Option<String> {
+    let url = url::Url::parse(raw.trim()).ok()?;
+    matches!(url.scheme(), "http" | "https").then(|| url.to_string())
+}
+
+/// Media are only embedded over https: the CSP (`img-src https:`) blocks the rest anyway, and a
+/// broken image is worse than a link.
+fn https_url(raw: &str) -> Option<String> {
+    safe_url(raw).filter(|u| u.starts_with("https:"))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MediaKind {
+    Image,
+    Audio,
+    Video,
+    Other,
+}
+
+#[derive(Debug, Clone)]
+pub struct AttachmentView {
+    pub url: String,
+    pub kind: MediaKind,
+    pub alt: String,
+    /// "audio/mpeg, 1.2 MB" — what a link to a file says about it.
+    pub label: String,
+}
+
+impl AttachmentView {
+    pub fn is_image(&self) -> bool {
+        self.kind == MediaKind::Image
+    }
+    pub fn is_audio(&self) -> bool {
+        self.kind == MediaKind::Audio
+    }
+    pub fn is_video(&self) -> bool {
+        self.kind == MediaKind::Video
+    }
+}
+
+/// One timeline entry as the page shows it.
+#[derive(Debug, Clone)]
+pub struct ItemView {
+    pub id: i64,
+    pub title: Option<String>,
+    pub link: Option<String>,
+    pub author: Option<String>,
+    pub author_url: Option<String>,
+    pub avatar: Option<String>,
+    pub source_id: i64,
+    pub source_name: String,
+    pub time: TimeView,
+    /// Sanitized HTML (printed with `|safe`).
+    pub content_html: Option<String>,
+    /// Plain text, shown (escaped) only when there is no HTML body.
+    pub content_text: Option<String>,
+    pub content_warning: Option<String>,
+    pub attachments: Vec<AttachmentView>,
+    pub tags: Vec<String>,
+    pub also_in: Vec<String>,
+}
+
+impl ItemView {
+    pub fn new(stored: &StoredItem) -> ItemView {
+        let item = &stored.item;
+        let author = item.author.as_ref();
+        let nonempty = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+        ItemView {
+            id: stored.id.0,
+            title: nonempty(&item.title),
+            link: item.url.as_deref().and_then(safe_url),
+            author: author.and_then(|a| a.label()).map(str::to_owned),
+            author_url: author.and_then(|a| a.url.as_deref()).and_then(safe_url),
+            avatar: author.and_then(|a| a.avatar.as_deref()).and_then(https_url),
+            source_id: stored.source.0,
+            source_name: stored.source_name.clone(),
+            time: TimeView::new(stored.sort_time),
+            // A body, else the summary (both sanitized HTML).
+            content_html: nonempty(&item.content_html).or_else(|| nonempty(&item.summary)),
+            content_text: nonempty(&item.content_text),
+            content_warning: nonempty(&item.content_warning),
+            attachments: item.attachments.iter().filter_map(attachment).collect(),
+            tags: item.tags.clone(),
+            also_in: stored.also_in.clone(),
+        }
+    }
+}
+
+fn attachment(a: &braid_core::Attachment) -> Option<AttachmentView> {
+    let url = safe_url(&a.url)?;
+    let media_type = a.media_type.as_deref().unwrap_or("").to_ascii_lowercase();
+    let embeddable = url.starts_with("https:");
+    let kind = match media_type.split('/').next() {
+        Some("image") if embeddable => MediaKind::Image,
+        Some("audio") if embeddable => MediaKind::Audio,
+        Some("video") if embeddable => MediaKind::Video,
+        _ => MediaKind::Other,
+    };
+    let mut label = Vec::new();
+    if !media_type.is_empty() {
+        label.push(media_type.clone());
+    }
+    if let Some(size) = a.size {
+        label.push(human_size(size));
+    }
+    Some(AttachmentView {
+        url,
+        kind,
+        alt: a.alt.clone().unwrap_or_default(),
+        label: label.join(", "),
+    })
+}
+
+fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["KB", "MB", "GB", "TB"];
+    if bytes < 1000 {
+        return format!("{bytes} B");
+    }
+    #[allow(clippy::cast_precision_loss)] // a display value: precision loss is fine
+    let mut value = bytes as f64 / 1000.0;
+    let mut unit = UNITS[0];
+    for next in &UNITS[1..] {
+        if value < 1000.0 {
+            break;
+        }
+        value /= 1000.0;
+        unit = next;
+    }
+    format!("{value:.1} {unit}")
+}
+
+/// One row of the sources table.
+#[derive(Debug, Clone)]
+pub struct SourceView {
+    pub id: i64,
+    pub name: String,
+    pub title: Option<String>,
+    pub url: String,
+    pub link: Option<String>,
+    pub kind: String,
+    pub category: Option<String>,
+    pub enabled: bool,
+    pub disabled_reason: Option<String>,
+    pub last_success: Option<TimeView>,
+    pub last_error: Option<String>,
+    pub last_error_at: Option<TimeView>,
+    pub next_poll: Option<TimeView>,
+    pub error_count: i64,
+    pub item_count: i64,
+}
+
+impl SourceView {
+    pub fn new(s: &SourceRecord) -> SourceView {
+        SourceView {
+            id: s.id.0,
+            name: s.name.clone(),
+            title: s.title.clone().filter(|t| t != &s.name && !t.is_empty()),
+            url: s.url.clone(),
+            link: safe_url(&s.url),
+            kind: s.kind.clone(),
+            category: s.category.clone(),
+            enabled: s.enabled,
+            disabled_reason: s.disabled_reason.clone(),
+            last_success: TimeView::maybe(s.last_success),
+            last_error: s.last_error.clone(),
+            last_error_at: TimeView::maybe(s.last_error_at),
+            next_poll: TimeView::maybe(s.next_poll),
+            error_count: s.error_count,
+            item_count: s.item_count,
+        }
+    }
+
+    /// A row is flagged when the source is disabled or its last poll failed.
+    pub fn unhealthy(&self) -> bool {
+        !self.enabled || self.error_count > 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_http_urls_are_links() {
+        assert_eq!(safe_url("https://a.example/x").as_deref(), Some("https://a.example/x"));
+        assert_eq!(safe_url("javascript:alert(1)"), None);
+        assert_eq!(safe_url("data:text/html,hi"), None);
+        assert_eq!(safe_url("/relative"), None);
+    }
+
+    #[test]
+    fn sizes_read_well() {
+        assert_eq!(human_size(999), "999 B");
+        assert_eq!(human_size(1_234_567), "1.2 MB");
+    }
+}

@@ -1,0 +1,172 @@
+//! The built `braid` binary, as a person runs it: clear one-sentence errors, non-zero exits,
+//! and the add → sync → timeline path end to end against a local server.
+
+use std::process::{Command, Output};
+
+use crate::support::server::{Reply, TestServer};
+use crate::support::temp_dir;
+
+fn braid(dir: &std::path::Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_braid"))
+        .current_dir(dir)
+        .env_remove("BRAID_DB")
+        .env_remove("BRAID_LISTEN")
+        .env_remove("BRAID_ALLOW_PRIVATE_NETWORKS")
+        .env("BRAID_LOG", "warn")
+        .args(args)
+        .output()
+        .expect("run braid")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn assert_clean_failure(o: &Output) -> String {
+    assert!(!o.status.success(), "expected failure, got success: {}", stdout(o));
+    let err = stderr(o);
+    assert!(!err.contains("panicked") && !err.contains("RUST_BACKTRACE"), "{err}");
+    assert!(err.starts_with("error: "), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "one sentence: {err}");
+    err
+}
+
+#[test]
+fn help_explains_commands() {
+    let dir = temp_dir();
+    let out = braid(dir.path(), &["--help"]);
+    assert!(out.status.success());
+    let text = stdout(&out);
+    for word in ["run", "sync", "source", "opml", "timeline", "braid.toml", "BRAID_DB"] {
+        assert!(text.contains(word), "--help lacks {word}: {text}");
+    }
+}
+
+#[test]
+fn bad_config_names_the_key() {
+    let dir = temp_dir();
+    std::fs::write(dir.path().join("braid.toml"), "[fetch]\ntimeout = 3\n").expect("write");
+    let err = assert_clean_failure(&braid(dir.path(), &["source", "list"]));
+    assert!(err.contains("timeout") && err.contains("braid.toml") && err.contains("line 2"), "{err}");
+
+    std::fs::write(dir.path().join("braid.toml"), "[scheduler]\ndefault_schedule = \"often\"\n").expect("write");
+    let err = assert_clean_failure(&braid(dir.path(), &["source", "list"]));
+    assert!(err.contains("scheduler.default_schedule") && err.contains("*/15 * * * *"), "{err}");
+
+    let err = assert_clean_failure(&braid(dir.path(), &["--config", "missing.toml", "source", "list"]));
+    assert!(err.contains("missing.toml"), "{err}");
+}
+
+#[test]
+fn unknown_source_is_a_clear_error() {
+    let dir = temp_dir();
+    let err = assert_clean_failure(&braid(dir.path(), &["sync", "--source", "nope"]));
+    assert!(err.contains("no source named \"nope\""), "{err}");
+    let err = assert_clean_failure(&braid(dir.path(), &["source", "remove", "nope"]));
+    assert!(err.contains("braid source list"), "{err}");
+}
+
+#[test]
+fn unreachable_url_is_a_clear_error() {
+    let dir = temp_dir();
+    // Port 9 (discard) on loopback: nothing listens there.
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_braid"));
+    let out = cmd
+        .current_dir(dir.path())
+        .env("BRAID_ALLOW_PRIVATE_NETWORKS", "1")
+        .env("BRAID_LOG", "warn")
+        .args(["source", "add", "http://127.0.0.1:9/feed.xml"])
+        .output()
+        .expect("run");
+    let err = assert_clean_failure(&out);
+    assert!(err.contains("could not connect"), "{err}");
+}
+
+#[test]
+fn private_address_refused_by_default() {
+    let dir = temp_dir();
+    let err = assert_clean_failure(&braid(dir.path(), &["source", "add", "http://127.0.0.1:9/feed.xml"]));
+    assert!(err.contains("private or reserved address"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn add_sync_timeline_and_opml() {
+    let server = TestServer::start(|req| match req.path.as_str() {
+        "/" => Reply::ok(
+            "text/html",
+            r#"<!doctype html><html><head><title>Site</title><link rel="alternate" type="application/rss+xml" title="Posts" href="/feed.xml"></head><body>hi</body></html>"#,
+        ),
+        _ => Reply::ok(
+            "application/rss+xml",
+            r#"<?xml version="1.0"?><rss version="2.0"><channel><title>Site Posts</title><link>https://site.example/</link><description>d</description>
+<item><guid>1</guid><title>Hello braid</title><link>https://site.example/1</link><description>first post</description><pubDate>Mon, 23 Nov 2026 10:00:00 GMT</pubDate></item>
+<item><guid>2</guid><title>Second</title><link>https://site.example/2</link><description>searchable zebra</description><pubDate>Tue, 24 Nov 2026 10:00:00 GMT</pubDate></item>
+</channel></rss>"#,
+        ),
+    })
+    .await;
+    let dir = temp_dir();
+    let site = server.url("/");
+    let path = dir.path().to_path_buf();
+    let run = move |args: Vec<String>| {
+        let path = path.clone();
+        let args: Vec<String> = args;
+        std::thread::spawn(move || {
+            Command::new(env!("CARGO_BIN_EXE_braid"))
+                .current_dir(&path)
+                .env("BRAID_ALLOW_PRIVATE_NETWORKS", "1")
+                .env("BRAID_LOG", "warn")
+                .args(&args)
+                .output()
+                .expect("run")
+        })
+        .join()
+        .expect("join")
+    };
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+
+    let out = run(s(&["source", "add", &site, "--category", "Blogs"]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("feed.xml"), "{}", stdout(&out));
+
+    let out = run(s(&["sync"]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("2 new"), "{}", stdout(&out));
+
+    let out = run(s(&["timeline", "--json"]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let items: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("timeline --json is JSON");
+    let items = items.as_array().expect("array");
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[0]["title"], "Second");
+    assert_eq!(items[0]["url"], "https://site.example/2");
+
+    let out = run(s(&["timeline", "--search", "zebra"]));
+    assert!(stdout(&out).contains("Second") && !stdout(&out).contains("Hello braid"), "{}", stdout(&out));
+
+    let out = run(s(&["source", "list", "--json"]));
+    let list: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
+    assert_eq!(list[0]["name"], "Site Posts");
+    assert_eq!(list[0]["item_count"], 2);
+    assert!(list[0]["last_success"].is_string());
+
+    let out = run(s(&["source", "list"]));
+    assert!(stdout(&out).contains("Site Posts") && stdout(&out).contains(" ok "), "{}", stdout(&out));
+
+    let out = run(s(&["opml", "export"]));
+    let opml = stdout(&out);
+    assert!(opml.contains("Blogs") && opml.contains("feed.xml"), "{opml}");
+
+    // Import into a fresh database: the category survives the round trip.
+    std::fs::write(dir.path().join("subs.opml"), &opml).expect("write");
+    let out = run(s(&["--db", "other.db", "opml", "import", "subs.opml"]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = run(s(&["--db", "other.db", "source", "list", "--json"]));
+    let list: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
+    assert_eq!(list[0]["category"], "Blogs");
+    assert_eq!(list[0]["url"], server.url("/feed.xml"));
+}

@@ -1,0 +1,126 @@
+//! Shared helpers for the integration tests: temporary databases, local servers on port 0, and
+//! finding the real third-party peers that `tests/run.sh` installs.
+#![allow(dead_code)]
+
+pub mod server;
+
+use std::path::PathBuf;
+use std::process::Command;
+
+/// True when running under CI, where a missing peer is a failure, never a skip.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// Call when a test's peer is missing. Under `CI=true` this fails the test; on a developer's
+/// machine it prints a loud message and returns, and the caller returns early (a skip).
+pub fn missing_peer(peer: &str, hint: &str) {
+    let msg = format!(
+        "\n!!!!!!!!!! PEER MISSING: {peer} — {hint}. Run tests/run.sh to install the test peers. !!!!!!!!!!\n"
+    );
+    if in_ci() {
+        panic!("{msg}(CI=true: a missing peer is a failure)");
+    }
+    eprintln!("{msg}SKIPPING this test.");
+}
+
+/// The Python interpreter that has the test peers installed: `$BRAID_TEST_PYTHON`, else the
+/// virtualenv `tests/run.sh` makes at `.peers/venv`, else `python3`.
+pub fn python() -> PathBuf {
+    if let Ok(p) = std::env::var("BRAID_TEST_PYTHON") {
+        return PathBuf::from(p);
+    }
+    let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".peers/venv/bin/python");
+    if venv.exists() {
+        return venv;
+    }
+    PathBuf::from("python3")
+}
+
+/// True when `python -c "import <module>"` works.
+pub fn python_has(module: &str) -> bool {
+    Command::new(python())
+        .args(["-c", &format!("import {module}")])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// True when `cmd --version` (or `cmd` with `args`) runs.
+pub fn command_exists(cmd: &str) -> bool {
+    Command::new(cmd)
+        .arg("--version")
+        .output()
+        .is_ok()
+}
+
+/// A temporary directory that lives as long as the returned guard.
+pub fn temp_dir() -> tempfile::TempDir {
+    tempfile::tempdir().expect("temp dir")
+}
+
+/// A store in a temporary directory plus a poll context: the whole pipeline, minus the web.
+pub struct Harness {
+    pub dir: tempfile::TempDir,
+    pub store: braid::store::Store,
+    pub ctx: std::sync::Arc<braid::scheduler::PollContext>,
+}
+
+impl Harness {
+    /// Private addresses allowed (the peers live on 127.0.0.1); `tweak` adjusts the config.
+    pub fn new(tweak: impl FnOnce(&mut braid::config::Config)) -> Harness {
+        Self::with_http(tweak, |_| {})
+    }
+
+    /// Like `new`, with a hook on the HTTP client settings (resolve overrides).
+    pub fn with_http(
+        tweak: impl FnOnce(&mut braid::config::Config),
+        http_tweak: impl FnOnce(&mut braid_core::http::HttpConfig),
+    ) -> Harness {
+        let dir = temp_dir();
+        let mut config = braid::config::Config::default();
+        config.storage.db = dir.path().join("braid.db");
+        config.fetch.allow_private_networks = true;
+        config.fetch.timeout_secs = 5;
+        tweak(&mut config);
+        let store = braid::store::Store::open(&config.storage.db).expect("open store");
+        let mut http = config.http_config();
+        http_tweak(&mut http);
+        let client = braid_core::http::SafeClient::new(http).expect("client");
+        let ctx = braid::scheduler::PollContext::new(store.clone(), std::sync::Arc::new(config), client)
+            .expect("poll context");
+        Harness { dir, store, ctx: std::sync::Arc::new(ctx) }
+    }
+
+    pub async fn add_feed(&self, name: &str, url: &str) -> braid_core::SourceId {
+        self.store
+            .add_source(braid::store::NewSource {
+                name: name.into(),
+                kind: "feed".into(),
+                url: url.into(),
+                schedule: None,
+                category: None,
+                settings: serde_json::json!({}),
+            })
+            .await
+            .expect("add source")
+    }
+
+    pub async fn source(&self, id: braid_core::SourceId) -> braid::store::SourceRecord {
+        self.store.source(id).await.expect("read source").expect("source exists")
+    }
+
+    /// Polls the source once, now.
+    pub async fn poll(&self, id: braid_core::SourceId) -> braid::scheduler::PollOutcome {
+        let source = self.source(id).await;
+        braid::scheduler::poll_source(&self.ctx, &source).await
+    }
+
+    /// Every live item of the source, newest first.
+    pub async fn items(&self, id: braid_core::SourceId) -> Vec<braid::store::StoredItem> {
+        self.store
+            .timeline(braid::store::TimelineQuery { before: None, limit: 500, source: Some(id), search: None })
+            .await
+            .expect("timeline")
+            .items
+    }
+}

@@ -1,0 +1,8 @@
+//! Braid's integration tests: one binary, a module per area, real peers on 127.0.0.1.
+//! `tests/run.sh` installs the peers (Python feedparser, xmllint) and runs `cargo test --workspace`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod cli;
+mod feeds;
+mod support;
+mod web;
