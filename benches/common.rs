@@ -44,7 +44,10 @@ pub fn atom_feed(n: usize, seed: usize) -> String {
     );
     for i in 0..n {
         let id = seed * 100_000 + i;
-        let html = entry_html(id).replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+        let html = entry_html(id)
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;");
         out.push_str(&format!(
             "<entry><id>urn:atom:{id}</id><title>Atom entry {id}: a title of usual length</title>\
              <link rel=\"alternate\" href=\"https://blog.example/posts/{id}\"/><author><name>Author {}</name></author>\
@@ -73,5 +76,8 @@ pub fn peak_rss_mib() -> Option<f64> {
 }
 
 pub fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }

@@ -29,18 +29,27 @@ fn main() {
         .spawn()
         .unwrap();
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
     let addr: SocketAddr = line.trim().parse().unwrap();
 
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut config = braid::config::Config::default();
     config.storage.db = dir.path().join("bench.db");
     let store = braid::store::Store::open(&config.storage.db).unwrap();
     let mut http = config.http_config();
-    http.resolve_overrides = (0..feeds).map(|i| (format!("feed{i}.bench.test"), addr)).collect::<HashMap<_, _>>();
+    http.resolve_overrides = (0..feeds)
+        .map(|i| (format!("feed{i}.bench.test"), addr))
+        .collect::<HashMap<_, _>>();
     let client = braid_core::http::SafeClient::new(http).unwrap();
-    let ctx = Arc::new(braid::scheduler::PollContext::new(store.clone(), Arc::new(config), client).unwrap());
+    let ctx = Arc::new(
+        braid::scheduler::PollContext::new(store.clone(), Arc::new(config), client).unwrap(),
+    );
 
     runtime.block_on(async {
         for i in 0..feeds {
@@ -74,14 +83,22 @@ fn main() {
             elapsed.as_secs_f64()
         );
     }
-    println!("  peak RSS (braid process)  {:>6.1} MiB", common::peak_rss_mib().unwrap_or(f64::NAN));
+    println!(
+        "  peak RSS (braid process)  {:>6.1} MiB",
+        common::peak_rss_mib().unwrap_or(f64::NAN)
+    );
     println!("  goals on 2 cores: first < 10 s, all-304 < 2 s, < 100 MB");
     let _ = child.kill();
+    let _ = child.wait();
 }
 
 /// The child: a minimal HTTP/1.1 server generating each feed from its path, with an ETag.
 fn serve() {
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         println!("{}", listener.local_addr().unwrap());

@@ -22,7 +22,10 @@ pub fn build(
     ctx: &ConnectorContext,
 ) -> Result<Box<dyn Connector>, ConnectorError> {
     match source.kind.as_str() {
-        "feed" => Ok(Box::new(braid_feed::FeedSource::new(parse_url(&source.url)?, ctx.http.clone()))),
+        "feed" => Ok(Box::new(braid_feed::FeedSource::new(
+            parse_url(&source.url)?,
+            ctx.http.clone(),
+        ))),
         other => Err(ConnectorError::Permanent(format!(
             "braid: unknown source kind {other:?}; this build knows {}",
             KINDS.join(", ")
@@ -31,6 +34,7 @@ pub fn build(
 }
 
 fn parse_url(raw: &str) -> Result<url::Url, ConnectorError> {
-    url::Url::parse(raw)
-        .map_err(|e| ConnectorError::Permanent(format!("braid: source URL {raw:?} is not valid: {e}")))
+    url::Url::parse(raw).map_err(|e| {
+        ConnectorError::Permanent(format!("braid: source URL {raw:?} is not valid: {e}"))
+    })
 }

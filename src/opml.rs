@@ -90,7 +90,8 @@ pub fn export(sources: &[SourceRecord], title: &str) -> Result<String, String> {
         }
     }
     doc.body.outlines.extend(folders);
-    doc.to_string().map_err(|e| format!("opml: could not write: {e}"))
+    doc.to_string()
+        .map_err(|e| format!("opml: could not write: {e}"))
 }
 
 #[cfg(test)]
@@ -110,8 +111,16 @@ mod tests {
         assert_eq!(
             subs,
             vec![
-                Subscription { title: "A".into(), xml_url: "https://a.example/feed".into(), category: Some("Tech".into()) },
-                Subscription { title: "B title".into(), xml_url: "https://b.example/rss".into(), category: Some("News".into()) },
+                Subscription {
+                    title: "A".into(),
+                    xml_url: "https://a.example/feed".into(),
+                    category: Some("Tech".into())
+                },
+                Subscription {
+                    title: "B title".into(),
+                    xml_url: "https://b.example/rss".into(),
+                    category: Some("News".into())
+                },
             ]
         );
     }

@@ -27,9 +27,16 @@ fn stdout(o: &Output) -> String {
 }
 
 fn assert_clean_failure(o: &Output) -> String {
-    assert!(!o.status.success(), "expected failure, got success: {}", stdout(o));
+    assert!(
+        !o.status.success(),
+        "expected failure, got success: {}",
+        stdout(o)
+    );
     let err = stderr(o);
-    assert!(!err.contains("panicked") && !err.contains("RUST_BACKTRACE"), "{err}");
+    assert!(
+        !err.contains("panicked") && !err.contains("RUST_BACKTRACE"),
+        "{err}"
+    );
     assert!(err.starts_with("error: "), "{err}");
     assert_eq!(err.trim().lines().count(), 1, "one sentence: {err}");
     err
@@ -41,7 +48,15 @@ fn help_explains_commands() {
     let out = braid(dir.path(), &["--help"]);
     assert!(out.status.success());
     let text = stdout(&out);
-    for word in ["run", "sync", "source", "opml", "timeline", "braid.toml", "BRAID_DB"] {
+    for word in [
+        "run",
+        "sync",
+        "source",
+        "opml",
+        "timeline",
+        "braid.toml",
+        "BRAID_DB",
+    ] {
         assert!(text.contains(word), "--help lacks {word}: {text}");
     }
 }
@@ -51,13 +66,26 @@ fn bad_config_names_the_key() {
     let dir = temp_dir();
     std::fs::write(dir.path().join("braid.toml"), "[fetch]\ntimeout = 3\n").expect("write");
     let err = assert_clean_failure(&braid(dir.path(), &["source", "list"]));
-    assert!(err.contains("timeout") && err.contains("braid.toml") && err.contains("line 2"), "{err}");
+    assert!(
+        err.contains("timeout") && err.contains("braid.toml") && err.contains("line 2"),
+        "{err}"
+    );
 
-    std::fs::write(dir.path().join("braid.toml"), "[scheduler]\ndefault_schedule = \"often\"\n").expect("write");
+    std::fs::write(
+        dir.path().join("braid.toml"),
+        "[scheduler]\ndefault_schedule = \"often\"\n",
+    )
+    .expect("write");
     let err = assert_clean_failure(&braid(dir.path(), &["source", "list"]));
-    assert!(err.contains("scheduler.default_schedule") && err.contains("*/15 * * * *"), "{err}");
+    assert!(
+        err.contains("scheduler.default_schedule") && err.contains("*/15 * * * *"),
+        "{err}"
+    );
 
-    let err = assert_clean_failure(&braid(dir.path(), &["--config", "missing.toml", "source", "list"]));
+    let err = assert_clean_failure(&braid(
+        dir.path(),
+        &["--config", "missing.toml", "source", "list"],
+    ));
     assert!(err.contains("missing.toml"), "{err}");
 }
 
@@ -89,7 +117,10 @@ fn unreachable_url_is_a_clear_error() {
 #[test]
 fn private_address_refused_by_default() {
     let dir = temp_dir();
-    let err = assert_clean_failure(&braid(dir.path(), &["source", "add", "http://127.0.0.1:9/feed.xml"]));
+    let err = assert_clean_failure(&braid(
+        dir.path(),
+        &["source", "add", "http://127.0.0.1:9/feed.xml"],
+    ));
     assert!(err.contains("private or reserved address"), "{err}");
 }
 
@@ -139,14 +170,19 @@ async fn add_sync_timeline_and_opml() {
 
     let out = run(s(&["timeline", "--json"]));
     assert!(out.status.success(), "{}", stderr(&out));
-    let items: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("timeline --json is JSON");
+    let items: serde_json::Value =
+        serde_json::from_str(&stdout(&out)).expect("timeline --json is JSON");
     let items = items.as_array().expect("array");
     assert_eq!(items.len(), 2);
     assert_eq!(items[0]["title"], "Second");
     assert_eq!(items[0]["url"], "https://site.example/2");
 
     let out = run(s(&["timeline", "--search", "zebra"]));
-    assert!(stdout(&out).contains("Second") && !stdout(&out).contains("Hello braid"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("Second") && !stdout(&out).contains("Hello braid"),
+        "{}",
+        stdout(&out)
+    );
 
     let out = run(s(&["source", "list", "--json"]));
     let list: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
@@ -155,11 +191,18 @@ async fn add_sync_timeline_and_opml() {
     assert!(list[0]["last_success"].is_string());
 
     let out = run(s(&["source", "list"]));
-    assert!(stdout(&out).contains("Site Posts") && stdout(&out).contains(" ok "), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("Site Posts") && stdout(&out).contains(" ok "),
+        "{}",
+        stdout(&out)
+    );
 
     let out = run(s(&["opml", "export"]));
     let opml = stdout(&out);
-    assert!(opml.contains("Blogs") && opml.contains("feed.xml"), "{opml}");
+    assert!(
+        opml.contains("Blogs") && opml.contains("feed.xml"),
+        "{opml}"
+    );
 
     // Import into a fresh database: the category survives the round trip.
     std::fs::write(dir.path().join("subs.opml"), &opml).expect("write");
@@ -169,4 +212,62 @@ async fn add_sync_timeline_and_opml() {
     let list: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
     assert_eq!(list[0]["category"], "Blogs");
     assert_eq!(list[0]["url"], server.url("/feed.xml"));
+}
+
+#[test]
+fn run_refuses_non_loopback_listen() {
+    let dir = temp_dir();
+    let err = assert_clean_failure(&braid(dir.path(), &["run", "--listen", "0.0.0.0:8080"]));
+    assert!(
+        err.contains("0.0.0.0:8080") && err.contains("loopback"),
+        "{err}"
+    );
+}
+
+#[test]
+fn run_serves_and_stops_cleanly_on_sigterm() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let dir = temp_dir();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_braid"))
+        .current_dir(dir.path())
+        .env("BRAID_LOG", "info")
+        .args(["run", "--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("read");
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_owned();
+
+    let mut stream = std::net::TcpStream::connect(&addr).expect("connect");
+    write!(
+        stream,
+        "GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("write");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read");
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let out = child.wait_with_output().expect("wait");
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "exit {:?}: {log}", out.status);
+    assert!(
+        log.contains("scheduler: stopped") && log.contains("braid: stopped"),
+        "{log}"
+    );
+    assert!(dir.path().join("braid.db").exists());
 }

@@ -50,11 +50,20 @@ async fn etag_304_then_change() {
     assert_eq!(first.error, None);
     assert_eq!(first.stats.new, 1);
     let second = h.poll(id).await;
-    assert!(second.not_modified, "second poll should be a 304: {second:?}");
+    assert!(
+        second.not_modified,
+        "second poll should be a 304: {second:?}"
+    );
     assert_eq!(second.stats.new, 0);
     let hits = server.hits("/feed");
-    assert_eq!(hits[1].headers.get("if-none-match").map(String::as_str), Some("\"v1\""));
-    assert!(hits[0].headers.get("user-agent").is_some_and(|ua| ua.starts_with("Braid/")));
+    assert_eq!(
+        hits[1].headers.get("if-none-match").map(String::as_str),
+        Some("\"v1\"")
+    );
+    assert!(hits[0]
+        .headers
+        .get("user-agent")
+        .is_some_and(|ua| ua.starts_with("Braid/")));
 
     version.store(2, Ordering::SeqCst);
     let third = h.poll(id).await;
@@ -67,7 +76,9 @@ async fn etag_304_then_change() {
 #[tokio::test]
 async fn gzip_body_is_decoded() {
     let body = gzip(rss(&[("g", "Gzipped", "compressed body")]).as_bytes());
-    let server = TestServer::start(move |_| Reply::ok(RSS, body.clone()).header("Content-Encoding", "gzip")).await;
+    let server =
+        TestServer::start(move |_| Reply::ok(RSS, body.clone()).header("Content-Encoding", "gzip"))
+            .await;
     let h = Harness::new(|_| {});
     let id = h.add_feed("gz", &server.url("/feed")).await;
     let out = h.poll(id).await;
@@ -111,7 +122,13 @@ async fn gone_disables_with_reason() {
     assert!(out.disabled.is_some());
     let s = h.source(id).await;
     assert!(!s.enabled);
-    assert!(s.disabled_reason.as_deref().unwrap_or_default().contains("410"), "{s:?}");
+    assert!(
+        s.disabled_reason
+            .as_deref()
+            .unwrap_or_default()
+            .contains("410"),
+        "{s:?}"
+    );
 }
 
 #[tokio::test]
@@ -121,12 +138,21 @@ async fn rate_limited_respects_retry_after_without_counting() {
     let id = h.add_feed("busy", &server.url("/feed")).await;
     let before = Utc::now();
     let out = h.poll(id).await;
-    assert!(out.error.as_deref().unwrap_or_default().contains("429"), "{out:?}");
+    assert!(
+        out.error.as_deref().unwrap_or_default().contains("429"),
+        "{out:?}"
+    );
     let s = h.source(id).await;
-    assert_eq!(s.error_count, 0, "rate limiting must not count towards disabling");
+    assert_eq!(
+        s.error_count, 0,
+        "rate limiting must not count towards disabling"
+    );
     assert!(s.enabled);
     let next = s.next_poll.expect("next poll");
-    assert!(next >= before + chrono::Duration::seconds(600), "next poll {next} too early");
+    assert!(
+        next >= before + chrono::Duration::seconds(600),
+        "next poll {next} too early"
+    );
     assert!(s.last_error.is_some(), "the owner must see the 429");
 }
 
@@ -141,14 +167,20 @@ async fn server_errors_back_off_then_disable() {
     h.poll(id).await;
     let s = h.source(id).await;
     assert_eq!(s.error_count, 2);
-    assert!(s.next_poll.expect("next") - t0 >= first_next - t0, "backoff must grow");
+    assert!(
+        s.next_poll.expect("next") - t0 >= first_next - t0,
+        "backoff must grow"
+    );
     assert!(s.enabled);
     let out = h.poll(id).await;
     assert!(out.disabled.is_some());
     let s = h.source(id).await;
     assert!(!s.enabled);
     let reason = s.disabled_reason.unwrap_or_default();
-    assert!(reason.contains("3 consecutive failures") && reason.contains("500"), "{reason}");
+    assert!(
+        reason.contains("3 consecutive failures") && reason.contains("500"),
+        "{reason}"
+    );
 }
 
 #[tokio::test]
@@ -161,7 +193,13 @@ async fn redirect_loop_is_an_error() {
     let h = Harness::new(|_| {});
     let id = h.add_feed("loop", &server.url("/a")).await;
     let out = h.poll(id).await;
-    assert!(out.error.as_deref().unwrap_or_default().contains("too many redirects"), "{out:?}");
+    assert!(
+        out.error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("too many redirects"),
+        "{out:?}"
+    );
     assert!(server.hits("/a").len() + server.hits("/b").len() <= 6);
 }
 
@@ -184,7 +222,11 @@ async fn redirect_to_private_address_is_refused() {
     );
     let public = format!("http://public.test:{}", addr.port());
     let ok = h.add_feed("public", &format!("{public}/fine")).await;
-    assert_eq!(h.poll(ok).await.error, None, "the public-looking host itself is allowed");
+    assert_eq!(
+        h.poll(ok).await.error,
+        None,
+        "the public-looking host itself is allowed"
+    );
 
     for path in ["/feed", "/to-localhost"] {
         let id = h.add_feed(path, &format!("{public}{path}")).await;
@@ -196,7 +238,10 @@ async fn redirect_to_private_address_is_refused() {
 
     let direct = h.add_feed("direct", &server.url("/fine")).await;
     let err = h.poll(direct).await.error.unwrap_or_default();
-    assert!(err.contains("127.0.0.1") && err.contains("private"), "{err}");
+    assert!(
+        err.contains("127.0.0.1") && err.contains("private"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -222,7 +267,9 @@ async fn gzip_bomb_is_cut_at_the_cap() {
         }
         enc.finish().expect("gzip");
     }
-    let server = TestServer::start(move |_| Reply::ok(RSS, bomb.clone()).header("Content-Encoding", "gzip")).await;
+    let server =
+        TestServer::start(move |_| Reply::ok(RSS, bomb.clone()).header("Content-Encoding", "gzip"))
+            .await;
     let h = Harness::new(|_| {});
     let id = h.add_feed("bomb", &server.url("/feed")).await;
     let err = h.poll(id).await.error.unwrap_or_default();
@@ -252,7 +299,10 @@ async fn malformed_xml_keeps_what_was_stored() {
     let b = broken.clone();
     let server = TestServer::start(move |_| {
         if b.load(Ordering::SeqCst) == 1 {
-            Reply::ok(RSS, "<rss version=\"2.0\"><channel><title>oops</title><item><title>unclosed")
+            Reply::ok(
+                RSS,
+                "<rss version=\"2.0\"><channel><title>oops</title><item><title>unclosed",
+            )
         } else {
             Reply::ok(RSS, rss(&[("keep", "Kept", "safe")]))
         }
@@ -263,11 +313,21 @@ async fn malformed_xml_keeps_what_was_stored() {
     assert_eq!(h.poll(id).await.error, None);
     broken.store(1, Ordering::SeqCst);
     let out = h.poll(id).await;
-    assert!(out.error.as_deref().unwrap_or_default().starts_with("feed:"), "{out:?}");
+    assert!(
+        out.error
+            .as_deref()
+            .unwrap_or_default()
+            .starts_with("feed:"),
+        "{out:?}"
+    );
     let s = h.source(id).await;
     assert_eq!(s.error_count, 1);
     assert!(s.last_error.is_some());
-    assert_eq!(h.items(id).await.len(), 1, "a bad poll must not lose stored items");
+    assert_eq!(
+        h.items(id).await.len(),
+        1,
+        "a bad poll must not lose stored items"
+    );
 }
 
 #[tokio::test]
@@ -297,15 +357,23 @@ async fn duplicates_missing_ids_and_updates() {
     assert_eq!(out.error, None);
     assert_eq!(h.items(id).await.len(), 3, "duplicate entry stored once");
     let again = h.poll(id).await;
-    assert_eq!((again.stats.new, again.stats.updated), (0, 0), "id-less entry must be stable: {again:?}");
+    assert_eq!(
+        (again.stats.new, again.stats.updated),
+        (0, 0),
+        "id-less entry must be stable: {again:?}"
+    );
 
     phase.store(1, Ordering::SeqCst);
     let edit = h.poll(id).await;
     assert_eq!((edit.stats.new, edit.stats.updated), (0, 1), "{edit:?}");
     let items = h.items(id).await;
     assert_eq!(items.len(), 3);
-    assert!(items.iter().any(|i| i.item.title.as_deref() == Some("Final title")));
-    assert!(!items.iter().any(|i| i.item.title.as_deref() == Some("Draft title")));
+    assert!(items
+        .iter()
+        .any(|i| i.item.title.as_deref() == Some("Final title")));
+    assert!(!items
+        .iter()
+        .any(|i| i.item.title.as_deref() == Some("Draft title")));
 }
 
 #[tokio::test]
@@ -331,4 +399,58 @@ async fn hostile_html_is_gone_after_ingest() {
     }
     assert!(html.contains("noopener noreferrer nofollow"), "{html}");
     assert!(html.contains("https://i.example/a.png"), "{html}");
+}
+
+#[tokio::test]
+async fn html_page_instead_of_feed_says_so() {
+    let server = TestServer::start(|_| {
+        Reply::ok(
+            "text/html",
+            "<!doctype html><html><head><title>x</title></head><body>not a feed</body></html>",
+        )
+    })
+    .await;
+    let h = Harness::new(|_| {});
+    let id = h.add_feed("page", &server.url("/")).await;
+    let err = h.poll(id).await.error.unwrap_or_default();
+    assert!(
+        err.contains("HTML page") && err.contains("not a feed"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn service_unavailable_with_retry_date() {
+    let later = httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(3600));
+    let server = TestServer::start(move |_| Reply::status(503).header("Retry-After", &later)).await;
+    let h = Harness::new(|_| {});
+    let id = h.add_feed("maint", &server.url("/feed")).await;
+    let before = Utc::now();
+    h.poll(id).await;
+    let s = h.source(id).await;
+    assert_eq!(s.error_count, 0);
+    assert!(s.next_poll.expect("next") >= before + chrono::Duration::seconds(3500));
+}
+
+#[tokio::test]
+async fn one_failing_source_does_not_stop_others() {
+    let server = TestServer::start(|req| match req.path.as_str() {
+        "/bad" => Reply::ok(RSS, "garbage"),
+        "/slow" => {
+            let mut r = Reply::ok(RSS, rss(&[("s", "Slow", "x")]));
+            r.drip = Some(Duration::from_millis(400));
+            r
+        }
+        _ => Reply::ok(RSS, rss(&[("g", "Good", "x")])),
+    })
+    .await;
+    let h = Harness::new(|c| c.fetch.timeout_secs = 2);
+    h.add_feed("bad", &server.url("/bad")).await;
+    h.add_feed("slow", &server.url("/slow")).await;
+    let good = h.add_feed("good", &server.url("/good")).await;
+    let sources = h.store.list_sources().await.expect("list");
+    let outcomes = braid::scheduler::poll_many(h.ctx.clone(), sources, |_| {}).await;
+    assert_eq!(outcomes.len(), 3);
+    assert_eq!(outcomes.iter().filter(|o| o.error.is_some()).count(), 2);
+    assert_eq!(h.items(good).await.len(), 1);
 }

@@ -118,5 +118,9 @@ pub fn relative_time(t: Option<chrono::DateTime<chrono::Utc>>) -> String {
         3600..=86399 => format!("{} h", abs / 3600),
         _ => format!("{} d", abs / 86400),
     };
-    if future { format!("in {span}") } else { format!("{span} ago") }
+    if future {
+        format!("in {span}")
+    } else {
+        format!("{span} ago")
+    }
 }

@@ -58,7 +58,8 @@ pub async fn opml(cmd: OpmlCommand, config: Arc<Config>) -> anyhow::Result<()> {
         }
         OpmlCommand::Export { output } => {
             let sources = store.list_sources().await?;
-            let xml = crate::opml::export(&sources, &config.web.title).map_err(anyhow::Error::msg)?;
+            let xml =
+                crate::opml::export(&sources, &config.web.title).map_err(anyhow::Error::msg)?;
             match output {
                 Some(path) => std::fs::write(&path, xml)
                     .with_context(|| format!("could not write {}", path.display()))?,

@@ -32,7 +32,9 @@ pub async fn run(args: RunArgs, config: Arc<Config>) -> anyhow::Result<()> {
     let config = Arc::new(config);
     let store = super::open_store(&config)?;
     let http = braid_core::http::SafeClient::new(config.http_config())?;
-    let ctx = Arc::new(PollContext::new(store.clone(), config.clone(), http).map_err(anyhow::Error::msg)?);
+    let ctx = Arc::new(
+        PollContext::new(store.clone(), config.clone(), http).map_err(anyhow::Error::msg)?,
+    );
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let web_task = if args.no_web {

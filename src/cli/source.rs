@@ -47,9 +47,12 @@ pub enum SourceCommand {
 pub async fn source(cmd: SourceCommand, config: Arc<Config>) -> anyhow::Result<()> {
     let store = super::open_store(&config)?;
     match cmd {
-        SourceCommand::Add { url, name, schedule, category } => {
-            add(&store, &config, &url, name, schedule, category).await
-        }
+        SourceCommand::Add {
+            url,
+            name,
+            schedule,
+            category,
+        } => add(&store, &config, &url, name, schedule, category).await,
         SourceCommand::List { json } => list(&store, json).await,
         SourceCommand::Remove { name } => {
             let s = super::find_source(&store, &name).await?;
@@ -77,14 +80,23 @@ async fn add(
     if let Some(s) = &schedule {
         parse_schedule(s).map_err(|e| anyhow::anyhow!("--schedule: {e}"))?;
     }
-    let with_scheme = if raw_url.contains("://") { raw_url.to_owned() } else { format!("https://{raw_url}") };
-    let url = url::Url::parse(&with_scheme)
-        .map_err(|e| anyhow::anyhow!("{raw_url:?} is not a URL ({e}); give one like https://example.com/feed.xml"))?;
+    let with_scheme = if raw_url.contains("://") {
+        raw_url.to_owned()
+    } else {
+        format!("https://{raw_url}")
+    };
+    let url = url::Url::parse(&with_scheme).map_err(|e| {
+        anyhow::anyhow!(
+            "{raw_url:?} is not a URL ({e}); give one like https://example.com/feed.xml"
+        )
+    })?;
     if let Some(existing) = store.find_source(url.as_str()).await? {
         anyhow::bail!("already subscribed to {url} as {:?}", existing.name);
     }
     let http = braid_core::http::SafeClient::new(config.http_config())?;
-    let found = braid_feed::discover(&http, &url).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let found = braid_feed::discover(&http, &url)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let feed_url = found.feed_url.to_string();
     if let Some(existing) = store.find_source(&feed_url).await? {
         anyhow::bail!("already subscribed to {feed_url} as {:?}", existing.name);
@@ -105,7 +117,9 @@ async fn add(
         })
         .await
         .map_err(|e| match e {
-            StoreError::DuplicateName(n) => anyhow::anyhow!("a source named {n:?} already exists; choose another with --name"),
+            StoreError::DuplicateName(n) => {
+                anyhow::anyhow!("a source named {n:?} already exists; choose another with --name")
+            }
             other => other.into(),
         })?;
     tracing::debug!(source_id = %id, "source added");
@@ -119,7 +133,10 @@ async fn add(
 /// A name not yet taken: the title, else the host, with " (2)", " (3)" … when needed.
 pub async fn unique_name(store: &Store, title: &str, url: &str) -> anyhow::Result<String> {
     let base = if title.trim().is_empty() {
-        url::Url::parse(url).ok().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_else(|| url.to_owned())
+        url::Url::parse(url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_owned))
+            .unwrap_or_else(|| url.to_owned())
     } else {
         title.split_whitespace().collect::<Vec<_>>().join(" ")
     };
@@ -142,8 +159,16 @@ async fn list(store: &Store, json: bool) -> anyhow::Result<()> {
         println!("No sources yet. Add one with `braid source add URL`.");
         return Ok(());
     }
-    let name_w = sources.iter().map(|s| s.name.chars().count()).max().unwrap_or(4).clamp(4, 40);
-    println!("{:<name_w$}  {:<12}  {:>6}  {:<12}  {:<12}  URL", "NAME", "STATUS", "ITEMS", "LAST OK", "NEXT POLL");
+    let name_w = sources
+        .iter()
+        .map(|s| s.name.chars().count())
+        .max()
+        .unwrap_or(4)
+        .clamp(4, 40);
+    println!(
+        "{:<name_w$}  {:<12}  {:>6}  {:<12}  {:<12}  URL",
+        "NAME", "STATUS", "ITEMS", "LAST OK", "NEXT POLL"
+    );
     for s in &sources {
         println!(
             "{:<name_w$}  {:<12}  {:>6}  {:<12}  {:<12}  {}",
@@ -151,13 +176,24 @@ async fn list(store: &Store, json: bool) -> anyhow::Result<()> {
             status(s),
             s.item_count,
             super::relative_time(s.last_success),
-            if s.enabled { super::relative_time(s.next_poll) } else { "-".into() },
+            if s.enabled {
+                super::relative_time(s.next_poll)
+            } else {
+                "-".into()
+            },
             s.url
         );
         if let Some(reason) = &s.disabled_reason {
             println!("{:<name_w$}  disabled: {reason}", "");
-        } else if let (Some(err), true) = (&s.last_error, s.error_count > 0 || s.last_error_at > s.last_success) {
-            println!("{:<name_w$}  last error ({}): {err}", "", super::relative_time(s.last_error_at));
+        } else if let (Some(err), true) = (
+            &s.last_error,
+            s.error_count > 0 || s.last_error_at > s.last_success,
+        ) {
+            println!(
+                "{:<name_w$}  last error ({}): {err}",
+                "",
+                super::relative_time(s.last_error_at)
+            );
         }
     }
     Ok(())
@@ -176,5 +212,9 @@ fn status(s: &SourceRecord) -> String {
 }
 
 fn truncate(s: &str, w: usize) -> String {
-    if s.chars().count() <= w { s.to_owned() } else { s.chars().take(w.saturating_sub(1)).collect::<String>() + "…" }
+    if s.chars().count() <= w {
+        s.to_owned()
+    } else {
+        s.chars().take(w.saturating_sub(1)).collect::<String>() + "…"
+    }
 }

@@ -21,7 +21,12 @@ pub async fn sync(args: SyncArgs, config: Arc<Config>) -> anyhow::Result<()> {
     let store = super::open_store(&config)?;
     let sources = match &args.source {
         Some(name) => vec![super::find_source(&store, name).await?],
-        None => store.list_sources().await?.into_iter().filter(|s| s.enabled).collect(),
+        None => store
+            .list_sources()
+            .await?
+            .into_iter()
+            .filter(|s| s.enabled)
+            .collect(),
     };
     if sources.is_empty() {
         println!("No sources to poll. Add one with `braid source add URL`.");
@@ -73,6 +78,9 @@ pub async fn sync(args: SyncArgs, config: Arc<Config>) -> anyhow::Result<()> {
     if failed.is_empty() {
         Ok(())
     } else {
-        Err(anyhow::anyhow!("{} of {total} sources failed", failed.len()))
+        Err(anyhow::anyhow!(
+            "{} of {total} sources failed",
+            failed.len()
+        ))
     }
 }

@@ -52,7 +52,12 @@ pub async fn timeline(args: TimelineArgs, config: Arc<Config>) -> anyhow::Result
             .clone()
             .or_else(|| item.content_text.as_deref().map(|t| excerpt(t, 100)))
             .unwrap_or_else(|| "(untitled)".into());
-        println!("{}  [{}]  {}", s.sort_time.format("%Y-%m-%d %H:%M"), s.source_name, headline);
+        println!(
+            "{}  [{}]  {}",
+            s.sort_time.format("%Y-%m-%d %H:%M"),
+            s.source_name,
+            headline
+        );
         if let Some(url) = &item.url {
             println!("                    {url}");
         }

@@ -9,7 +9,11 @@ const EXAMPLE: &str = include_str!("../../config.example.toml");
 fn key_paths(value: &toml::Value, prefix: &str, out: &mut BTreeSet<String>) {
     if let toml::Value::Table(t) = value {
         for (k, v) in t {
-            let path = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+            let path = if prefix.is_empty() {
+                k.clone()
+            } else {
+                format!("{prefix}.{k}")
+            };
             if v.is_table() {
                 key_paths(v, &path, out);
             } else {
@@ -30,7 +34,11 @@ fn example_uncommented() -> String {
                 || body.split_once(" = ").is_some_and(|(k, _)| {
                     !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
                 });
-            if is_setting { body.to_owned() } else { l.to_owned() }
+            if is_setting {
+                body.to_owned()
+            } else {
+                l.to_owned()
+            }
         })
         .collect::<Vec<_>>()
         .join("\n")
@@ -42,7 +50,11 @@ fn example_uncommented() -> String {
 fn every_field() -> Config {
     Config {
         storage: StorageConfig { db: "x.db".into() },
-        web: WebConfig { listen: SocketAddr::from(([127, 0, 0, 1], 1)), title: "t".into(), base_url: "https://x.example/".into() },
+        web: WebConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 1)),
+            title: "t".into(),
+            base_url: "https://x.example/".into(),
+        },
         fetch: FetchConfig {
             allow_private_networks: true,
             user_agent: "ua".into(),
@@ -65,28 +77,46 @@ fn every_field() -> Config {
             max_items_per_source: 1,
             sources: BTreeMap::from([(
                 "Example Blog".to_owned(),
-                SourceRetention { max_age_days: 1, max_items: 1 },
+                SourceRetention {
+                    max_age_days: 1,
+                    max_items: 1,
+                },
             )]),
         },
-        log: LogConfig { level: "info".into(), format: LogFormat::Json },
+        log: LogConfig {
+            level: "info".into(),
+            format: LogFormat::Json,
+        },
     }
 }
 
 #[test]
 fn example_parses_and_equals_defaults() {
     let parsed = Config::from_toml(EXAMPLE).expect("config.example.toml must parse");
-    assert_eq!(parsed, Config::default(), "config.example.toml shows values that are not the defaults");
+    assert_eq!(
+        parsed,
+        Config::default(),
+        "config.example.toml shows values that are not the defaults"
+    );
 }
 
 #[test]
 fn example_documents_every_option() {
     let uncommented = example_uncommented();
-    Config::from_toml(&uncommented).expect("commented options in config.example.toml must be valid");
+    Config::from_toml(&uncommented)
+        .expect("commented options in config.example.toml must be valid");
     let mut documented = BTreeSet::new();
     key_paths(&toml::from_str(&uncommented).unwrap(), "", &mut documented);
     let mut fields = BTreeSet::new();
-    key_paths(&toml::Value::try_from(every_field()).unwrap(), "", &mut fields);
-    assert_eq!(documented, fields, "config.example.toml and the Config struct have drifted");
+    key_paths(
+        &toml::Value::try_from(every_field()).unwrap(),
+        "",
+        &mut fields,
+    );
+    assert_eq!(
+        documented, fields,
+        "config.example.toml and the Config struct have drifted"
+    );
 }
 
 #[test]
@@ -110,7 +140,9 @@ fn env_overrides() {
     assert_eq!(c.web.listen.port(), 9999);
     assert!(c.fetch.allow_private_networks);
     let mut c = Config::default();
-    assert!(c.apply_env(|k| (k == "BRAID_LISTEN").then(|| "nope".into())).is_err());
+    assert!(c
+        .apply_env(|k| (k == "BRAID_LISTEN").then(|| "nope".into()))
+        .is_err());
 }
 
 #[test]

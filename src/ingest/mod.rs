@@ -17,15 +17,31 @@ pub fn prepare(items: Vec<Item>) -> Vec<Item> {
 
 /// Makes one item safe to store.
 pub fn prepare_item(mut item: Item) -> Item {
-    item.title = item.title.as_deref().map(clean_text).filter(|t| !t.is_empty());
+    item.title = item
+        .title
+        .as_deref()
+        .map(clean_text)
+        .filter(|t| !t.is_empty());
     if let Some(title) = &mut item.title {
         if title.chars().count() > MAX_TITLE_CHARS {
             *title = title.chars().take(MAX_TITLE_CHARS).collect::<String>() + "…";
         }
     }
-    item.content_html = item.content_html.as_deref().map(clean_html).filter(|h| !h.trim().is_empty());
-    item.summary = item.summary.as_deref().map(clean_html).filter(|h| !h.trim().is_empty());
-    item.content_warning = item.content_warning.as_deref().map(clean_text).filter(|t| !t.is_empty());
+    item.content_html = item
+        .content_html
+        .as_deref()
+        .map(clean_html)
+        .filter(|h| !h.trim().is_empty());
+    item.summary = item
+        .summary
+        .as_deref()
+        .map(clean_html)
+        .filter(|h| !h.trim().is_empty());
+    item.content_warning = item
+        .content_warning
+        .as_deref()
+        .map(clean_text)
+        .filter(|t| !t.is_empty());
     let text = match item.content_text.take() {
         Some(t) if !t.trim().is_empty() => clean_text_keep_lines(&t),
         _ => item
@@ -39,7 +55,11 @@ pub fn prepare_item(mut item: Item) -> Item {
     item.url = item.url.and_then(web_url);
     item.author = item.author.map(|a| Author {
         name: a.name.as_deref().map(clean_text).filter(|n| !n.is_empty()),
-        handle: a.handle.as_deref().map(clean_text).filter(|n| !n.is_empty()),
+        handle: a
+            .handle
+            .as_deref()
+            .map(clean_text)
+            .filter(|n| !n.is_empty()),
         url: a.url.and_then(web_url),
         avatar: a.avatar.and_then(web_url),
     });
@@ -55,9 +75,17 @@ pub fn prepare_item(mut item: Item) -> Item {
             })
         })
         .collect();
-    item.tags = item.tags.iter().map(|t| clean_text(t)).filter(|t| !t.is_empty()).collect();
+    item.tags = item
+        .tags
+        .iter()
+        .map(|t| clean_text(t))
+        .filter(|t| !t.is_empty())
+        .collect();
     item.tags.dedup();
-    item.language = item.language.map(|l| clean_text(&l)).filter(|l| !l.is_empty());
+    item.language = item
+        .language
+        .map(|l| clean_text(&l))
+        .filter(|l| !l.is_empty());
     item
 }
 
@@ -72,7 +100,12 @@ fn clean_text(s: &str) -> String {
 
 /// Plain text keeping line breaks.
 fn clean_text_keep_lines(s: &str) -> String {
-    s.lines().map(clean_text).collect::<Vec<_>>().join("\n").trim().to_owned()
+    s.lines()
+        .map(clean_text)
+        .collect::<Vec<_>>()
+        .join("\n")
+        .trim()
+        .to_owned()
 }
 
 /// Keeps only absolute http(s) URLs: `javascript:`, `data:` and relative URLs never become links.

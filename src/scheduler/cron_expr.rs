@@ -25,7 +25,10 @@ pub fn parse_schedule(expr: &str) -> Result<Schedule, String> {
         5 => {
             let dow = unix_day_of_week(fields[4])
                 .map_err(|e| format!("invalid cron expression {expr:?}: {e}; {EXAMPLE}"))?;
-            format!("0 {} {} {} {} {}", fields[0], fields[1], fields[2], fields[3], dow)
+            format!(
+                "0 {} {} {} {} {}",
+                fields[0], fields[1], fields[2], fields[3], dow
+            )
         }
         6 | 7 => fields.join(" "),
         n => {
@@ -35,7 +38,8 @@ pub fn parse_schedule(expr: &str) -> Result<Schedule, String> {
             ))
         }
     };
-    Schedule::from_str(&translated).map_err(|e| format!("invalid cron expression {expr:?}: {e}; {EXAMPLE}"))
+    Schedule::from_str(&translated)
+        .map_err(|e| format!("invalid cron expression {expr:?}: {e}; {EXAMPLE}"))
 }
 
 /// The first time `schedule` fires strictly after `after`.
@@ -53,7 +57,9 @@ fn unix_day_of_week(field: &str) -> Result<String, String> {
     for part in field.split(',') {
         let (range, step) = match part.split_once('/') {
             Some((r, s)) => {
-                let step: usize = s.parse().map_err(|_| format!("bad step {s:?} in day of week"))?;
+                let step: usize = s
+                    .parse()
+                    .map_err(|_| format!("bad step {s:?} in day of week"))?;
                 if step == 0 {
                     return Err("a step of 0 in day of week".into());
                 }
@@ -83,7 +89,11 @@ fn unix_day_of_week(field: &str) -> Result<String, String> {
 /// 0–7 (7 is Sunday again) or a three-letter name; returns 0–7.
 fn day_number(s: &str) -> Result<usize, String> {
     if let Ok(n) = s.parse::<usize>() {
-        return if n <= 7 { Ok(n) } else { Err(format!("day of week {n} is not in 0-7")) };
+        return if n <= 7 {
+            Ok(n)
+        } else {
+            Err(format!("day of week {n} is not in 0-7"))
+        };
     }
     DAY_NAMES
         .iter()
@@ -115,9 +125,17 @@ mod tests {
             let next = next_after(&parse_schedule(expr).unwrap(), at(2026, 11, 24, 10, 0)).unwrap();
             assert_eq!(next.weekday(), Weekday::Sun, "{expr}");
         }
-        let next = next_after(&parse_schedule("0 6 * * 1-5").unwrap(), at(2026, 11, 28, 10, 0)).unwrap();
+        let next = next_after(
+            &parse_schedule("0 6 * * 1-5").unwrap(),
+            at(2026, 11, 28, 10, 0),
+        )
+        .unwrap();
         assert_eq!(next.weekday(), Weekday::Mon);
-        let next = next_after(&parse_schedule("0 6 * * 5-7").unwrap(), at(2026, 11, 24, 10, 0)).unwrap();
+        let next = next_after(
+            &parse_schedule("0 6 * * 5-7").unwrap(),
+            at(2026, 11, 24, 10, 0),
+        )
+        .unwrap();
         assert_eq!(next.weekday(), Weekday::Fri);
     }
 

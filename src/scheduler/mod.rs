@@ -39,7 +39,10 @@ impl PollContext {
         let default_schedule = cron_expr::parse_schedule(&config.scheduler.default_schedule)?;
         Ok(PollContext {
             store,
-            limits: Limits::new(config.scheduler.max_concurrency, config.scheduler.max_per_host),
+            limits: Limits::new(
+                config.scheduler.max_concurrency,
+                config.scheduler.max_per_host,
+            ),
             config,
             connectors: ConnectorContext { http },
             default_schedule,
@@ -118,7 +121,8 @@ pub async fn run(ctx: Arc<PollContext>, shutdown: impl std::future::Future<Outpu
     tokio::pin!(shutdown);
     let in_flight: Arc<Mutex<HashSet<SourceId>>> = Arc::default();
     let mut tasks = JoinSet::new();
-    let retention_schedule = cron_expr::parse_schedule(&ctx.config.scheduler.retention_schedule).ok();
+    let retention_schedule =
+        cron_expr::parse_schedule(&ctx.config.scheduler.retention_schedule).ok();
     let mut next_retention = retention_schedule
         .as_ref()
         .and_then(|s| cron_expr::next_after(s, Utc::now()));
@@ -154,10 +158,15 @@ pub async fn run(ctx: Arc<PollContext>, shutdown: impl std::future::Future<Outpu
         }
         if next_retention.is_some_and(|at| at <= now) {
             run_retention(&ctx).await;
-            next_retention = retention_schedule.as_ref().and_then(|s| cron_expr::next_after(s, now));
+            next_retention = retention_schedule
+                .as_ref()
+                .and_then(|s| cron_expr::next_after(s, now));
         }
     }
-    tracing::info!(in_flight = tasks.len(), "scheduler: stopping; finishing polls in flight");
+    tracing::info!(
+        in_flight = tasks.len(),
+        "scheduler: stopping; finishing polls in flight"
+    );
     let grace = ctx.config.fetch.timeout_secs + 10;
     if tokio::time::timeout(Duration::from_secs(grace), async {
         while tasks.join_next().await.is_some() {}
@@ -187,7 +196,11 @@ pub async fn run_retention(ctx: &PollContext) -> usize {
             Err(e) => tracing::error!(error = %e, "retention: could not list sources"),
         }
     }
-    match ctx.store.apply_retention(ctx.config.global_retention(), per_source).await {
+    match ctx
+        .store
+        .apply_retention(ctx.config.global_retention(), per_source)
+        .await
+    {
         Ok(n) => {
             tracing::info!(removed = n, "retention: done");
             n

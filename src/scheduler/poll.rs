@@ -65,7 +65,11 @@ pub async fn poll_source(ctx: &PollContext, source: &SourceRecord) -> PollOutcom
             } else {
                 ingest::prepare(items)
             };
-            match ctx.store.record_poll_success(source.id, items, page.deleted, success).await {
+            match ctx
+                .store
+                .record_poll_success(source.id, items, page.deleted, success)
+                .await
+            {
                 Ok(stats) => {
                     outcome.stats = stats;
                     outcome.next_poll = Some(next);
@@ -76,7 +80,14 @@ pub async fn poll_source(ctx: &PollContext, source: &SourceRecord) -> PollOutcom
                     // The store failed: keep the old cursor so nothing is skipped next time.
                     let message = e.to_string();
                     tracing::error!(source_id = %source.id, error = %message, "poll: storing failed");
-                    record_failure(ctx, source, now, ConnectorError::Transient(message), &mut outcome).await;
+                    record_failure(
+                        ctx,
+                        source,
+                        now,
+                        ConnectorError::Transient(message),
+                        &mut outcome,
+                    )
+                    .await;
                 }
             }
         }
@@ -110,7 +121,9 @@ async fn fetch(ctx: &PollContext, source: &SourceRecord) -> Result<Page, Connect
             "{kind}: the connector crashed on this source's data (a bug in Braid or a library it \
              uses); it will be retried"
         ))),
-        Err(_) => Err(ConnectorError::Transient(format!("{kind}: the poll was cancelled"))),
+        Err(_) => Err(ConnectorError::Transient(format!(
+            "{kind}: the poll was cancelled"
+        ))),
     }
 }
 
@@ -183,7 +196,10 @@ fn next_poll_after_success(
 }
 
 fn cron_next(ctx: &PollContext, source: &SourceRecord, now: DateTime<Utc>) -> DateTime<Utc> {
-    let own = source.schedule.as_deref().and_then(|s| parse_schedule(s).ok());
+    let own = source
+        .schedule
+        .as_deref()
+        .and_then(|s| parse_schedule(s).ok());
     let schedule = own.as_ref().unwrap_or(&ctx.default_schedule);
     next_after(schedule, now).unwrap_or(now + chrono::Duration::hours(1))
 }

@@ -241,7 +241,12 @@ fn content_hash(item: &Item) -> Result<Vec<u8>> {
 }
 
 /// Tombstones `(source, remote_id)` and removes the item if we have it. Returns rows removed.
-fn tombstone(tx: &Transaction<'_>, source: SourceId, remote_id: &RemoteId, now: i64) -> Result<usize> {
+fn tombstone(
+    tx: &Transaction<'_>,
+    source: SourceId,
+    remote_id: &RemoteId,
+    now: i64,
+) -> Result<usize> {
     // A 'pruned' marker becomes 'deleted': the origin's word is final.
     tx.prepare_cached(
         "INSERT INTO tombstones (source_id, remote_id, reason, at) VALUES (?1, ?2, 'deleted', ?3)

@@ -23,9 +23,9 @@ mod items;
 mod retention;
 mod schema;
 mod sources;
-mod timeline;
 #[cfg(test)]
 mod tests;
+mod timeline;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -271,8 +271,10 @@ impl Store {
         deleted: Vec<braid_core::RemoteId>,
         success: PollSuccess,
     ) -> Result<IngestStats> {
-        self.write(move |c| items::record_poll_success(c, source, &items, &deleted, &success, Utc::now()))
-            .await
+        self.write(move |c| {
+            items::record_poll_success(c, source, &items, &deleted, &success, Utc::now())
+        })
+        .await
     }
     /// Records a failed poll: keeps the last error with its time, bumps the error count when
     /// it counts, sets the next poll, disables when asked.

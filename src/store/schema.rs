@@ -59,29 +59,10 @@ CREATE TABLE sources (
 CREATE INDEX sources_due ON sources (next_poll) WHERE enabled = 1;
 
 CREATE TABLE items (
+    -- Small, hot columns first: SQLite reads a row's columns in order, and a long body spills
+    -- into overflow pages, so anything placed after content_html costs extra page reads.
     id              INTEGER PRIMARY KEY,
     source_id       INTEGER NOT NULL REFERENCES sources (id) ON DELETE CASCADE,
-    remote_id       TEXT NOT NULL,
-    kind            TEXT NOT NULL,
-    author_name     TEXT,
-    author_handle   TEXT,
-    author_url      TEXT,
-    author_avatar   TEXT,
-    title           TEXT,
-    content_html    TEXT,
-    content_text    TEXT,
-    summary         TEXT,
-    content_warning TEXT,
-    language        TEXT,
-    published       INTEGER,
-    updated         INTEGER,
-    in_reply_to     TEXT,
-    attachments     TEXT NOT NULL DEFAULT '[]',
-    tags            TEXT NOT NULL DEFAULT '[]',
-    url             TEXT,
-    canonical_url   TEXT,
-    visibility      TEXT NOT NULL,
-    first_seen      INTEGER NOT NULL,
     sort_time       INTEGER NOT NULL,
     -- The primary item of this item's cross-source group (same canonical URL, seen earlier
     -- through another source); NULL for a primary. No foreign key: the store re-points a group
@@ -92,9 +73,30 @@ CREATE TABLE items (
     -- Retention hook: set while something (a pending or done delivery in the outbox, a pin)
     -- still needs the row. Retention skips rows with keep <> 0.
     keep            INTEGER NOT NULL DEFAULT 0,
+    first_seen      INTEGER NOT NULL,
+    published       INTEGER,
+    updated         INTEGER,
     -- Hash of the normalized item, to tell a changed entry from a re-fetched one when the origin
     -- gives no `updated` time.
     content_hash    BLOB NOT NULL,
+    kind            TEXT NOT NULL,
+    visibility      TEXT NOT NULL,
+    remote_id       TEXT NOT NULL,
+    canonical_url   TEXT,
+    url             TEXT,
+    author_name     TEXT,
+    author_handle   TEXT,
+    author_url      TEXT,
+    author_avatar   TEXT,
+    language        TEXT,
+    in_reply_to     TEXT,
+    title           TEXT,
+    content_warning TEXT,
+    summary         TEXT,
+    tags            TEXT NOT NULL DEFAULT '[]',
+    attachments     TEXT NOT NULL DEFAULT '[]',
+    content_text    TEXT,
+    content_html    TEXT,
     UNIQUE (source_id, remote_id)
 );
 -- The merged timeline: keyset scans newest first over primaries only.
@@ -103,6 +105,10 @@ CREATE INDEX items_timeline ON items (sort_time, id) WHERE dup_of IS NULL;
 CREATE INDEX items_source_time ON items (source_id, sort_time, id);
 CREATE INDEX items_canonical ON items (canonical_url) WHERE canonical_url IS NOT NULL;
 CREATE INDEX items_dups ON items (dup_of) WHERE dup_of IS NOT NULL;
+-- Search ranks FTS matches by (sort_time, id). Looking those up in this narrow index (ids are
+-- appended in order, ~20 bytes an entry) instead of the wide table rows keeps a search over
+-- thousands of matches in memory. See fts.rs.
+CREATE INDEX items_search ON items (id, sort_time, dup_of, source_id);
 
 -- (source, remote id) pairs that must never be ingested again. reason = 'deleted' (the origin
 -- deleted it) or 'pruned' (retention removed it while the feed may still list it).

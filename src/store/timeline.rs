@@ -11,6 +11,7 @@ use braid_core::{Attachment, Author, Item, ItemId, ItemKind, RemoteId, SourceId,
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use super::conn::{from_micros, micros, opt_time};
+use super::fts;
 use super::{PageKey, Result, StoredItem, TimelinePage, TimelineQuery};
 
 pub(super) const MAX_LIMIT: usize = 500;
@@ -21,50 +22,107 @@ const COLUMNS: &str = "i.id, i.source_id, s.name, i.remote_id, i.kind, i.author_
     i.attachments, i.tags, i.url, i.visibility, i.first_seen, i.sort_time, i.dup_of";
 
 pub(super) fn page(conn: &Connection, q: &TimelineQuery) -> Result<TimelinePage> {
+    page_planned(conn, q, fts::THRESHOLDS)
+}
+
+type Rows = Vec<(StoredItem, Option<i64>)>;
+
+/// [`page`] with the search thresholds as a parameter, so tests can force each plan.
+pub(super) fn page_planned(
+    conn: &Connection,
+    q: &TimelineQuery,
+    thresholds: fts::Thresholds,
+) -> Result<TimelinePage> {
     let limit = q.limit.clamp(1, MAX_LIMIT);
     let search = match q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => None,
-        Some(input) => match super::fts::query(input) {
+        Some(input) => match fts::query(input) {
             Some(m) => Some(m),
             // Nothing searchable in the input (only punctuation): nothing matches.
-            None => return Ok(TimelinePage { items: Vec::new(), next: None }),
+            None => {
+                return Ok(TimelinePage {
+                    items: Vec::new(),
+                    next: None,
+                })
+            }
         },
     };
     let (before_time, before_id) = q
         .before
         .map(|k| (micros(k.sort_time), k.id.0))
         .unwrap_or((i64::MAX, i64::MAX));
-
-    let mut sql = format!(
-        "SELECT {COLUMNS} FROM items i JOIN sources s ON s.id = i.source_id
-         WHERE (i.sort_time, i.id) < (?1, ?2)"
-    );
-    match q.source {
-        // A source's own view shows its copies even when another source holds the primary.
-        Some(_) => sql.push_str(" AND i.source_id = ?3"),
-        None => sql.push_str(" AND i.dup_of IS NULL"),
-    }
-    if search.is_some() {
-        sql.push_str(" AND i.id IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?4)");
-    }
-    sql.push_str(" ORDER BY i.sort_time DESC, i.id DESC LIMIT ?5");
-
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(
-        params![before_time, before_id, q.source.map(|s| s.0), search, limit as i64],
-        read_row,
-    )?;
-    let rows = match rows.collect::<rusqlite::Result<Vec<_>>>() {
+    // A source's own view shows its copies even when another source holds the primary.
+    let (filter, index) = match q.source {
+        Some(_) => ("i.source_id = ?3", "items_source_time"),
+        None => ("i.dup_of IS NULL", "items_timeline"),
+    };
+    let expr = search.as_ref().map(|m| m.expr.as_str());
+    let fetch = |sql: &str, floor: (i64, i64)| -> rusqlite::Result<Rows> {
+        let mut stmt = conn.prepare_cached(sql)?;
+        let all = params![
+            before_time,
+            before_id,
+            q.source.map(|s| s.0),
+            expr,
+            limit as i64,
+            floor.0,
+            floor.1
+        ];
+        // Each query uses a prefix of the parameter list.
+        let used = stmt.parameter_count().min(all.len());
+        let rows = stmt.query_map(&all[..used], read_row)?;
+        rows.collect()
+    };
+    let run = || -> rusqlite::Result<Rows> {
+        let Some(m) = &search else {
+            return fetch(
+                &format!(
+                    "SELECT {COLUMNS} FROM items i JOIN sources s ON s.id = i.source_id
+                     WHERE (i.sort_time, i.id) < (?1, ?2) AND {filter}
+                     ORDER BY i.sort_time DESC, i.id DESC LIMIT ?5"
+                ),
+                (0, 0),
+            );
+        };
+        let plan = fts::plan(conn, m, q.source.is_some(), thresholds)?;
+        if plan != fts::Plan::Many {
+            return fetch(&plan.sql(COLUMNS, filter, index), (0, 0));
+        }
+        // Probe only within the next `window` timeline rows; if that does not fill the page,
+        // the matches are sparse here after all.
+        let floor: Option<(i64, i64)> = conn
+            .prepare_cached(
+                "SELECT sort_time, id FROM items INDEXED BY items_timeline
+                 WHERE dup_of IS NULL AND (sort_time, id) < (?1, ?2)
+                 ORDER BY sort_time DESC, id DESC LIMIT 1 OFFSET ?3",
+            )?
+            .query_row(
+                params![before_time, before_id, thresholds.window - 1],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let rows = fetch(
+            &plan.sql(COLUMNS, filter, index),
+            floor.unwrap_or((i64::MIN, i64::MIN)),
+        )?;
+        if rows.len() < limit && floor.is_some() {
+            return fetch(&fts::Plan::Medium.sql(COLUMNS, filter, index), (0, 0));
+        }
+        Ok(rows)
+    };
+    let rows = match run() {
         Ok(rows) => rows,
         // fts::query only emits quoted strings, so this is a bug, not the user's fault; still,
         // the owner sees "no results" rather than an SQL error.
-        Err(e) if super::fts::is_syntax_error(&e) => {
+        Err(e) if fts::is_syntax_error(&e) => {
             tracing::warn!(error = %e, "store: FTS5 rejected a generated query");
             Vec::new()
         }
         Err(e) => return Err(e.into()),
     };
-    let next = (rows.len() == limit).then(|| rows.last().map(|(it, _)| key(it))).flatten();
+    let next = (rows.len() == limit)
+        .then(|| rows.last().map(|(it, _)| key(it)))
+        .flatten();
     Ok(TimelinePage {
         items: with_also_in(conn, rows)?,
         next,
@@ -91,7 +149,10 @@ fn key(it: &StoredItem) -> PageKey {
 
 /// Fills `also_in`: for each item, the other sources through which its group (same canonical
 /// URL) was seen. Two queries for the whole page, whatever its size.
-fn with_also_in(conn: &Connection, rows: Vec<(StoredItem, Option<i64>)>) -> Result<Vec<StoredItem>> {
+fn with_also_in(
+    conn: &Connection,
+    rows: Vec<(StoredItem, Option<i64>)>,
+) -> Result<Vec<StoredItem>> {
     // group id → (source, name) of every member.
     let mut groups: HashMap<i64, Vec<(i64, String)>> = HashMap::new();
     let mut group_ids = Vec::with_capacity(rows.len());
@@ -102,7 +163,10 @@ fn with_also_in(conn: &Connection, rows: Vec<(StoredItem, Option<i64>)>) -> Resu
         if dup_of.is_some() {
             foreign_primaries.push(g);
         }
-        groups.entry(g).or_default().push((it.source.0, it.source_name.clone()));
+        groups
+            .entry(g)
+            .or_default()
+            .push((it.source.0, it.source_name.clone()));
     }
     if rows.is_empty() {
         return Ok(Vec::new());
@@ -119,7 +183,12 @@ fn with_also_in(conn: &Connection, rows: Vec<(StoredItem, Option<i64>)>) -> Resu
     let ids = |v: &[i64]| serde_json::to_string(v).unwrap_or_else(|_| "[]".to_owned());
     let page_ids: Vec<i64> = rows.iter().map(|(it, _)| it.id.0).collect();
     let members = stmt.query_map(params![ids(&group_ids), ids(&foreign_primaries)], |r| {
-        Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?, r.get::<_, String>(3)?))
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, i64>(1)?,
+            r.get::<_, i64>(2)?,
+            r.get::<_, String>(3)?,
+        ))
     })?;
     for m in members {
         let (g, id, source, name) = m?;

@@ -8,8 +8,7 @@ use super::respond;
 
 const BRAID_CSS: &str = include_str!("../../web/static/braid.css");
 
-pub fn route() -> impl Filter<Extract = (warp::reply::Response,), Error = warp::Rejection> + Clone
-{
+pub fn route() -> impl Filter<Extract = (warp::reply::Response,), Error = warp::Rejection> + Clone {
     warp::path!("static" / "braid.css").map(|| {
         let mut resp = respond::ok(BRAID_CSS, "text/css; charset=utf-8");
         resp.headers_mut().insert(

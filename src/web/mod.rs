@@ -85,11 +85,14 @@ pub fn routes(
         .or(api::routes(ctx.clone()))
         .or(health::route(ctx.clone()))
         .or(assets::route());
-    // Read-only until the owner login exists: GET only; the fallback answers 405 or 404.
+    // Read-only until the owner login exists: GET (and HEAD, whose body hyper drops) only;
+    // the fallback answers 405 or 404.
     let fallback = warp::path::full()
         .and(warp::method())
         .map(move |path, method| respond::fallback(&ctx, &path, &method));
     warp::get()
+        .or(warp::head())
+        .unify()
         .and(app)
         .or(fallback)
         .with(warp::reply::with::headers(security_headers()))

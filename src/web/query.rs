@@ -22,7 +22,8 @@ pub const MAX_LIMIT: usize = 200;
 
 /// Extracts the raw query pairs; an absent query string is an empty list.
 pub fn raw() -> impl Filter<Extract = (RawQuery,), Error = std::convert::Infallible> + Clone {
-    warp::query::<RawQuery>().or_else(|_| async { Ok::<_, std::convert::Infallible>((Vec::new(),)) })
+    warp::query::<RawQuery>()
+        .or_else(|_| async { Ok::<_, std::convert::Infallible>((Vec::new(),)) })
 }
 
 /// Validated list parameters.

@@ -71,10 +71,7 @@ struct ErrorPage<'a> {
 /// An error response with `status` and a one-sentence `message` in the route's format.
 pub fn error_page(ctx: &WebContext, format: Format, status: StatusCode, message: &str) -> Response {
     let (body, content_type) = match format {
-        Format::Json => (
-            serde_json::json!({ "error": message }).to_string(),
-            JSON,
-        ),
+        Format::Json => (serde_json::json!({ "error": message }).to_string(), JSON),
         Format::Text => (format!("{message}\n"), TEXT),
         Format::Html => {
             let page = ErrorPage {
@@ -98,7 +95,7 @@ pub fn error_page(ctx: &WebContext, format: Format, status: StatusCode, message:
     resp
 }
 
-/// What answers when no route matched: 405 for a method other than GET (the UI is read-only
+/// What answers when no route matched: 405 for a method other than GET/HEAD (the UI is read-only
 /// until the owner login exists), else 404. API paths answer in JSON, the rest with a page.
 pub fn fallback(ctx: &WebContext, path: &FullPath, method: &Method) -> Response {
     let format = if path.as_str().starts_with("/api/") {
@@ -106,7 +103,7 @@ pub fn fallback(ctx: &WebContext, path: &FullPath, method: &Method) -> Response 
     } else {
         Format::Html
     };
-    if method != Method::GET {
+    if method != Method::GET && method != Method::HEAD {
         let mut resp = error_page(
             ctx,
             format,
@@ -114,8 +111,13 @@ pub fn fallback(ctx: &WebContext, path: &FullPath, method: &Method) -> Response 
             "this address only answers GET requests",
         );
         resp.headers_mut()
-            .insert(ALLOW, HeaderValue::from_static("GET"));
+            .insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
         return resp;
     }
-    error_page(ctx, format, StatusCode::NOT_FOUND, "there is no page at this address")
+    error_page(
+        ctx,
+        format,
+        StatusCode::NOT_FOUND,
+        "there is no page at this address",
+    )
 }

@@ -42,5 +42,8 @@ async fn page(ctx: &WebContext) -> HandlerResult {
         unhealthy: sources.iter().filter(|s| s.unhealthy()).count(),
         sources,
     };
-    Ok(respond::no_store(respond::ok(page.render()?, respond::HTML)))
+    Ok(respond::no_store(respond::ok(
+        page.render()?,
+        respond::HTML,
+    )))
 }

@@ -35,13 +35,12 @@ struct SourceLink {
 pub fn route(
     ctx: Arc<WebContext>,
 ) -> impl Filter<Extract = (warp::reply::Response,), Error = warp::Rejection> + Clone {
-    warp::path::end()
-        .and(with_ctx(ctx))
-        .and(query::raw())
-        .then(|ctx: Arc<WebContext>, raw: RawQuery| async move {
+    warp::path::end().and(with_ctx(ctx)).and(query::raw()).then(
+        |ctx: Arc<WebContext>, raw: RawQuery| async move {
             let result = page(&ctx, &raw).await;
             respond::finish(&ctx, Format::Html, result)
-        })
+        },
+    )
 }
 
 async fn page(ctx: &WebContext, raw: &RawQuery) -> HandlerResult {
@@ -74,5 +73,8 @@ async fn page(ctx: &WebContext, raw: &RawQuery) -> HandlerResult {
             .next
             .map(|key| query::with_query("/", &params.query_with(Some(&key)))),
     };
-    Ok(respond::no_store(respond::ok(page.render()?, respond::HTML)))
+    Ok(respond::no_store(respond::ok(
+        page.render()?,
+        respond::HTML,
+    )))
 }

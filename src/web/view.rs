@@ -124,7 +124,12 @@ impl ItemView {
     pub fn new(stored: &StoredItem) -> ItemView {
         let item = &stored.item;
         let author = item.author.as_ref();
-        let nonempty = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+        let nonempty = |s: &Option<String>| {
+            s.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+        };
         ItemView {
             id: stored.id.0,
             title: nonempty(&item.title),
@@ -176,7 +181,7 @@ fn human_size(bytes: u64) -> String {
     if bytes < 1000 {
         return format!("{bytes} B");
     }
-    #[allow(clippy::cast_precision_loss)] // a display value: precision loss is fine
+    // A display value: f64's precision is plenty.
     let mut value = bytes as f64 / 1000.0;
     let mut unit = UNITS[0];
     for next in &UNITS[1..] {
@@ -242,7 +247,10 @@ mod tests {
 
     #[test]
     fn only_http_urls_are_links() {
-        assert_eq!(safe_url("https://a.example/x").as_deref(), Some("https://a.example/x"));
+        assert_eq!(
+            safe_url("https://a.example/x").as_deref(),
+            Some("https://a.example/x")
+        );
         assert_eq!(safe_url("javascript:alert(1)"), None);
         assert_eq!(safe_url("data:text/html,hi"), None);
         assert_eq!(safe_url("/relative"), None);

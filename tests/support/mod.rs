@@ -47,10 +47,7 @@ pub fn python_has(module: &str) -> bool {
 
 /// True when `cmd --version` (or `cmd` with `args`) runs.
 pub fn command_exists(cmd: &str) -> bool {
-    Command::new(cmd)
-        .arg("--version")
-        .output()
-        .is_ok()
+    Command::new(cmd).arg("--version").output().is_ok()
 }
 
 /// A temporary directory that lives as long as the returned guard.
@@ -86,9 +83,14 @@ impl Harness {
         let mut http = config.http_config();
         http_tweak(&mut http);
         let client = braid_core::http::SafeClient::new(http).expect("client");
-        let ctx = braid::scheduler::PollContext::new(store.clone(), std::sync::Arc::new(config), client)
-            .expect("poll context");
-        Harness { dir, store, ctx: std::sync::Arc::new(ctx) }
+        let ctx =
+            braid::scheduler::PollContext::new(store.clone(), std::sync::Arc::new(config), client)
+                .expect("poll context");
+        Harness {
+            dir,
+            store,
+            ctx: std::sync::Arc::new(ctx),
+        }
     }
 
     pub async fn add_feed(&self, name: &str, url: &str) -> braid_core::SourceId {
@@ -106,7 +108,11 @@ impl Harness {
     }
 
     pub async fn source(&self, id: braid_core::SourceId) -> braid::store::SourceRecord {
-        self.store.source(id).await.expect("read source").expect("source exists")
+        self.store
+            .source(id)
+            .await
+            .expect("read source")
+            .expect("source exists")
     }
 
     /// Polls the source once, now.
@@ -118,7 +124,12 @@ impl Harness {
     /// Every live item of the source, newest first.
     pub async fn items(&self, id: braid_core::SourceId) -> Vec<braid::store::StoredItem> {
         self.store
-            .timeline(braid::store::TimelineQuery { before: None, limit: 500, source: Some(id), search: None })
+            .timeline(braid::store::TimelineQuery {
+                before: None,
+                limit: 500,
+                source: Some(id),
+                search: None,
+            })
             .await
             .expect("timeline")
             .items

@@ -33,10 +33,20 @@ pub struct Reply {
 
 impl Reply {
     pub fn ok(content_type: &str, body: impl Into<Vec<u8>>) -> Reply {
-        Reply { status: 200, headers: vec![("Content-Type".into(), content_type.into())], body: body.into(), drip: None }
+        Reply {
+            status: 200,
+            headers: vec![("Content-Type".into(), content_type.into())],
+            body: body.into(),
+            drip: None,
+        }
     }
     pub fn status(status: u16) -> Reply {
-        Reply { status, headers: vec![], body: vec![], drip: None }
+        Reply {
+            status,
+            headers: vec![],
+            body: vec![],
+            drip: None,
+        }
     }
     pub fn redirect(status: u16, location: &str) -> Reply {
         Reply::status(status).header("Location", location)
@@ -72,7 +82,9 @@ impl TestServer {
         let seen2 = seen.clone();
         let task = tokio::spawn(async move {
             loop {
-                let Ok((stream, _)) = listener.accept().await else { break };
+                let Ok((stream, _)) = listener.accept().await else {
+                    break;
+                };
                 let handler = handler.clone();
                 let seen = seen2.clone();
                 tokio::spawn(async move {
@@ -89,11 +101,21 @@ impl TestServer {
 
     /// Requests seen for `path`.
     pub fn hits(&self, path: &str) -> Vec<Seen> {
-        self.seen.lock().expect("lock").iter().filter(|s| s.path == path).cloned().collect()
+        self.seen
+            .lock()
+            .expect("lock")
+            .iter()
+            .filter(|s| s.path == path)
+            .cloned()
+            .collect()
     }
 }
 
-async fn serve_conn(mut stream: TcpStream, handler: Handler, seen: Arc<Mutex<Vec<Seen>>>) -> std::io::Result<()> {
+async fn serve_conn(
+    mut stream: TcpStream,
+    handler: Handler,
+    seen: Arc<Mutex<Vec<Seen>>>,
+) -> std::io::Result<()> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
     loop {
@@ -118,11 +140,18 @@ async fn serve_conn(mut stream: TcpStream, handler: Handler, seen: Arc<Mutex<Vec
             headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_owned());
         }
     }
-    let req = Seen { method, path, headers };
+    let req = Seen {
+        method,
+        path,
+        headers,
+    };
     seen.lock().expect("lock").push(req.clone());
     let reply = handler(&req);
     let mut head = format!("HTTP/1.1 {} X\r\nConnection: close\r\n", reply.status);
-    let has_len = reply.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-length"));
+    let has_len = reply
+        .headers
+        .iter()
+        .any(|(k, _)| k.eq_ignore_ascii_case("content-length"));
     for (k, v) in &reply.headers {
         head.push_str(&format!("{k}: {v}\r\n"));
     }

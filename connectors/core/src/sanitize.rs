@@ -113,9 +113,16 @@ pub fn html_to_text(html: &str) -> String {
     while let Some(lt) = rest.find('<') {
         out.push_str(&decode_entities(&rest[..lt]));
         let after = &rest[lt..];
-        let Some(gt) = after.find('>') else {
-            rest = "";
-            break;
+        // A `<` that does not open a tag ("1 < 2") is text.
+        let opens_tag = after[1..]
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '/' || c == '!');
+        let gt = after.find('>').filter(|_| opens_tag);
+        let Some(gt) = gt else {
+            out.push('<');
+            rest = &after[1..];
+            continue;
         };
         let tag = after[1..gt].trim_start_matches('/').to_ascii_lowercase();
         let name: String = tag
@@ -268,6 +275,12 @@ mod tests {
             "{clean}"
         );
         assert!(!clean.contains("javascript:"), "{clean}");
+    }
+
+    #[test]
+    fn stray_less_than_is_text() {
+        assert_eq!(html_to_text("1 < 2 and 3 &lt; 4"), "1 < 2 and 3 < 4");
+        assert_eq!(html_to_text("a <b>bold</b> <"), "a bold <");
     }
 
     #[test]

@@ -314,7 +314,16 @@ pub(crate) fn resolve(href: &str, base: &Url) -> Option<Url> {
 /// A text construct as plain text (titles, alt text). Markup is sanitized before its text is
 /// taken, so a `<script>` body never becomes title text and a stray `<` is kept as text.
 fn text_to_plain(t: &Text, plain_is_html: bool) -> String {
-    if plain_is_html || is_markup(t.content_type.essence().to_string().as_str()) {
+    if !t.content.contains(['<', '&']) {
+        // No markup and no entities: the text is the text (and the sanitizer, the costliest
+        // step of a conversion, is skipped for the common title).
+        t.content
+            .lines()
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join("\n")
+    } else if plain_is_html || is_markup(t.content_type.essence().to_string().as_str()) {
         html_to_text(&clean_html(&t.content))
     } else {
         t.content.trim().to_owned()

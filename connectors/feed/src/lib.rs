@@ -24,6 +24,8 @@ pub mod parse;
 
 #[cfg(test)]
 mod golden;
+#[cfg(test)]
+mod live_tests;
 
 pub use discover::{discover, find_feed_links, Discovered, FeedLink};
 pub use hints::FeedCursor;
@@ -182,7 +184,7 @@ fn status_label(status: StatusCode) -> String {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
     use bytes::Bytes;
 

@@ -22,9 +22,12 @@ async fn migrations_are_idempotent_and_refuse_newer() {
     drop(store);
 
     let conn = rusqlite::Connection::open(&path).unwrap();
-    let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+    let v: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(v, schema::known_version());
-    conn.execute_batch(&format!("PRAGMA user_version = {}", v + 1)).unwrap();
+    conn.execute_batch(&format!("PRAGMA user_version = {}", v + 1))
+        .unwrap();
     drop(conn);
     match Store::open(&path) {
         Err(StoreError::TooNew { found, known }) => assert_eq!((found, known), (v + 1, v)),
@@ -54,7 +57,10 @@ async fn newer_updated_wins_older_is_ignored() {
     assert_eq!(stats.updated, 1);
     assert_eq!(titles(&store, query(10)).await, vec!["edited"]);
     // The search index follows the edit.
-    let q = |s: &str| TimelineQuery { search: Some(s.into()), ..query(10) };
+    let q = |s: &str| TimelineQuery {
+        search: Some(s.into()),
+        ..query(10)
+    };
     assert_eq!(item_ids(&store, q("edited")).await.len(), 1);
     assert!(item_ids(&store, q("Title")).await.is_empty());
 }
@@ -69,7 +75,10 @@ async fn without_updated_content_change_is_an_update() {
     v2.content_text = Some("fixed a typo".into());
     assert_eq!(ingest(&store, ids[0], vec![v2]).await.updated, 1);
     let page = store.timeline(query(10)).await.unwrap();
-    assert_eq!(page.items[0].item.content_text.as_deref(), Some("fixed a typo"));
+    assert_eq!(
+        page.items[0].item.content_text.as_deref(),
+        Some("fixed a typo")
+    );
 }
 
 #[tokio::test]
@@ -78,31 +87,69 @@ async fn tombstone_blocks_reingest_and_clears_search() {
     ingest(&store, ids[0], vec![entry("keep", 0), entry("gone", 1)]).await;
     let gone_id = store.timeline(query(10)).await.unwrap().items[0].id;
     let stats = store
-        .record_poll_success(ids[0], vec![], vec![RemoteId::from("gone"), "never-seen".into()], PollSuccess::default())
+        .record_poll_success(
+            ids[0],
+            vec![],
+            vec![RemoteId::from("gone"), "never-seen".into()],
+            PollSuccess::default(),
+        )
         .await
         .unwrap();
     assert_eq!(stats.deleted, 1);
     assert!(store.item(gone_id).await.unwrap().is_none());
     assert_eq!(titles(&store, query(10)).await, vec!["Title of keep"]);
-    let search = TimelineQuery { search: Some("gone".into()), ..query(10) };
+    let search = TimelineQuery {
+        search: Some("gone".into()),
+        ..query(10)
+    };
     assert!(item_ids(&store, search).await.is_empty());
 
     // The feed still lists both, and the never-seen one arrives late: neither comes back.
-    let stats = ingest(&store, ids[0], vec![entry("gone", 1), entry("never-seen", 2), entry("keep", 0)]).await;
-    assert_eq!(stats, IngestStats { tombstoned: 2, unchanged: 1, ..IngestStats::default() });
+    let stats = ingest(
+        &store,
+        ids[0],
+        vec![entry("gone", 1), entry("never-seen", 2), entry("keep", 0)],
+    )
+    .await;
+    assert_eq!(
+        stats,
+        IngestStats {
+            tombstoned: 2,
+            unchanged: 1,
+            ..IngestStats::default()
+        }
+    );
     assert_eq!(store.source(ids[0]).await.unwrap().unwrap().item_count, 1);
 }
 
 fn linked(remote_id: &str, url: &str, secs: i64) -> Item {
-    Item { url: Some(url.to_owned()), ..entry(remote_id, secs) }
+    Item {
+        url: Some(url.to_owned()),
+        ..entry(remote_id, secs)
+    }
 }
 
 #[tokio::test]
 async fn same_post_across_sources_is_one_entry() {
     let (store, ids) = store_with(&["blog", "masto", "bsky"]).await;
-    ingest(&store, ids[0], vec![linked("b1", "https://Example.com/post/1?utm_source=rss", 0)]).await;
-    ingest(&store, ids[1], vec![linked("m1", "http://example.com/post/1#top", 5)]).await;
-    ingest(&store, ids[2], vec![linked("s1", "https://example.com/post/1/", 9)]).await;
+    ingest(
+        &store,
+        ids[0],
+        vec![linked("b1", "https://Example.com/post/1?utm_source=rss", 0)],
+    )
+    .await;
+    ingest(
+        &store,
+        ids[1],
+        vec![linked("m1", "http://example.com/post/1#top", 5)],
+    )
+    .await;
+    ingest(
+        &store,
+        ids[2],
+        vec![linked("s1", "https://example.com/post/1/", 9)],
+    )
+    .await;
 
     let page = store.timeline(query(10)).await.unwrap();
     assert_eq!(page.items.len(), 1);
@@ -110,7 +157,13 @@ async fn same_post_across_sources_is_one_entry() {
     assert_eq!(page.items[0].also_in, vec!["bsky", "masto"]);
 
     // One source's view shows its own copy, pointing back at the others.
-    let masto = store.timeline(TimelineQuery { source: Some(ids[1]), ..query(10) }).await.unwrap();
+    let masto = store
+        .timeline(TimelineQuery {
+            source: Some(ids[1]),
+            ..query(10)
+        })
+        .await
+        .unwrap();
     assert_eq!(masto.items.len(), 1);
     assert_eq!(masto.items[0].item.remote_id.as_str(), "m1");
     assert_eq!(masto.items[0].also_in, vec!["blog", "bsky"]);
@@ -138,7 +191,15 @@ async fn same_post_across_sources_is_one_entry() {
 #[tokio::test]
 async fn same_url_within_one_source_keeps_both() {
     let (store, ids) = store_with(&["a"]).await;
-    let stats = ingest(&store, ids[0], vec![linked("1", "https://x.example/p", 0), linked("2", "https://x.example/p", 1)]).await;
+    let stats = ingest(
+        &store,
+        ids[0],
+        vec![
+            linked("1", "https://x.example/p", 0),
+            linked("2", "https://x.example/p", 1),
+        ],
+    )
+    .await;
     assert_eq!(stats.new, 2);
     let page = store.timeline(query(10)).await.unwrap();
     assert_eq!(page.items.len(), 2);

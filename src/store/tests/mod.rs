@@ -1,3 +1,5 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 //! Store tests, on `open_in_memory` unless the behaviour needs a file (reopening, WAL readers).
 
 mod ingest;
@@ -11,7 +13,9 @@ use chrono::{DateTime, TimeZone, Utc};
 use super::{IngestStats, NewSource, PollSuccess, Store, TimelineQuery};
 
 fn t(secs: i64) -> DateTime<Utc> {
-    Utc.timestamp_opt(1_700_000_000 + secs, 0).single().unwrap_or_default()
+    Utc.timestamp_opt(1_700_000_000 + secs, 0)
+        .single()
+        .unwrap_or_default()
 }
 
 fn new_source(name: &str) -> NewSource {

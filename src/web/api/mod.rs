@@ -13,17 +13,13 @@ use super::WebContext;
 pub fn routes(
     ctx: Arc<WebContext>,
 ) -> impl Filter<Extract = (warp::reply::Response,), Error = warp::Rejection> + Clone {
-    warp::path("api").and(
-        timeline::route(ctx.clone())
-            .or(sources::route(ctx))
-            .unify(),
-    )
+    warp::path("api").and(timeline::route(ctx.clone()).or(sources::route(ctx)).unify())
 }
 
 /// Serializes `value` as a 200 JSON response.
 fn json<T: serde::Serialize>(value: &T) -> super::HandlerResult {
-    let body = serde_json::to_vec(value)
-        .map_err(|e| super::WebError::Feed(format!("json: {e}")))?;
+    let body =
+        serde_json::to_vec(value).map_err(|e| super::WebError::Feed(format!("json: {e}")))?;
     Ok(super::respond::no_store(super::respond::ok(
         body,
         super::respond::JSON,

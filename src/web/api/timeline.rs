@@ -33,7 +33,10 @@ pub fn route(
 
 async fn page(ctx: &WebContext, raw: &RawQuery) -> HandlerResult {
     let params = ListParams::parse(ctx, raw).await?;
-    let page = ctx.store.timeline(params.timeline_query(DEFAULT_LIMIT)).await?;
+    let page = ctx
+        .store
+        .timeline(params.timeline_query(DEFAULT_LIMIT))
+        .await?;
     super::json(&Page {
         items: page.items,
         next: page.next.map(|key| key.encode()),

@@ -99,7 +99,10 @@ fn item(e: &FeedEntry) -> JsonItem<'_> {
             .iter()
             .map(|a| JsonAttachment {
                 url: &a.url,
-                mime_type: a.media_type.as_deref().unwrap_or("application/octet-stream"),
+                mime_type: a
+                    .media_type
+                    .as_deref()
+                    .unwrap_or("application/octet-stream"),
                 title: a.alt.as_deref(),
                 size_in_bytes: a.size,
             })

@@ -107,15 +107,26 @@ pub fn routes(
             .and(with_ctx(ctx.clone()))
             .and(warp::host::optional())
             .and(query::raw())
-            .then(move |ctx: Arc<WebContext>, host: Option<Authority>, raw: RawQuery| async move {
-                let result = feed(&ctx, kind, host, &raw).await;
-                respond::finish(&ctx, Format::Text, result)
-            })
+            .then(
+                move |ctx: Arc<WebContext>, host: Option<Authority>, raw: RawQuery| async move {
+                    let result = feed(&ctx, kind, host, &raw).await;
+                    respond::finish(&ctx, Format::Text, result)
+                },
+            )
     };
-    one(Kind::Atom).or(one(Kind::Rss)).unify().or(one(Kind::Json)).unify()
+    one(Kind::Atom)
+        .or(one(Kind::Rss))
+        .unify()
+        .or(one(Kind::Json))
+        .unify()
 }
 
-async fn feed(ctx: &WebContext, kind: Kind, host: Option<Authority>, raw: &RawQuery) -> HandlerResult {
+async fn feed(
+    ctx: &WebContext,
+    kind: Kind,
+    host: Option<Authority>,
+    raw: &RawQuery,
+) -> HandlerResult {
     let mut params = ListParams::parse(ctx, raw).await?;
     params.limit = None;
     let page = ctx.store.timeline(params.timeline_query(FEED_SIZE)).await?;
@@ -129,7 +140,11 @@ async fn feed(ctx: &WebContext, kind: Kind, host: Option<Authority>, raw: &RawQu
     let doc = FeedDoc {
         description: format!("{title}, merged by Braid"),
         title,
-        self_url: absolute(&base, kind.path(), &params.query_with(params.before.as_ref())),
+        self_url: absolute(
+            &base,
+            kind.path(),
+            &params.query_with(params.before.as_ref()),
+        ),
         home_url: absolute(&base, "", &params.filter_query()),
         next_url: page
             .next
@@ -169,8 +184,9 @@ fn base_url(ctx: &WebContext, host: Option<Authority>) -> Result<Url, WebError> 
                 .to_owned(),
         )
     })?;
-    Url::parse(&format!("http://{host}/"))
-        .map_err(|e| WebError::BadRequest(format!("the Host header {host:?} is not a host name: {e}")))
+    Url::parse(&format!("http://{host}/")).map_err(|e| {
+        WebError::BadRequest(format!("the Host header {host:?} is not a host name: {e}"))
+    })
 }
 
 /// `base` + `path` + `?query`.
@@ -187,14 +203,22 @@ fn entry(base: &Url, stored: &StoredItem) -> FeedEntry {
         url.set_fragment(Some(&format!("item-{}", stored.id.0)));
         url.to_string()
     };
-    let own_title = item.title.as_deref().map(str::trim).filter(|t| !t.is_empty());
+    let own_title = item
+        .title
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty());
     FeedEntry {
         id: entry_id(stored, &timeline_anchor),
         title: own_title
             .map(str::to_owned)
             .unwrap_or_else(|| derived_title(stored)),
         has_own_title: own_title.is_some(),
-        link: item.url.as_deref().and_then(safe_url).unwrap_or(timeline_anchor),
+        link: item
+            .url
+            .as_deref()
+            .and_then(safe_url)
+            .unwrap_or(timeline_anchor),
         author: item.author.as_ref().and_then(|a| {
             Some(FeedAuthor {
                 name: a.label()?.to_owned(),
