@@ -142,7 +142,7 @@ impl Gen {
                 ..Author::default()
             }),
             title: Some(title),
-            content_html: Some(format!("<p>{text}</p>")),
+            content_html: Some(braid_core::sanitize::clean_html(&format!("<p>{text}</p>"))),
             content_text: Some(text),
             published: Some(self.now - chrono::Duration::seconds(age)),
             url: Some(url),

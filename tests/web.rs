@@ -52,7 +52,7 @@ fn item(
             ItemKind::Note
         },
         title: title.map(str::to_owned),
-        content_html: Some(html.to_owned()),
+        content_html: Some(braid_core::sanitize::clean_html(html)),
         content_text: Some(text.to_owned()),
         published: Some(published),
         url: Some(format!(

@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 
+use braid_core::sanitize::SafeHtml;
 use braid_core::{Attachment, Author, Item, ItemId, ItemKind, RemoteId, SourceId, Visibility};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
@@ -236,9 +237,9 @@ fn read_row(r: &Row<'_>) -> rusqlite::Result<(StoredItem, Option<i64>)> {
         kind: ItemKind::parse(&kind).unwrap_or_default(),
         author,
         title: r.get(9)?,
-        content_html: r.get(10)?,
+        content_html: r.get::<_, Option<String>>(10)?.map(SafeHtml::from_store),
         content_text: r.get(11)?,
-        summary: r.get(12)?,
+        summary: r.get::<_, Option<String>>(12)?.map(SafeHtml::from_store),
         content_warning: r.get(13)?,
         language: r.get(14)?,
         published: opt_time(r.get(15)?),

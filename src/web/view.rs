@@ -141,7 +141,12 @@ impl ItemView {
             source_name: stored.source_name.clone(),
             time: TimeView::new(stored.sort_time),
             // A body, else the summary (both sanitized HTML).
-            content_html: nonempty(&item.content_html).or_else(|| nonempty(&item.summary)),
+            content_html: item
+                .content_html
+                .as_ref()
+                .or(item.summary.as_ref())
+                .filter(|h| !h.is_blank())
+                .map(|h| h.to_string()),
             content_text: nonempty(&item.content_text),
             content_warning: nonempty(&item.content_warning),
             attachments: item.attachments.iter().filter_map(attachment).collect(),

@@ -27,6 +27,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::ids::RemoteId;
+use crate::sanitize::SafeHtml;
 
 /// What sort of thing an item is. Drives how it is shown and how a sink adapts it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
@@ -148,13 +149,13 @@ pub struct Item {
     pub kind: ItemKind,
     pub author: Option<Author>,
     pub title: Option<String>,
-    /// The body as HTML. Sanitized by ingest before it is stored; never trust it before that.
-    pub content_html: Option<String>,
+    /// The body as HTML, sanitized by construction ([`SafeHtml`]).
+    pub content_html: Option<SafeHtml>,
     /// The body as plain text (for search, previews and networks without HTML).
     /// Ingest derives it from `content_html` when a connector leaves it empty.
     pub content_text: Option<String>,
-    /// A short summary or excerpt (sanitized HTML).
-    pub summary: Option<String>,
+    /// A short summary or excerpt, sanitized by construction.
+    pub summary: Option<SafeHtml>,
     /// A content warning / spoiler text shown before the body.
     pub content_warning: Option<String>,
     /// BCP 47 language tag (`en`, `de-AT`).

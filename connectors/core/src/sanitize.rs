@@ -93,16 +93,75 @@ fn resolve_srcset(value: &str, base: &Url) -> Option<String> {
     Some(out.join(", "))
 }
 
+/// HTML that has been through Braid's allow-list. The only ways to make one are the
+/// sanitizing functions here, deserializing (which sanitizes), and
+/// [`SafeHtml::from_store`] for HTML read back from Braid's own database — so a field of this
+/// type is sanitized by construction, and the web server may render it as markup.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, serde::Serialize)]
+#[serde(transparent)]
+pub struct SafeHtml(String);
+
+impl SafeHtml {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+
+    pub fn is_blank(&self) -> bool {
+        self.0.trim().is_empty()
+    }
+
+    /// Wraps HTML read from Braid's store, which only ever holds `SafeHtml` it wrote. Never
+    /// call this on anything that came from the network.
+    pub fn from_store(html: String) -> SafeHtml {
+        SafeHtml(html)
+    }
+
+    /// Trims surrounding whitespace (trimming cannot unbalance sanitized markup).
+    pub fn trimmed(self) -> SafeHtml {
+        let t = self.0.trim();
+        if t.len() == self.0.len() {
+            self
+        } else {
+            SafeHtml(t.to_owned())
+        }
+    }
+}
+
+impl std::ops::Deref for SafeHtml {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for SafeHtml {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Deserializing sanitizes: JSON from elsewhere cannot smuggle markup past the allow-list.
+impl<'de> serde::Deserialize<'de> for SafeHtml {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(d)?;
+        Ok(clean_html(&raw))
+    }
+}
+
 /// Sanitizes untrusted HTML with Braid's allow-list.
-pub fn clean_html(dirty: &str) -> String {
-    builder().clean(dirty).to_string()
+pub fn clean_html(dirty: &str) -> SafeHtml {
+    SafeHtml(builder().clean(dirty).to_string())
 }
 
 /// Sanitizes untrusted HTML like [`clean_html`] and also resolves relative URLs against `base`
 /// (the document the fragment came from: a feed's URL or an entry's `xml:base`). Builds a
 /// policy per call, so prefer [`clean_html`] when there is nothing to resolve.
-pub fn clean_html_with_base(dirty: &str, base: &Url) -> String {
-    policy(Some(base.clone())).clean(dirty).to_string()
+pub fn clean_html_with_base(dirty: &str, base: &Url) -> SafeHtml {
+    SafeHtml(policy(Some(base.clone())).clean(dirty).to_string())
 }
 
 /// Plain text of an HTML fragment: tags removed, entities decoded, block elements and `<br>`
@@ -275,6 +334,13 @@ mod tests {
             "{clean}"
         );
         assert!(!clean.contains("javascript:"), "{clean}");
+    }
+
+    #[test]
+    fn deserializing_safe_html_sanitizes() {
+        let html: SafeHtml =
+            serde_json::from_str(r#""<b onmouseover=x()>hi</b><script>y()</script>""#).unwrap_or_default();
+        assert_eq!(html.as_str(), "<b>hi</b>");
     }
 
     #[test]

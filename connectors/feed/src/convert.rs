@@ -15,7 +15,7 @@
 
 use std::collections::HashSet;
 
-use braid_core::sanitize::{clean_html, clean_html_with_base, html_to_text};
+use braid_core::sanitize::{clean_html, clean_html_with_base, html_to_text, SafeHtml};
 use braid_core::{Attachment, Author, Item, ItemKind, RemoteId, SourceMeta, Visibility};
 use feed_rs::model::{Content, Entry, Feed, FeedType, Link, Person, Text};
 use sha2::{Digest, Sha256};
@@ -135,13 +135,13 @@ pub fn convert_entry(feed: &Feed, entry: &Entry, feed_url: &Url) -> Item {
         .summary
         .as_ref()
         .map(|t| text_to_html(t, html_descriptions))
-        .map(|h| clean_html_with_base(&h, &base).trim().to_owned())
+        .map(|h| clean_html_with_base(&h, &base).trimmed())
         .filter(|h| !h.is_empty());
     let body_html = entry
         .content
         .as_ref()
         .and_then(content_to_html)
-        .map(|h| clean_html_with_base(&h, &base).trim().to_owned())
+        .map(|h| clean_html_with_base(&h, &base).trimmed())
         .filter(|h| !h.is_empty());
     // RSS: content:encoded, else description. Atom: content, else summary (table in the model).
     // Failing both, a Media RSS description (YouTube's feeds carry their text only there).
@@ -288,10 +288,10 @@ fn attachments(entry: &Entry, base: &Url, json: bool) -> Vec<Attachment> {
     out
 }
 
-fn media_description_html(entry: &Entry, base: &Url) -> Option<String> {
+fn media_description_html(entry: &Entry, base: &Url) -> Option<SafeHtml> {
     let text = entry.media.iter().find_map(|m| m.description.as_ref())?;
-    let html = clean_html_with_base(&text_to_html(text, false), base);
-    Some(html.trim().to_owned()).filter(|h| !h.is_empty())
+    let html = clean_html_with_base(&text_to_html(text, false), base).trimmed();
+    Some(html).filter(|h| !h.is_empty())
 }
 
 fn tags(entry: &Entry) -> Vec<String> {

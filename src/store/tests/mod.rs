@@ -33,7 +33,9 @@ fn entry(remote_id: &str, published_secs: i64) -> Item {
     Item {
         remote_id: remote_id.into(),
         title: Some(format!("Title of {remote_id}")),
-        content_html: Some(format!("<p>Body of {remote_id}</p>")),
+        content_html: Some(braid_core::sanitize::clean_html(&format!(
+            "<p>Body of {remote_id}</p>"
+        ))),
         content_text: Some(format!("Body of {remote_id}")),
         published: Some(t(published_secs)),
         author: Some(Author {

@@ -11,6 +11,7 @@ mod rss;
 
 use std::sync::Arc;
 
+use braid_core::sanitize::SafeHtml;
 use chrono::{DateTime, Utc};
 use url::Url;
 use warp::host::Authority;
@@ -229,7 +230,11 @@ fn entry(base: &Url, stored: &StoredItem) -> FeedEntry {
         published: item.published,
         updated: item.updated.or(item.published).unwrap_or(stored.sort_time),
         content_html: body_html(stored),
-        summary_html: item.summary.clone().filter(|s| !s.trim().is_empty()),
+        summary_html: item
+            .summary
+            .as_ref()
+            .filter(|s| !s.is_blank())
+            .map(|s| s.to_string()),
         tags: item.tags.clone(),
         attachments: item
             .attachments
@@ -271,8 +276,9 @@ fn derived_title(stored: &StoredItem) -> String {
 fn body_html(stored: &StoredItem) -> Option<String> {
     let item = &stored.item;
     let nonempty = |s: &Option<String>| s.clone().filter(|s| !s.trim().is_empty());
-    let body = nonempty(&item.content_html)
-        .or_else(|| nonempty(&item.summary))
+    let html = |s: &Option<SafeHtml>| s.as_ref().filter(|s| !s.is_blank()).map(|s| s.to_string());
+    let body = html(&item.content_html)
+        .or_else(|| html(&item.summary))
         .or_else(|| nonempty(&item.content_text).map(|t| format!("<p>{}</p>", escape_html(&t))));
     match nonempty(&item.content_warning) {
         Some(cw) => Some(format!(
