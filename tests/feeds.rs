@@ -454,3 +454,91 @@ async fn one_failing_source_does_not_stop_others() {
     assert_eq!(outcomes.iter().filter(|o| o.error.is_some()).count(), 2);
     assert_eq!(h.items(good).await.len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrency_is_bounded_per_host_and_overall() {
+    // A well-formed feed delivered slowly keeps each connection open for about half a second,
+    // so polls that are allowed to overlap do.
+    let slow = |_: &crate::support::server::Seen| {
+        let mut reply = Reply::ok(RSS, rss(&[("c", "C", "x")]));
+        reply.drip = Some(Duration::from_micros(1500));
+        reply
+    };
+    let server = TestServer::start(slow).await;
+    // Six sources on one host: at most max_per_host (2) at once.
+    let h = Harness::new(|c| c.scheduler.max_per_host = 2);
+    for i in 0..6 {
+        h.add_feed(&format!("same {i}"), &server.url(&format!("/f{i}")))
+            .await;
+    }
+    let sources = h.store.list_sources().await.expect("list");
+    let outcomes = braid::scheduler::poll_many(h.ctx.clone(), sources, |_| {}).await;
+    assert!(outcomes.iter().all(|o| o.error.is_none()), "{outcomes:?}");
+    let max = server.max_active.load(Ordering::SeqCst);
+    assert!(max <= 2, "per-host limit exceeded: {max} at once");
+    assert!(
+        max >= 2,
+        "polls of one host never overlapped ({max}); the limit is untested"
+    );
+
+    // Six hosts, global limit 3: at most 3 at once even though every host has room.
+    let server2 = TestServer::start(slow).await;
+    let addr2 = server2.addr;
+    let h2 = Harness::with_http(
+        |c| {
+            c.scheduler.max_concurrency = 3;
+            c.scheduler.max_per_host = 2;
+        },
+        move |http| {
+            for i in 0..6 {
+                http.resolve_overrides
+                    .insert(format!("host{i}.test"), addr2);
+            }
+        },
+    );
+    for i in 0..6 {
+        h2.add_feed(
+            &format!("host {i}"),
+            &format!("http://host{i}.test:{}/f", addr2.port()),
+        )
+        .await;
+    }
+    let sources = h2.store.list_sources().await.expect("list");
+    let outcomes = braid::scheduler::poll_many(h2.ctx.clone(), sources, |_| {}).await;
+    assert!(outcomes.iter().all(|o| o.error.is_none()), "{outcomes:?}");
+    let max = server2.max_active.load(Ordering::SeqCst);
+    assert!(
+        (3..=3).contains(&max),
+        "global limit: {max} at once, expected 3"
+    );
+}
+
+#[tokio::test]
+async fn server_hints_push_the_next_poll_later() {
+    let server = TestServer::start(|req| match req.path.as_str() {
+        "/ttl" => Reply::ok(
+            RSS,
+            r#"<?xml version="1.0"?><rss version="2.0"><channel><title>T</title><link>https://t.example/</link><description>d</description><ttl>240</ttl><item><guid>1</guid><title>x</title></item></channel></rss>"#,
+        ),
+        _ => Reply::ok(RSS, rss(&[("m", "M", "x")])).header("Cache-Control", "public, max-age=7200"),
+    })
+    .await;
+    // A schedule of every minute: the hints, not cron, decide.
+    let h = Harness::new(|c| c.scheduler.default_schedule = "* * * * *".into());
+    let ttl = h.add_feed("ttl", &server.url("/ttl")).await;
+    let max_age = h.add_feed("max-age", &server.url("/cache")).await;
+    let before = Utc::now();
+    h.poll(ttl).await;
+    h.poll(max_age).await;
+    let ttl_next = h.source(ttl).await.next_poll.expect("next");
+    let cache_next = h.source(max_age).await.next_poll.expect("next");
+    assert!(
+        ttl_next >= before + chrono::Duration::minutes(239),
+        "ttl ignored: {ttl_next}"
+    );
+    assert!(
+        cache_next >= before + chrono::Duration::minutes(119),
+        "max-age ignored: {cache_next}"
+    );
+    assert!(cache_next <= before + chrono::Duration::minutes(122));
+}

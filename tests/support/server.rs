@@ -6,6 +6,8 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::Ordering::SeqCst;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -63,6 +65,9 @@ type Handler = Arc<dyn Fn(&Seen) -> Reply + Send + Sync>;
 pub struct TestServer {
     pub addr: SocketAddr,
     pub seen: Arc<Mutex<Vec<Seen>>>,
+    /// Connections being answered right now, and the most there ever were at once.
+    pub active: Arc<std::sync::atomic::AtomicUsize>,
+    pub max_active: Arc<std::sync::atomic::AtomicUsize>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -80,6 +85,9 @@ impl TestServer {
         let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
         let handler: Handler = Arc::new(handler);
         let seen2 = seen.clone();
+        let active: Arc<std::sync::atomic::AtomicUsize> = Arc::default();
+        let max_active: Arc<std::sync::atomic::AtomicUsize> = Arc::default();
+        let (active2, max2) = (active.clone(), max_active.clone());
         let task = tokio::spawn(async move {
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
@@ -87,12 +95,19 @@ impl TestServer {
                 };
                 let handler = handler.clone();
                 let seen = seen2.clone();
+                let (active, max_active) = (active2.clone(), max2.clone());
                 tokio::spawn(async move {
-                    let _ = serve_conn(stream, handler, seen).await;
+                    let _ = serve_conn(stream, handler, seen, &active, &max_active).await;
                 });
             }
         });
-        TestServer { addr, seen, task }
+        TestServer {
+            addr,
+            seen,
+            active,
+            max_active,
+            task,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -111,10 +126,15 @@ impl TestServer {
     }
 }
 
+/// Serves one request. `active` counts the requests between "fully read" and "last byte about
+/// to be written": a client cannot have finished a response that is still counted, so the
+/// maximum never over-reports how many requests a client had open at once.
 async fn serve_conn(
     mut stream: TcpStream,
     handler: Handler,
     seen: Arc<Mutex<Vec<Seen>>>,
+    active: &AtomicUsize,
+    max_active: &AtomicUsize,
 ) -> std::io::Result<()> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
@@ -140,6 +160,8 @@ async fn serve_conn(
             headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_owned());
         }
     }
+    let now = active.fetch_add(1, SeqCst) + 1;
+    max_active.fetch_max(now, SeqCst);
     let req = Seen {
         method,
         path,
@@ -160,15 +182,26 @@ async fn serve_conn(
     }
     head.push_str("\r\n");
     stream.write_all(head.as_bytes()).await?;
-    match reply.drip {
-        None => stream.write_all(&reply.body).await?,
-        Some(pause) => {
-            for b in &reply.body {
-                stream.write_all(&[*b]).await?;
-                stream.flush().await?;
+    let pause = reply.drip.unwrap_or_default();
+    let (last, rest) = match reply.body.split_last() {
+        Some((last, rest)) => (Some(*last), rest),
+        None => (None, &[][..]),
+    };
+    if reply.drip.is_none() {
+        stream.write_all(rest).await?;
+    } else {
+        for (i, b) in rest.iter().enumerate() {
+            if i > 0 {
                 tokio::time::sleep(pause).await;
             }
+            stream.write_all(&[*b]).await?;
+            stream.flush().await?;
         }
+        tokio::time::sleep(pause).await;
+    }
+    active.fetch_sub(1, SeqCst);
+    if let Some(last) = last {
+        stream.write_all(&[last]).await?;
     }
     stream.flush().await?;
     let _ = stream.shutdown().await;

@@ -339,7 +339,8 @@ mod tests {
     #[test]
     fn deserializing_safe_html_sanitizes() {
         let html: SafeHtml =
-            serde_json::from_str(r#""<b onmouseover=x()>hi</b><script>y()</script>""#).unwrap_or_default();
+            serde_json::from_str(r#""<b onmouseover=x()>hi</b><script>y()</script>""#)
+                .unwrap_or_default();
         assert_eq!(html.as_str(), "<b>hi</b>");
     }
 
