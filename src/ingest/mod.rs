@@ -85,21 +85,39 @@ pub fn prepare_item(mut item: Item) -> Item {
 
 /// Plain text on one line: control characters dropped, whitespace collapsed.
 fn clean_text(s: &str) -> String {
-    s.split_whitespace()
-        .map(|w| w.chars().filter(|c| !c.is_control()).collect::<String>())
-        .filter(|w| !w.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
+    collapse(s, false)
 }
 
 /// Plain text keeping line breaks.
 fn clean_text_keep_lines(s: &str) -> String {
-    s.lines()
-        .map(clean_text)
-        .collect::<Vec<_>>()
-        .join("\n")
-        .trim()
-        .to_owned()
+    collapse(s, true)
+}
+
+/// One pass over `s`: control characters dropped, runs of spaces collapsed to one, and line
+/// breaks either kept (at most one blank line in a row, so paragraphs stay apart) or turned
+/// into spaces. Trimmed.
+fn collapse(s: &str, keep_lines: bool) -> String {
+    let mut out = String::with_capacity(s.len());
+    let (mut space, mut newlines) = (false, 0u8);
+    for c in s.chars() {
+        if c == '\n' && keep_lines {
+            newlines = newlines.saturating_add(1);
+        } else if c.is_whitespace() {
+            space = true;
+        } else if !c.is_control() {
+            if !out.is_empty() {
+                match newlines {
+                    0 if space => out.push(' '),
+                    0 => {}
+                    1 => out.push('\n'),
+                    _ => out.push_str("\n\n"),
+                }
+            }
+            (space, newlines) = (false, 0);
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Keeps only absolute http(s) URLs: `javascript:`, `data:` and relative URLs never become links.
@@ -139,5 +157,14 @@ mod tests {
         assert_eq!(item.author.and_then(|a| a.url), None);
         assert!(item.attachments.is_empty());
         assert_eq!(item.content_text.as_deref(), Some("okj"));
+    }
+
+    #[test]
+    fn text_is_collapsed() {
+        assert_eq!(clean_text("  a \t b\u{7}c \n d  "), "a bc d");
+        assert_eq!(
+            clean_text_keep_lines(" one  two \n \n\n three\r\n four "),
+            "one two\n\nthree\nfour"
+        );
     }
 }

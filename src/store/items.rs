@@ -57,6 +57,7 @@ pub(super) fn record_poll_success(
     let new_url = success.new_url.as_deref().unwrap_or_default();
     tx.prepare_cached(
         "UPDATE sources SET
+             item_count = item_count + ?8,
              cursor = coalesce(?2, cursor), url = coalesce(?3, url),
              title = coalesce(?4, title), site_url = coalesce(?5, site_url),
              last_success = ?6, last_poll = ?6, next_poll = ?7,
@@ -71,6 +72,7 @@ pub(super) fn record_poll_success(
         success.site_url,
         now,
         success.next_poll.map(micros),
+        stats.new as i64,
     ])
     .map_err(|e| unique_violation(e, "", new_url))?;
     tx.commit()?;

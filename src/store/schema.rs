@@ -128,10 +128,12 @@ CREATE VIRTUAL TABLE items_fts USING fts5 (
     tokenize = 'unicode61 remove_diacritics 2'
 );
 
+-- item_count: inserts only happen in record_poll_success, which adds its count once per poll
+-- (a per-row trigger costs a sources update per item); deletes come from several places and
+-- keep the trigger.
 CREATE TRIGGER items_ai AFTER INSERT ON items BEGIN
     INSERT INTO items_fts (rowid, title, content_text, author_name)
         VALUES (new.id, new.title, new.content_text, new.author_name);
-    UPDATE sources SET item_count = item_count + 1 WHERE id = new.source_id;
 END;
 CREATE TRIGGER items_ad AFTER DELETE ON items BEGIN
     INSERT INTO items_fts (items_fts, rowid, title, content_text, author_name)
