@@ -100,7 +100,7 @@ pub fn feed_meta(feed: &Feed, feed_url: &Url) -> SourceMeta {
         title: feed
             .title
             .as_ref()
-            .map(|t| text_to_plain(t, is_rss(feed)))
+            .map(|t| text_to_plain(t, titles_are_html(feed)))
             .filter(|t| !t.is_empty()),
         site_url,
         moved_to: None,
@@ -129,7 +129,7 @@ pub fn convert_entry(feed: &Feed, entry: &Entry, feed_url: &Url) -> Item {
     let title = entry
         .title
         .as_ref()
-        .map(|t| text_to_plain(t, is_rss(feed)))
+        .map(|t| text_to_plain(t, titles_are_html(feed)))
         .filter(|t| !t.is_empty());
     let summary_html = entry
         .summary
@@ -309,6 +309,13 @@ fn tags(entry: &Entry) -> Vec<String> {
 pub(crate) fn resolve(href: &str, base: &Url) -> Option<Url> {
     let url = base.join(href.trim()).ok()?;
     matches!(url.scheme(), "http" | "https").then_some(url)
+}
+
+/// RSS titles are HTML in practice (the RSS 2.0 spec is silent and publishers escape markup
+/// into them), and JSON Feed titles, though plain text by the spec, often carry HTML entities
+/// from the blog engine that wrote them (`Blog &#8211; Name`): both are read as HTML.
+fn titles_are_html(feed: &Feed) -> bool {
+    is_rss(feed) || feed.feed_type == FeedType::JSON
 }
 
 /// A text construct as plain text (titles, alt text). Markup is sanitized before its text is

@@ -167,3 +167,12 @@ second</content></entry></feed>"#;
     assert_eq!(p.items[0].updated, None);
     assert_eq!(p.items[0].language.as_deref(), Some("de"));
 }
+
+#[test]
+fn json_feed_titles_decode_html_entities() {
+    let json = r#"{"version":"https://jsonfeed.org/version/1.1","title":"Blog &#8211; Name",
+        "items":[{"id":"1","title":"Caf&eacute; &amp; more","content_text":"x"}]}"#;
+    let parsed = parse_feed(json.as_bytes(), &url("https://blog.example/feed.json")).unwrap();
+    assert_eq!(parsed.meta.title.as_deref(), Some("Blog – Name"));
+    assert_eq!(parsed.items[0].title.as_deref(), Some("Café & more"));
+}
