@@ -224,50 +224,91 @@ fn run_refuses_non_loopback_listen() {
     );
 }
 
-#[test]
-fn run_serves_and_stops_cleanly_on_sigterm() {
+/// The daemon end to end: `braid run` polls a due source on its own, serves what it stored,
+/// and stops cleanly on SIGTERM.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_polls_serves_and_stops_cleanly_on_sigterm() {
     use std::io::{BufRead, BufReader, Read, Write};
+    let server = TestServer::start(|_| {
+        Reply::ok(
+            "application/rss+xml",
+            r#"<?xml version="1.0"?><rss version="2.0"><channel><title>Daemon</title><link>https://d.example/</link><description>d</description>
+<item><guid>d1</guid><title>Polled by the daemon</title><link>https://d.example/1</link><description>x</description></item></channel></rss>"#,
+        )
+    })
+    .await;
     let dir = temp_dir();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_braid"))
-        .current_dir(dir.path())
-        .env("BRAID_LOG", "info")
-        .args(["run", "--listen", "127.0.0.1:0"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("read");
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .and_then(|rest| rest.split('/').next())
-        .unwrap_or_else(|| panic!("no address in {line:?}"))
-        .to_owned();
+    let feed = server.url("/feed.xml");
+    let path = dir.path().to_path_buf();
+    let addr = tokio::task::spawn_blocking(move || {
+        let out = Command::new(env!("CARGO_BIN_EXE_braid"))
+            .current_dir(&path)
+            .env("BRAID_ALLOW_PRIVATE_NETWORKS", "1")
+            .args(["source", "add", &feed])
+            .output()
+            .expect("add");
+        assert!(out.status.success(), "{}", stderr(&out));
+        let mut child = Command::new(env!("CARGO_BIN_EXE_braid"))
+            .current_dir(&path)
+            .env("BRAID_LOG", "info")
+            .env("BRAID_ALLOW_PRIVATE_NETWORKS", "1")
+            .args(["run", "--listen", "127.0.0.1:0"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("read");
+        let addr = line
+            .split("http://")
+            .nth(1)
+            .and_then(|rest| rest.split('/').next())
+            .unwrap_or_else(|| panic!("no address in {line:?}"))
+            .to_owned();
+        (addr, child)
+    })
+    .await
+    .expect("join");
+    let (addr, child) = addr;
 
-    let mut stream = std::net::TcpStream::connect(&addr).expect("connect");
-    write!(
-        stream,
-        "GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .expect("write");
-    let mut response = String::new();
-    stream.read_to_string(&mut response).expect("read");
-    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    let get = |path: &str| {
+        let mut stream = std::net::TcpStream::connect(&addr).expect("connect");
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        )
+        .expect("write");
+        let mut response = String::new();
+        stream.read_to_string(&mut response).expect("read");
+        response
+    };
+    assert!(get("/healthz").starts_with("HTTP/1.1 200"));
+    // The source is due at once: the scheduler polls it within a few ticks.
+    let mut found = false;
+    for _ in 0..100 {
+        if get("/api/timeline").contains("Polled by the daemon") {
+            found = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(found, "the daemon never polled the due source");
 
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
         .expect("kill");
     assert!(status.success());
-    let out = child.wait_with_output().expect("wait");
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .expect("join")
+        .expect("wait");
     let log = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "exit {:?}: {log}", out.status);
     assert!(
         log.contains("scheduler: stopped") && log.contains("braid: stopped"),
         "{log}"
     );
-    assert!(dir.path().join("braid.db").exists());
 }

@@ -542,3 +542,47 @@ async fn server_hints_push_the_next_poll_later() {
     );
     assert!(cache_next <= before + chrono::Duration::minutes(122));
 }
+
+#[tokio::test]
+async fn retention_runs_with_per_source_overrides() {
+    let server = TestServer::start(|req| {
+        let items: Vec<(String, String, String)> = (0..5)
+            .map(|i| {
+                (
+                    format!("{}-{i}", &req.path[1..]),
+                    format!("T{i}"),
+                    "x".to_owned(),
+                )
+            })
+            .collect();
+        let refs: Vec<(&str, &str, &str)> = items
+            .iter()
+            .map(|(a, b, c)| (a.as_str(), b.as_str(), c.as_str()))
+            .collect();
+        Reply::ok(RSS, rss(&refs))
+    })
+    .await;
+    let h = Harness::new(|c| {
+        c.retention.max_items_per_source = 3;
+        c.retention.sources.insert(
+            "keep one".into(),
+            braid::config::SourceRetention {
+                max_age_days: 0,
+                max_items: 1,
+            },
+        );
+    });
+    let a = h.add_feed("default", &server.url("/a")).await;
+    let b = h.add_feed("keep one", &server.url("/b")).await;
+    h.poll(a).await;
+    h.poll(b).await;
+    assert_eq!(h.items(a).await.len() + h.items(b).await.len(), 10);
+    let removed = braid::scheduler::run_retention(&h.ctx).await;
+    assert_eq!(removed, 2 + 4);
+    assert_eq!(h.items(a).await.len(), 3);
+    assert_eq!(h.items(b).await.len(), 1);
+    // Pruned entries the feed still lists do not come back.
+    let again = h.poll(a).await;
+    assert_eq!(again.stats.new, 0, "{again:?}");
+    assert_eq!(h.items(a).await.len(), 3);
+}
