@@ -296,8 +296,8 @@ async fn run_polls_serves_and_stops_cleanly_on_sigterm() {
     }
     assert!(found, "the daemon never polled the due source");
 
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+    let status = Command::new("sh")
+        .args(["-c", &format!("kill -TERM {}", child.id())])
         .status()
         .expect("kill");
     assert!(status.success());

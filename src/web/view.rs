@@ -2,9 +2,10 @@
 //! times already formatted, links already checked, attachments already sorted by kind.
 //!
 //! Escaping: askama escapes every `{{ value }}` in `.html` templates. The one exception is
-//! `content_html` (and `summary_html`), which ingest sanitized with the allow-list before
-//! storing, so the templates print it with `|safe`.
+//! `content_html`, which is a `SafeHtml` (sanitized by construction with the allow-list), so
+//! the templates print it with `|safe`.
 
+use braid_core::sanitize::SafeHtml;
 use chrono::{DateTime, Utc};
 
 use super::WebContext;
@@ -110,8 +111,8 @@ pub struct ItemView {
     pub source_id: i64,
     pub source_name: String,
     pub time: TimeView,
-    /// Sanitized HTML (printed with `|safe`).
-    pub content_html: Option<String>,
+    /// Sanitized HTML (printed with `|safe`); the type is what makes that safe.
+    pub content_html: Option<SafeHtml>,
     /// Plain text, shown (escaped) only when there is no HTML body.
     pub content_text: Option<String>,
     pub content_warning: Option<String>,
@@ -146,7 +147,7 @@ impl ItemView {
                 .as_ref()
                 .or(item.summary.as_ref())
                 .filter(|h| !h.is_blank())
-                .map(|h| h.to_string()),
+                .cloned(),
             content_text: nonempty(&item.content_text),
             content_warning: nonempty(&item.content_warning),
             attachments: item.attachments.iter().filter_map(attachment).collect(),
