@@ -17,6 +17,7 @@
 //! Deleted items leave a row in `tombstones` and no row in `items`, so nothing ever has to filter
 //! "deleted" flags on the hot read path.
 
+mod accounts;
 mod conn;
 mod fts;
 mod items;
@@ -30,7 +31,7 @@ mod timeline;
 use std::path::Path;
 use std::sync::Arc;
 
-use braid_core::{Item, ItemId, SourceId};
+use braid_core::{AccountId, Item, ItemId, SourceId};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -70,6 +71,67 @@ pub struct NewSource {
     pub category: Option<String>,
     /// Connector-specific settings as JSON (`{}` for feeds).
     pub settings: serde_json::Value,
+}
+
+/// An account to create (a verified login).
+#[derive(Clone, Default)]
+pub struct NewAccount {
+    /// Unique, human-chosen name (`--name`), by default `user@host`.
+    pub name: String,
+    /// Connector kind (`"mastodon"`).
+    pub kind: String,
+    /// The instance's base URL (`https://example.social/`).
+    pub instance_url: String,
+    /// `mastodon`, `pleroma`, `friendica`, `gotosocial`, `firefish`, … (nodeinfo).
+    pub server_type: Option<String>,
+    /// The account's id on its server.
+    pub remote_id: Option<String>,
+    /// `user@host`.
+    pub acct: Option<String>,
+    pub display_name: Option<String>,
+    pub profile_url: Option<String>,
+    /// The access token. A secret: never logged or shown.
+    pub token: String,
+    /// The OAuth app Braid registered on the instance, when it logged in through OAuth.
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+}
+
+/// Redacts the secrets, so a `NewAccount` in a log line or an error never carries them.
+impl std::fmt::Debug for NewAccount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewAccount")
+            .field("name", &self.name)
+            .field("kind", &self.kind)
+            .field("instance_url", &self.instance_url)
+            .field("acct", &self.acct)
+            .field("token", &"[redacted]")
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "[redacted]"),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+/// An account as the CLI and web show it: no secrets.
+#[derive(Debug, Clone, Serialize)]
+pub struct AccountRecord {
+    pub id: AccountId,
+    pub name: String,
+    pub kind: String,
+    pub instance_url: String,
+    pub server_type: Option<String>,
+    pub remote_id: Option<String>,
+    pub acct: Option<String>,
+    pub display_name: Option<String>,
+    pub profile_url: Option<String>,
+    /// The server refused the token: the owner must log in again.
+    pub needs_login: bool,
+    pub last_error: Option<String>,
+    pub last_error_at: Option<DateTime<Utc>>,
+    pub last_verified: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
 }
 
 /// A source with its health, as the CLI and the web UI show it.
@@ -223,6 +285,51 @@ impl Store {
         Ok(Store {
             pool: Arc::new(conn::Pool::open_in_memory()?),
         })
+    }
+
+    // ---- accounts ----
+    pub async fn add_account(&self, new: NewAccount) -> Result<AccountId> {
+        self.write(move |c| accounts::add(c, &new, Utc::now()))
+            .await
+    }
+    pub async fn account(&self, id: AccountId) -> Result<Option<AccountRecord>> {
+        self.read(move |c| accounts::by_id(c, id)).await
+    }
+    /// By name, else by `user@host`.
+    pub async fn find_account(&self, name: &str) -> Result<Option<AccountRecord>> {
+        let key = name.to_owned();
+        self.read(move |c| accounts::find(c, &key)).await
+    }
+    pub async fn list_accounts(&self) -> Result<Vec<AccountRecord>> {
+        self.read(accounts::list).await
+    }
+    /// The account's access token, for the connector that uses it. Never log the result.
+    pub async fn account_token(&self, id: AccountId) -> Result<Option<String>> {
+        self.read(move |c| accounts::token(c, id)).await
+    }
+    /// Stores a new token after the owner logged in again; clears `needs_login`.
+    pub async fn relogin_account(&self, id: AccountId, token: String) -> Result<()> {
+        self.write(move |c| accounts::relogin(c, id, &token, Utc::now()))
+            .await
+    }
+    /// Records an error seen through the account; `needs_login` marks a refused token.
+    pub async fn record_account_error(
+        &self,
+        id: AccountId,
+        message: String,
+        needs_login: bool,
+    ) -> Result<()> {
+        self.write(move |c| accounts::record_error(c, id, &message, needs_login, Utc::now()))
+            .await
+    }
+    /// Removes the account and the sources that read through it (with their items).
+    pub async fn remove_account(&self, id: AccountId) -> Result<usize> {
+        let sources = self.write(move |c| accounts::remove(c, id)).await?;
+        let n = sources.len();
+        for s in sources {
+            self.remove_source(s).await?;
+        }
+        Ok(n)
     }
 
     // ---- sources ----

@@ -7,7 +7,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use super::{Result, StoreError};
 
 /// Migration `n` (1-based) is `MIGRATIONS[n - 1]`.
-const MIGRATIONS: &[&str] = &[V1];
+const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// The schema version this build understands.
 pub(super) const fn known_version() -> i64 {
@@ -146,4 +146,30 @@ CREATE TRIGGER items_au AFTER UPDATE OF title, content_text, author_name ON item
     INSERT INTO items_fts (rowid, title, content_text, author_name)
         VALUES (new.id, new.title, new.content_text, new.author_name);
 END;
+"#;
+
+/// Accounts: logins on remote networks (Mastodon-family today). `token` and `client_secret` are
+/// secrets: never logged, never served, never shown back (only `AccountRecord`, which has no
+/// secret fields, leaves the store).
+const V2: &str = r#"
+CREATE TABLE accounts (
+    id            INTEGER PRIMARY KEY,
+    name          TEXT NOT NULL UNIQUE,
+    kind          TEXT NOT NULL,
+    instance_url  TEXT NOT NULL,
+    server_type   TEXT,
+    remote_id     TEXT,
+    acct          TEXT,
+    display_name  TEXT,
+    profile_url   TEXT,
+    token         TEXT NOT NULL,
+    client_id     TEXT,
+    client_secret TEXT,
+    needs_login   INTEGER NOT NULL DEFAULT 0,
+    last_error    TEXT,
+    last_error_at INTEGER,
+    last_verified INTEGER,
+    created_at    INTEGER NOT NULL,
+    UNIQUE (kind, instance_url, remote_id)
+);
 "#;

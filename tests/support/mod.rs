@@ -2,6 +2,7 @@
 //! finding the real third-party peers that `tests/run.sh` installs.
 #![allow(dead_code)]
 
+pub mod mastodon;
 pub mod server;
 
 use std::path::PathBuf;

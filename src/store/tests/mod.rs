@@ -2,6 +2,7 @@
 
 //! Store tests, on `open_in_memory` unless the behaviour needs a file (reopening, WAL readers).
 
+mod accounts;
 mod ingest;
 mod read;
 mod retention;
