@@ -5,11 +5,13 @@
 //! → prepare ([`ingest`]) → store ([`store`]) — driven by [`scheduler`] — → serve ([`web`]).
 //! [`cli`] and [`config`] sit around it.
 
+pub mod accounts;
 pub mod cli;
 pub mod config;
 pub mod connectors;
 pub mod ingest;
 pub mod opml;
+pub mod publish;
 pub mod scheduler;
 pub mod store;
 pub mod web;

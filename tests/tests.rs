@@ -2,7 +2,9 @@
 //! `tests/run.sh` installs the peers (Python feedparser, xmllint) and runs `cargo test --workspace`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod accounts;
 mod cli;
 mod feeds;
+mod mastodon;
 mod support;
 mod web;

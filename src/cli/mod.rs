@@ -1,7 +1,9 @@
 //! The command line. `braid --help` is the first thing a newcomer reads, so every command and
 //! flag says what it does in plain words. One file per command group.
 
+mod account;
 mod opml_cmd;
+mod post;
 mod run;
 mod source;
 mod sync;
@@ -59,9 +61,15 @@ pub enum Command {
     /// Add, list, remove or re-enable sources (feeds).
     #[command(subcommand)]
     Source(source::SourceCommand),
+    /// Log in to Mastodon-family accounts (Mastodon, Pleroma/Akkoma, Friendica, GoToSocial,
+    /// Firefish) so their timelines join yours.
+    #[command(subcommand)]
+    Account(account::AccountCommand),
     /// Import or export subscriptions as OPML (the format feed readers exchange).
     #[command(subcommand)]
     Opml(opml_cmd::OpmlCommand),
+    /// Publish a post through one of your accounts now.
+    Post(post::PostArgs),
     /// Print the merged timeline, newest first.
     Timeline(timeline::TimelineArgs),
 }
@@ -94,7 +102,9 @@ pub async fn dispatch(cli: Cli, config: Config) -> anyhow::Result<()> {
         Command::Run(args) => run::run(args, config).await,
         Command::Sync(args) => sync::sync(args, config).await,
         Command::Source(cmd) => source::source(cmd, config).await,
+        Command::Account(cmd) => account::account(cmd, config).await,
         Command::Opml(cmd) => opml_cmd::opml(cmd, config).await,
+        Command::Post(args) => post::post(args, config).await,
         Command::Timeline(args) => timeline::timeline(args, config).await,
     }
 }

@@ -13,8 +13,24 @@ pub enum SourceCommand {
     /// Subscribe to a feed. Give the feed's URL, or a site's home page and Braid finds the
     /// feed the page links to.
     Add {
-        /// Feed URL or web page URL.
-        url: String,
+        /// Feed URL or web page URL. Not needed with --account.
+        #[arg(required_unless_present = "account")]
+        url: Option<String>,
+        /// Read a timeline of this account (see `braid account list`) instead of a feed.
+        #[arg(long, value_name = "ACCOUNT", conflicts_with = "url")]
+        account: Option<String>,
+        /// With --account: home, list:ID, tag:NAME (a hashtag) or account:ID (one account's
+        /// statuses).
+        #[arg(
+            long,
+            value_name = "TIMELINE",
+            requires = "account",
+            default_value = "home"
+        )]
+        timeline: String,
+        /// With --account: statuses fetched on the first poll.
+        #[arg(long, requires = "account", default_value_t = crate::connectors::DEFAULT_BACKFILL)]
+        backfill: u32,
         /// A short name for the source (default: the feed's title).
         #[arg(long)]
         name: Option<String>,
@@ -49,10 +65,19 @@ pub async fn source(cmd: SourceCommand, config: Arc<Config>) -> anyhow::Result<(
     match cmd {
         SourceCommand::Add {
             url,
+            account,
+            timeline,
+            backfill,
             name,
             schedule,
             category,
-        } => add(&store, &config, &url, name, schedule, category).await,
+        } => match (url, account) {
+            (_, Some(account)) => add_timeline(&store, &account, &timeline, name, backfill).await,
+            (Some(url), None) => add(&store, &config, &url, name, schedule, category).await,
+            (None, None) => Err(anyhow::anyhow!(
+                "give a feed URL, or --account NAME for an account's timeline"
+            )),
+        },
         SourceCommand::List { json } => list(&store, json).await,
         SourceCommand::Remove { name } => {
             let s = super::find_source(&store, &name).await?;
@@ -127,6 +152,30 @@ async fn add(
         println!("Found the feed {feed_url} on {url}.");
     }
     println!("Added {name:?} ({feed_url}). Run `braid sync` to fetch it now, or `braid run` to keep it fresh.");
+    Ok(())
+}
+
+async fn add_timeline(
+    store: &Store,
+    account: &str,
+    timeline: &str,
+    name: Option<String>,
+    backfill: u32,
+) -> anyhow::Result<()> {
+    let record = store.find_account(account).await?.ok_or_else(|| {
+        anyhow::anyhow!("no account named {account:?}; `braid account list` shows them")
+    })?;
+    let instance = url::Url::parse(&record.instance_url)?;
+    let acct = record.acct.clone().unwrap_or_else(|| record.name.clone());
+    crate::accounts::add_timeline_source(
+        store, record.id, &instance, &acct, timeline, name, backfill,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!(
+        "Added the {timeline} timeline of {}. Run `braid sync` to fetch it now.",
+        record.name
+    );
     Ok(())
 }
 

@@ -99,7 +99,7 @@ pub async fn poll_source(ctx: &PollContext, source: &SourceRecord) -> PollOutcom
 /// Builds the connector and polls it on its own task, so a panic inside a parser costs this
 /// poll and nothing else.
 async fn fetch(ctx: &PollContext, source: &SourceRecord) -> Result<Page, ConnectorError> {
-    let connector = connectors::build(source, &ctx.connectors)?;
+    let connector = connectors::build(source, &ctx.connectors, &ctx.store).await?;
     let connector: Arc<dyn braid_core::Connector> = Arc::from(connector);
     if connector.source().is_none() {
         return Err(ConnectorError::Unsupported(format!(
@@ -154,6 +154,17 @@ async fn record_failure(
         )),
         _ => None,
     };
+    if let (ConnectorError::Auth(_), Some(account)) = (&err, connectors::account_of(source)) {
+        // A refused token is the account's problem, not only this source's: every source of
+        // the account and `braid account list` show that the owner must log in again.
+        if let Err(e) = ctx
+            .store
+            .record_account_error(account, message.clone(), true)
+            .await
+        {
+            tracing::error!(source_id = %source.id, error = %e, "poll: could not mark the account");
+        }
+    }
     tracing::warn!(source_id = %source.id, source = %source.name, kind = err.kind(),
         error = %message, "poll: failed");
     let failure = PollFailure {

@@ -91,6 +91,23 @@ impl MastodonMock {
             .to_owned()
     }
 
+    /// A fresh token for an existing user (`POST /api/v1/_mock/login`).
+    pub async fn login(&self, username: &str) -> String {
+        let body: serde_json::Value = reqwest::Client::new()
+            .post(format!("{}/api/v1/_mock/login", self.base))
+            .json(&serde_json::json!({ "username": username }))
+            .send()
+            .await
+            .expect("login")
+            .json()
+            .await
+            .expect("login json");
+        body["access_token"]
+            .as_str()
+            .expect("access_token")
+            .to_owned()
+    }
+
     /// Posts a status as the token's user, straight to the server (test setup, not Braid).
     pub async fn post(&self, token: &str, form: &[(&str, &str)]) -> serde_json::Value {
         reqwest::Client::new()

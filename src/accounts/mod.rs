@@ -1,0 +1,163 @@
+//! Logging in to remote accounts, in one place for the CLI now and the web UI later.
+//!
+//! A login ends with a verified account in the store: the token is checked against the server
+//! (`verify_credentials`) before it is kept, so a typo never becomes a silently failing source.
+
+use braid_core::http::SafeClient;
+use braid_core::{AccountId, ConnectorError};
+use url::Url;
+
+use crate::store::{AccountRecord, NewAccount, NewSource, Store, StoreError};
+
+/// Why a login failed, worded for the person logging in.
+#[derive(Debug, thiserror::Error)]
+pub enum LoginError {
+    #[error("{0}")]
+    Connector(#[from] ConnectorError),
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// Normalizes what a person types as an instance: `example.social` → `https://example.social/`.
+pub fn instance_url(raw: &str) -> Result<Url, LoginError> {
+    let with_scheme = if raw.contains("://") {
+        raw.to_owned()
+    } else {
+        format!("https://{raw}")
+    };
+    let mut url = Url::parse(&with_scheme).map_err(|e| {
+        LoginError::Invalid(format!(
+            "{raw:?} is not an instance URL ({e}); give one like https://example.social"
+        ))
+    })?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(LoginError::Invalid(format!(
+            "{raw:?} is not an http(s) instance URL"
+        )));
+    }
+    url.set_path("/");
+    url.set_query(None);
+    url.set_fragment(None);
+    Ok(url)
+}
+
+/// What the person chose for a new Mastodon-family account.
+#[derive(Debug, Clone)]
+pub struct MastodonLogin {
+    pub instance: Url,
+    /// Local name; default `user@host`.
+    pub name: Option<String>,
+    /// Server software; detected from nodeinfo when `None`.
+    pub server_type: Option<String>,
+    /// Also add the home timeline as a source.
+    pub add_home: bool,
+    /// First-poll bound for the home timeline.
+    pub backfill: u32,
+}
+
+/// Verifies `token` on the instance, stores the account, and (unless asked not to) adds its
+/// home timeline as a source. Returns the stored account.
+pub async fn add_mastodon_with_token(
+    store: &Store,
+    http: &SafeClient,
+    login: &MastodonLogin,
+    token: String,
+    oauth_app: Option<(String, String)>,
+) -> Result<AccountRecord, LoginError> {
+    let server_type = match &login.server_type {
+        Some(t) => t.clone(),
+        None => braid_mastodon::detect_server_type(&login.instance, http).await?,
+    };
+    let me = braid_mastodon::verify_credentials(&login.instance, &token, http).await?;
+    let host = login.instance.host_str().unwrap_or_default().to_owned();
+    let acct = if me.acct.contains('@') {
+        me.acct.clone()
+    } else {
+        format!("{}@{host}", me.acct)
+    };
+    let name = login.name.clone().unwrap_or_else(|| acct.clone());
+    // Logging in again to an account Braid already has replaces its token.
+    let existing = store.list_accounts().await?.into_iter().find(|a| {
+        a.kind == "mastodon"
+            && a.instance_url == login.instance.as_str()
+            && a.remote_id.as_deref() == Some(me.id.as_str())
+    });
+    if let Some(existing) = existing {
+        store.relogin_account(existing.id, token).await?;
+        return store
+            .account(existing.id)
+            .await?
+            .ok_or_else(|| LoginError::Invalid("the account vanished while logging in".into()));
+    }
+    let (client_id, client_secret) = match oauth_app {
+        Some((id, secret)) => (Some(id), Some(secret)),
+        None => (None, None),
+    };
+    let id = store
+        .add_account(NewAccount {
+            name: name.clone(),
+            kind: "mastodon".into(),
+            instance_url: login.instance.to_string(),
+            server_type: Some(server_type),
+            remote_id: Some(me.id.clone()),
+            acct: Some(acct.clone()),
+            display_name: me.display_name.clone(),
+            profile_url: me.url.clone(),
+            token,
+            client_id,
+            client_secret,
+        })
+        .await?;
+    if login.add_home {
+        add_timeline_source(
+            store,
+            id,
+            &login.instance,
+            &acct,
+            "home",
+            None,
+            login.backfill,
+        )
+        .await?;
+    }
+    store
+        .account(id)
+        .await?
+        .ok_or_else(|| LoginError::Invalid("the account vanished while it was being added".into()))
+}
+
+/// Adds one of an account's timelines (`home`, `list:ID`, `tag:NAME`, `account:ID`) as a
+/// source. Its URL is a readable key (`https://host/@user/timeline/home`), unique per account
+/// and timeline; the connector reads the instance and token from the account.
+pub async fn add_timeline_source(
+    store: &Store,
+    account: AccountId,
+    instance: &Url,
+    acct: &str,
+    timeline: &str,
+    name: Option<String>,
+    backfill: u32,
+) -> Result<braid_core::SourceId, LoginError> {
+    let parsed: braid_mastodon::Timeline = timeline
+        .parse()
+        .map_err(|e: String| LoginError::Invalid(e))?;
+    let user = acct.split('@').next().unwrap_or(acct);
+    let key = format!("{}@{user}/timeline/{parsed}", instance.as_str());
+    let name = name.unwrap_or_else(|| format!("{acct} {parsed}"));
+    Ok(store
+        .add_source(NewSource {
+            name,
+            kind: "mastodon".into(),
+            url: key,
+            schedule: None,
+            category: None,
+            settings: serde_json::json!({
+                "account": account.0,
+                "timeline": parsed.to_string(),
+                "backfill": backfill,
+            }),
+        })
+        .await?)
+}

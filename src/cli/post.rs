@@ -1,0 +1,103 @@
+//! `braid post`: publish one post through one account now. The first cross-post path; the
+//! delivery engine with many targets and a durable outbox builds on `crate::publish`.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use braid_core::connector::Post;
+use braid_core::{RemoteId, Visibility};
+use clap::{Args, ValueEnum};
+
+use crate::config::Config;
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum VisibilityArg {
+    /// Everyone, listed in public timelines.
+    Public,
+    /// Everyone with the link, not listed.
+    Unlisted,
+    /// Your followers only.
+    Followers,
+    /// Only the people mentioned.
+    Direct,
+}
+
+impl From<VisibilityArg> for Visibility {
+    fn from(v: VisibilityArg) -> Self {
+        match v {
+            VisibilityArg::Public => Visibility::Public,
+            VisibilityArg::Unlisted => Visibility::Unlisted,
+            VisibilityArg::Followers => Visibility::FollowersOnly,
+            VisibilityArg::Direct => Visibility::Direct,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct PostArgs {
+    /// The text of the post.
+    pub text: String,
+    /// The account to post as (see `braid account list`).
+    #[arg(long, value_name = "ACCOUNT")]
+    pub to: String,
+    /// A content warning shown before the text.
+    #[arg(long, value_name = "TEXT")]
+    pub cw: Option<String>,
+    /// Who may see it.
+    #[arg(long, value_enum, default_value = "public")]
+    pub visibility: VisibilityArg,
+    /// Language of the text (ISO 639, e.g. en).
+    #[arg(long, value_name = "LANG")]
+    pub language: Option<String>,
+    /// Reply to this status (its id or URI on that server), for threads.
+    #[arg(long, value_name = "ID")]
+    pub reply_to: Option<String>,
+    /// Attach a media file (repeatable); its type is taken from the file name.
+    #[arg(long, value_name = "FILE")]
+    pub media: Vec<PathBuf>,
+    /// Alt text for each --media, in the same order.
+    #[arg(long, value_name = "TEXT")]
+    pub alt: Vec<String>,
+    /// Idempotency key: retrying with the same key never makes a second post.
+    #[arg(long, value_name = "KEY")]
+    pub key: Option<String>,
+}
+
+pub async fn post(args: PostArgs, config: Arc<Config>) -> anyhow::Result<()> {
+    let store = super::open_store(&config)?;
+    let http = braid_core::http::SafeClient::new(config.http_config())?;
+    if args.alt.len() > args.media.len() {
+        anyhow::bail!(
+            "more --alt texts ({}) than --media files ({})",
+            args.alt.len(),
+            args.media.len()
+        );
+    }
+    let mut media = Vec::new();
+    for (i, path) in args.media.iter().enumerate() {
+        media.push(
+            crate::publish::read_media(path, args.alt.get(i).cloned())
+                .map_err(anyhow::Error::msg)?,
+        );
+    }
+    let post = Post {
+        text: args.text,
+        content_warning: args.cw,
+        visibility: args.visibility.into(),
+        language: args.language,
+        media,
+        in_reply_to: args.reply_to.map(RemoteId),
+    };
+    let (account, published) =
+        crate::publish::publish_now(&store, &http, &args.to, &post, args.key).await?;
+    println!(
+        "Posted as {}: {}",
+        account.acct.as_deref().unwrap_or(&account.name),
+        published
+            .url
+            .as_deref()
+            .unwrap_or(published.remote_id.as_str())
+    );
+    println!("id: {}", published.remote_id);
+    Ok(())
+}

@@ -1,0 +1,108 @@
+//! Publishing one post through one account, now. The first end-to-end cross-post path:
+//! `braid post` calls [`publish_now`]. The delivery engine (durable outbox, many targets,
+//! rules, exactly-once across crashes) takes this over later: it will write the outbox row with
+//! the idempotency key before calling the same `Sink::publish`.
+
+use braid_core::connector::{MediaUpload, Post, Published};
+use braid_core::http::SafeClient;
+use braid_core::ConnectorError;
+use sha2::{Digest, Sha256};
+
+use crate::store::{AccountRecord, Store};
+
+/// Why a post was not published, worded for the person posting.
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    #[error("no account named {0:?}; `braid account list` shows them")]
+    NoAccount(String),
+    #[error("{0}")]
+    Connector(#[from] ConnectorError),
+    #[error("{0}")]
+    Store(#[from] crate::store::StoreError),
+}
+
+/// A fresh idempotency key for one publish attempt (the same key on a retry of the same
+/// attempt makes the server create one status, not two): 128 random bits from the OS, hashed
+/// with the account id so keys of different accounts never meet.
+pub fn idempotency_key(account: &AccountRecord) -> String {
+    let mut h = Sha256::new();
+    h.update(account.id.0.to_le_bytes());
+    h.update(os_random());
+    format!("braid-{}", hex::encode(&h.finalize()[..16]))
+}
+
+/// 16 bytes from the OS's random source; where there is none, the clock and the process id
+/// (unique enough for a key that only has to differ between attempts).
+fn os_random() -> [u8; 16] {
+    use std::io::Read;
+    let mut buf = [0u8; 16];
+    let read = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut buf));
+    if read.is_err() {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default()
+            ^ (u128::from(std::process::id()) << 96);
+        buf = now.to_le_bytes();
+    }
+    buf
+}
+
+/// Publishes `post` through the account named `account` with idempotency key `key`.
+pub async fn publish_now(
+    store: &Store,
+    http: &SafeClient,
+    account: &str,
+    post: &Post,
+    key: Option<String>,
+) -> Result<(AccountRecord, Published), PublishError> {
+    let record = store
+        .find_account(account)
+        .await?
+        .ok_or_else(|| PublishError::NoAccount(account.to_owned()))?;
+    if record.needs_login {
+        return Err(ConnectorError::Auth(format!(
+            "mastodon: {} must log in again first: `braid account add mastodon {}`",
+            record.name, record.instance_url
+        ))
+        .into());
+    }
+    let token = store.account_token(record.id).await?.unwrap_or_default();
+    let instance = url::Url::parse(&record.instance_url)
+        .map_err(|e| ConnectorError::Permanent(format!("mastodon: bad instance URL: {e}")))?;
+    let connector = braid_mastodon::MastodonConnector::new(instance, token, None, 0, http.clone())?;
+    let sink = braid_core::Connector::sink(&connector)
+        .ok_or_else(|| ConnectorError::Unsupported("this account cannot publish".into()))?;
+    let key = key.unwrap_or_else(|| idempotency_key(&record));
+    match sink.publish(post, &key).await {
+        Ok(published) => Ok((record, published)),
+        Err(e) => {
+            if matches!(e, ConnectorError::Auth(_)) {
+                store
+                    .record_account_error(record.id, e.to_string(), true)
+                    .await?;
+            }
+            Err(e.into())
+        }
+    }
+}
+
+/// Reads a media file for upload, with its type guessed from the name.
+pub fn read_media(path: &std::path::Path, alt: Option<String>) -> Result<MediaUpload, String> {
+    let bytes =
+        std::fs::read(path).map_err(|e| format!("could not read {}: {e}", path.display()))?;
+    let media_type = mime_guess::from_path(path)
+        .first()
+        .map(|m| m.essence_str().to_owned())
+        .ok_or_else(|| {
+            format!(
+                "{}: cannot tell the media type from the file name",
+                path.display()
+            )
+        })?;
+    Ok(MediaUpload {
+        bytes: bytes.into(),
+        media_type,
+        alt,
+    })
+}
