@@ -445,3 +445,106 @@ const PNG_1X1: &[u8] = &[
     0x00, 0x03, 0x01, 0x01, 0x00, 0x18, 0xdd, 0x8d, 0xb0, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e,
     0x44, 0xae, 0x42, 0x60, 0x82,
 ];
+
+/// Hashtag and single-account timelines as their own sources, through the CLI and the
+/// scheduler's registry.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tag_and_account_timelines_are_sources() {
+    let Some(mock) = MastodonMock::start().await else {
+        return;
+    };
+    let reader = mock.user("frank").await;
+    let writer = mock.user("gina").await;
+    let gina = mock
+        .post(
+            &writer,
+            &[
+                ("status", "learning #rustlang today"),
+                ("visibility", "public"),
+            ],
+        )
+        .await;
+    mock.post(
+        &writer,
+        &[("status", "no tag here"), ("visibility", "public")],
+    )
+    .await;
+    let gina_id = gina["account"]["id"]
+        .as_str()
+        .expect("account id")
+        .to_owned();
+    let dir = temp_dir();
+    let path = dir.path().to_path_buf();
+    let base = mock.base.clone();
+    let run = blocking(move || {
+        let add = braid(
+            &path,
+            &[
+                "account",
+                "add",
+                "mastodon",
+                &base,
+                "--token",
+                &reader,
+                "--name",
+                "frank",
+                "--no-home",
+            ],
+        );
+        let tag = braid(
+            &path,
+            &[
+                "source",
+                "add",
+                "--account",
+                "frank",
+                "--timeline",
+                "tag:rustlang",
+                "--name",
+                "rust tag",
+            ],
+        );
+        let acc = braid(
+            &path,
+            &[
+                "source",
+                "add",
+                "--account",
+                "frank",
+                "--timeline",
+                &format!("account:{gina_id}"),
+                "--name",
+                "gina",
+            ],
+        );
+        let bad = braid(
+            &path,
+            &[
+                "source",
+                "add",
+                "--account",
+                "frank",
+                "--timeline",
+                "everything",
+            ],
+        );
+        let sync = braid(&path, &["sync"]);
+        let tag_items = braid(&path, &["timeline", "--source", "rust tag", "--json"]);
+        let gina_items = braid(&path, &["timeline", "--source", "gina", "--json"]);
+        (add, tag, acc, bad, sync, tag_items, gina_items)
+    })
+    .await;
+    let (add, tag, acc, bad, sync, tag_items, gina_items) = run;
+    for o in [&add, &tag, &acc, &sync] {
+        assert!(o.status.success(), "{}{}", out(o), err(o));
+    }
+    assert!(
+        err(&bad).contains("use home, list:ID, tag:NAME or account:ID"),
+        "{}",
+        err(&bad)
+    );
+    let tag_items = json(&tag_items);
+    assert_eq!(tag_items.as_array().map(Vec::len), Some(1), "{tag_items}");
+    assert_eq!(tag_items[0]["content_text"], "learning #rustlang today");
+    assert_eq!(json(&gina_items).as_array().map(Vec::len), Some(2));
+}
