@@ -548,3 +548,27 @@ async fn tag_and_account_timelines_are_sources() {
     assert_eq!(tag_items[0]["content_text"], "learning #rustlang today");
     assert_eq!(json(&gina_items).as_array().map(Vec::len), Some(2));
 }
+
+#[test]
+fn unknown_server_type_is_refused_with_the_choices() {
+    let dir = temp_dir();
+    let o = braid(
+        dir.path(),
+        &[
+            "account",
+            "add",
+            "mastodon",
+            "http://127.0.0.1:9",
+            "--token",
+            "t",
+            "--server-type",
+            "myspace",
+        ],
+    );
+    assert!(!o.status.success());
+    let e = err(&o);
+    assert!(
+        e.contains("unknown server type \"myspace\"") && e.contains("gotosocial"),
+        "{e}"
+    );
+}

@@ -308,13 +308,13 @@ async fn a_refused_token_asks_for_a_new_login() {
         "{err:?}"
     );
     let instance = Url::parse(&mock.base).unwrap();
-    let err = braid_mastodon::verify_credentials(&instance, "not-a-token", &client())
+    let err = braid_mastodon::verify_credentials(&instance, "not-a-token", "mastodon", &client())
         .await
         .unwrap_err();
     assert_eq!(err.kind(), "auth", "{err}");
 
     // The real token: whose it is, and what server this is.
-    let me = braid_mastodon::verify_credentials(&instance, &token, &client())
+    let me = braid_mastodon::verify_credentials(&instance, &token, "mastodon", &client())
         .await
         .unwrap();
     assert_eq!(me.acct, "alice@127.0.0.1");
@@ -349,7 +349,7 @@ async fn private_instances_are_refused_unless_allowed() {
         .unwrap_err();
     assert_eq!(err.kind(), "permanent", "{err}");
     // megalodon has its own client: the guard in front of it refuses too.
-    let err = braid_mastodon::verify_credentials(&instance, &token, &strict)
+    let err = braid_mastodon::verify_credentials(&instance, &token, "mastodon", &strict)
         .await
         .unwrap_err();
     assert!(err.to_string().contains("private"), "{err}");
@@ -552,7 +552,7 @@ async fn oauth_login_gives_a_working_token() {
     };
     mock.user("alice").await;
     let instance = Url::parse(&mock.base).unwrap();
-    let pending = braid_mastodon::oauth::start(&instance, &client())
+    let pending = braid_mastodon::oauth::start(&instance, "mastodon", &client())
         .await
         .unwrap();
     assert!(
@@ -569,7 +569,7 @@ async fn oauth_login_gives_a_working_token() {
     let token = braid_mastodon::oauth::finish(&instance, &pending, "mockcode_alice", &client())
         .await
         .unwrap();
-    let me = braid_mastodon::verify_credentials(&instance, &token, &client())
+    let me = braid_mastodon::verify_credentials(&instance, &token, "mastodon", &client())
         .await
         .unwrap();
     assert_eq!(me.acct, "alice@127.0.0.1");

@@ -57,6 +57,17 @@ pub struct MastodonLogin {
     pub backfill: u32,
 }
 
+/// The server software: the one the person named (checked), else what nodeinfo says.
+pub async fn server_type(login: &MastodonLogin, http: &SafeClient) -> Result<String, LoginError> {
+    match &login.server_type {
+        Some(t) => {
+            braid_mastodon::sns(t)?;
+            Ok(t.trim().to_ascii_lowercase())
+        }
+        None => Ok(braid_mastodon::detect_server_type(&login.instance, http).await?),
+    }
+}
+
 /// Verifies `token` on the instance, stores the account, and (unless asked not to) adds its
 /// home timeline as a source. Returns the stored account.
 pub async fn add_mastodon_with_token(
@@ -66,11 +77,9 @@ pub async fn add_mastodon_with_token(
     token: String,
     oauth_app: Option<(String, String)>,
 ) -> Result<AccountRecord, LoginError> {
-    let server_type = match &login.server_type {
-        Some(t) => t.clone(),
-        None => braid_mastodon::detect_server_type(&login.instance, http).await?,
-    };
-    let me = braid_mastodon::verify_credentials(&login.instance, &token, http).await?;
+    let server_type = server_type(login, http).await?;
+    let me =
+        braid_mastodon::verify_credentials(&login.instance, &token, &server_type, http).await?;
     let host = login.instance.host_str().unwrap_or_default().to_owned();
     let acct = if me.acct.contains('@') {
         me.acct.clone()

@@ -72,17 +72,20 @@ pub async fn account(cmd: AccountCommand, config: Arc<Config>) -> anyhow::Result
             backfill,
         } => {
             let http = braid_core::http::SafeClient::new(config.http_config())?;
-            let login = MastodonLogin {
+            let mut login = MastodonLogin {
                 instance: accounts::instance_url(&instance)?,
                 name,
                 server_type,
                 add_home: !no_home,
                 backfill,
             };
+            let server_type = accounts::server_type(&login, &http).await?;
+            login.server_type = Some(server_type.clone());
             let (token, app) = match token {
                 Some(t) => (t, None),
                 None => {
-                    let pending = braid_mastodon::oauth::start(&login.instance, &http).await?;
+                    let pending =
+                        braid_mastodon::oauth::start(&login.instance, &server_type, &http).await?;
                     let code = match code {
                         Some(c) => c,
                         None => {

@@ -102,12 +102,13 @@ pub struct AccountInfo {
 pub async fn verify_credentials(
     instance: &Url,
     token: &str,
+    server_type: &str,
     client: &SafeClient,
 ) -> Result<AccountInfo, ConnectorError> {
     api::check_instance_for_megalodon(instance, client).await?;
     let config = client.config();
     let megalodon = megalodon::generator(
-        megalodon::SNS::Mastodon,
+        sns(server_type)?,
         api::megalodon_base(instance),
         Some(token.to_owned()),
         Some(config.user_agent.clone()),
@@ -133,6 +134,16 @@ pub async fn verify_credentials(
         acct,
         display_name: Some(account.display_name).filter(|n| !n.trim().is_empty()),
         url: Some(account.url).filter(|u| !u.is_empty()),
+    })
+}
+
+/// megalodon's backend for a server type (`mastodon`, `pleroma`, …): the software differs in
+/// places megalodon knows (Friendica's and Firefish's login, Pleroma's entities).
+pub fn sns(server_type: &str) -> Result<megalodon::SNS, ConnectorError> {
+    server_type.trim().to_ascii_lowercase().parse().map_err(|_| {
+        ConnectorError::Permanent(format!(
+            "mastodon: unknown server type {server_type:?}; use mastodon, pleroma, friendica, gotosocial, firefish or pixelfed"
+        ))
     })
 }
 

@@ -26,6 +26,8 @@ pub struct PendingLogin {
     pub client_id: String,
     pub client_secret: String,
     pub redirect_uri: String,
+    /// The server software (`mastodon`, `pleroma`, …), which picks megalodon's backend.
+    pub server_type: String,
 }
 
 impl std::fmt::Debug for PendingLogin {
@@ -41,10 +43,11 @@ impl std::fmt::Debug for PendingLogin {
 fn megalodon_client(
     instance: &Url,
     token: Option<String>,
+    server_type: &str,
     client: &SafeClient,
 ) -> Result<Box<dyn megalodon::Megalodon + Send + Sync>, ConnectorError> {
     megalodon::generator(
-        megalodon::SNS::Mastodon,
+        crate::sns(server_type)?,
         api::megalodon_base(instance),
         token,
         Some(client.config().user_agent.clone()),
@@ -53,9 +56,13 @@ fn megalodon_client(
 }
 
 /// Registers Braid as an app on `instance` and returns the authorize URL to show.
-pub async fn start(instance: &Url, client: &SafeClient) -> Result<PendingLogin, ConnectorError> {
+pub async fn start(
+    instance: &Url,
+    server_type: &str,
+    client: &SafeClient,
+) -> Result<PendingLogin, ConnectorError> {
     api::check_instance_for_megalodon(instance, client).await?;
-    let m = megalodon_client(instance, None, client)?;
+    let m = megalodon_client(instance, None, server_type, client)?;
     let options = megalodon::megalodon::AppInputOptions {
         scopes: Some(SCOPES.iter().map(|s| (*s).to_owned()).collect()),
         redirect_uris: Some(OOB_REDIRECT.to_owned()),
@@ -75,6 +82,7 @@ pub async fn start(instance: &Url, client: &SafeClient) -> Result<PendingLogin, 
         client_id: app.client_id,
         client_secret: app.client_secret,
         redirect_uri: app.redirect_uri.unwrap_or_else(|| OOB_REDIRECT.to_owned()),
+        server_type: server_type.to_owned(),
     })
 }
 
@@ -86,7 +94,7 @@ pub async fn finish(
     client: &SafeClient,
 ) -> Result<String, ConnectorError> {
     api::check_instance_for_megalodon(instance, client).await?;
-    let m = megalodon_client(instance, None, client)?;
+    let m = megalodon_client(instance, None, &pending.server_type, client)?;
     let token = api::with_timeout(
         "exchanging the authorization code",
         client.config().timeout,
