@@ -586,3 +586,40 @@ async fn retention_runs_with_per_source_overrides() {
     assert_eq!(again.stats.new, 0, "{again:?}");
     assert_eq!(h.items(a).await.len(), 3);
 }
+
+/// A redirect to another origin must not carry the Authorization header (an account's token)
+/// along; a same-origin redirect keeps it.
+#[tokio::test]
+async fn credentials_do_not_follow_a_redirect_to_another_origin() {
+    let other = TestServer::start(|_| Reply::ok("text/plain", "elsewhere")).await;
+    let target = other.url("/landing");
+    let origin = TestServer::start(move |req| match req.path.as_str() {
+        "/away" => Reply::redirect(302, &target),
+        "/here" => Reply::redirect(302, "/final"),
+        _ => Reply::ok("text/plain", "home"),
+    })
+    .await;
+    let client = braid_core::http::SafeClient::new(braid_core::http::HttpConfig {
+        allow_private_networks: true,
+        ..Default::default()
+    })
+    .expect("client");
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("authorization", "Bearer s3cret".parse().expect("header"));
+    for path in ["/away", "/here"] {
+        let url = url::Url::parse(&origin.url(path)).expect("url");
+        let resp = client.get(&url, headers.clone()).await.expect("get");
+        assert_eq!(resp.status, 200);
+    }
+    let landed = other.hits("/landing");
+    assert_eq!(landed.len(), 1);
+    assert!(
+        !landed[0].headers.contains_key("authorization"),
+        "token leaked to another origin"
+    );
+    let kept = origin.hits("/final");
+    assert_eq!(
+        kept[0].headers.get("authorization").map(String::as_str),
+        Some("Bearer s3cret")
+    );
+}

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
-use reqwest::header::{HeaderMap, LOCATION};
+use reqwest::header::{HeaderMap, AUTHORIZATION, COOKIE, LOCATION, PROXY_AUTHORIZATION};
 use reqwest::{Method, StatusCode};
 use thiserror::Error;
 use url::Url;
@@ -185,6 +185,7 @@ impl SafeClient {
     async fn send_inner(&self, request: Request) -> Result<Response, HttpError> {
         let follow = request.method == Method::GET || request.method == Method::HEAD;
         let mut url = request.url.clone();
+        let mut headers = request.headers.clone();
         let mut permanent = true;
         let mut hops = 0usize;
         loop {
@@ -192,7 +193,7 @@ impl SafeClient {
             let mut builder = self
                 .inner
                 .request(request.method.clone(), url.clone())
-                .headers(request.headers.clone());
+                .headers(headers.clone());
             if let Some(body) = &request.body {
                 builder = builder.body(body.clone());
             }
@@ -206,6 +207,14 @@ impl SafeClient {
                     let next = url
                         .join(location)
                         .map_err(|e| HttpError::BadUrl(format!("redirect to {location:?}: {e}")))?;
+                    // Credentials are for the origin they were given to: a redirect to
+                    // another origin must not carry the account's token along (RFC 9110
+                    // §15.4 leaves it to the client; browsers and curl drop them too).
+                    if next.origin() != url.origin() {
+                        for name in [AUTHORIZATION, COOKIE, PROXY_AUTHORIZATION] {
+                            headers.remove(name);
+                        }
+                    }
                     hops += 1;
                     if hops > self.config.max_redirects {
                         return Err(HttpError::TooManyRedirects(self.config.max_redirects));
