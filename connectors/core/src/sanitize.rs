@@ -178,6 +178,22 @@ pub fn clean_html_with_base(dirty: &str, base: &Url) -> SafeHtml {
     })
 }
 
+/// Escapes plain text for HTML element content and double-quoted attributes.
+pub fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// Plain text of an HTML fragment: tags removed, entities decoded, block elements and `<br>`
 /// turned into line breaks, runs of blank lines collapsed. Used for search and previews.
 pub fn html_to_text(html: &str) -> String {

@@ -369,11 +369,7 @@ fn is_markup(mime: &str) -> bool {
 
 /// Escapes plain text and keeps its paragraphs (blank lines) and line breaks.
 fn plain_to_html(text: &str) -> String {
-    let escaped = text
-        .trim()
-        .replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;");
+    let escaped = braid_core::sanitize::escape_html(text.trim());
     let paragraphs: Vec<String> = escaped
         .split("\n\n")
         .map(str::trim)

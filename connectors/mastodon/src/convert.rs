@@ -268,18 +268,4 @@ fn boost_note(booster: &Author) -> String {
     format!("<p>Boosted by {who}</p>")
 }
 
-/// Escapes text for HTML element content and double-quoted attributes.
-pub(crate) fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub(crate) use braid_core::sanitize::escape_html as escape;
