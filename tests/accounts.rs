@@ -33,6 +33,21 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
     tokio::task::spawn_blocking(f).await.expect("join")
 }
 
+/// `braid account add mastodon BASE --token TOKEN EXTRA…`, run off the async worker threads.
+async fn add_account(dir: &std::path::Path, base: &str, token: &str, extra: &[&str]) -> Output {
+    let mut args: Vec<String> = ["account", "add", "mastodon", base, "--token", token]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let path = dir.to_path_buf();
+    blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        braid(&path, &args)
+    })
+    .await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn token_login_adds_home_timeline_and_never_shows_the_token() {
     let Some(mock) = MastodonMock::start().await else {
@@ -46,11 +61,7 @@ async fn token_login_adds_home_timeline_and_never_shows_the_token() {
     )
     .await;
     let dir = temp_dir();
-    let path = dir.path().to_path_buf();
-    let base = mock.base.clone();
-    let t = token.clone();
-    let added =
-        blocking(move || braid(&path, &["account", "add", "mastodon", &base, "--token", &t])).await;
+    let added = add_account(dir.path(), &mock.base, &token, &[]).await;
     assert!(added.status.success(), "{}", err(&added));
     assert!(
         out(&added).contains("Logged in as alice@127.0.0.1"),
@@ -111,24 +122,7 @@ async fn token_login_adds_home_timeline_and_never_shows_the_token() {
     );
 
     // A wrong token is refused before anything is stored.
-    let path = dir.path().to_path_buf();
-    let base = mock.base.clone();
-    let bad = blocking(move || {
-        braid(
-            &path,
-            &[
-                "account",
-                "add",
-                "mastodon",
-                &base,
-                "--token",
-                "not-a-token",
-                "--name",
-                "x",
-            ],
-        )
-    })
-    .await;
+    let bad = add_account(dir.path(), &mock.base, "not-a-token", &["--name", "x"]).await;
     assert!(!bad.status.success());
     assert!(err(&bad).starts_with("error: mastodon:"), "{}", err(&bad));
     let _ = bob;
@@ -219,18 +213,7 @@ async fn revoked_token_asks_for_login_again() {
     };
     let token = mock.user("dave").await;
     let dir = temp_dir();
-    let path = dir.path().to_path_buf();
-    let base = mock.base.clone();
-    let t = token.clone();
-    let added = blocking(move || {
-        braid(
-            &path,
-            &[
-                "account", "add", "mastodon", &base, "--token", &t, "--name", "dave",
-            ],
-        )
-    })
-    .await;
+    let added = add_account(dir.path(), &mock.base, &token, &["--name", "dave"]).await;
     assert!(added.status.success(), "{}", err(&added));
 
     reqwest::Client::new()
@@ -264,17 +247,9 @@ async fn revoked_token_asks_for_login_again() {
 
     // Logging in again with a fresh token clears it.
     let fresh = mock.login("dave").await;
+    let relogin = add_account(dir.path(), &mock.base, &fresh, &[]).await;
     let path = dir.path().to_path_buf();
-    let base = mock.base.clone();
-    let relog = blocking(move || {
-        let r = braid(
-            &path,
-            &["account", "add", "mastodon", &base, "--token", &fresh],
-        );
-        (r, braid(&path, &["account", "list", "--json"]))
-    })
-    .await;
-    let (relogin, accounts) = relog;
+    let accounts = blocking(move || braid(&path, &["account", "list", "--json"])).await;
     assert!(relogin.status.success(), "{}", err(&relogin));
     let accounts = json(&accounts);
     assert_eq!(accounts.as_array().map(Vec::len), Some(1));
@@ -292,25 +267,12 @@ async fn post_threads_idempotency_media_and_errors() {
     let token = mock.user("erin").await;
     let dir = temp_dir();
     std::fs::write(dir.path().join("pic.png"), PNG_1X1).expect("write png");
-    let path = dir.path().to_path_buf();
-    let base = mock.base.clone();
-    let t = token.clone();
-    let added = blocking(move || {
-        braid(
-            &path,
-            &[
-                "account",
-                "add",
-                "mastodon",
-                &base,
-                "--token",
-                &t,
-                "--name",
-                "erin",
-                "--no-home",
-            ],
-        )
-    })
+    let added = add_account(
+        dir.path(),
+        &mock.base,
+        &token,
+        &["--name", "erin", "--no-home"],
+    )
     .await;
     assert!(added.status.success(), "{}", err(&added));
 
