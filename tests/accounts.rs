@@ -534,3 +534,17 @@ fn unknown_server_type_is_refused_with_the_choices() {
         "{e}"
     );
 }
+
+/// Tokens are base64url and may start with '-': the CLI must take them as values, not flags.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_starting_with_a_dash_is_a_value() {
+    let dir = temp_dir();
+    let o = add_account(dir.path(), "http://127.0.0.1:9", "-0abc", &[]).await;
+    assert!(!o.status.success());
+    let e = err(&o);
+    assert!(!e.contains("unexpected argument"), "{e}");
+    assert!(
+        e.starts_with("error: mastodon:") || e.contains("could not connect"),
+        "{e}"
+    );
+}

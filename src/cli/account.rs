@@ -29,10 +29,15 @@ pub enum AccountCommand {
         #[arg(long)]
         name: Option<String>,
         /// An access token made in the server's settings (Development → New application).
-        #[arg(long, value_name = "TOKEN", conflicts_with = "code")]
+        #[arg(
+            long,
+            value_name = "TOKEN",
+            conflicts_with = "code",
+            allow_hyphen_values = true
+        )]
         token: Option<String>,
         /// The authorization code, when you already opened the authorize link.
-        #[arg(long, value_name = "CODE")]
+        #[arg(long, value_name = "CODE", allow_hyphen_values = true)]
         code: Option<String>,
         /// Server software, when nodeinfo detection fails: mastodon, pleroma, friendica,
         /// gotosocial, firefish.

@@ -59,7 +59,7 @@ pub struct PostArgs {
     #[arg(long, value_name = "TEXT")]
     pub alt: Vec<String>,
     /// Idempotency key: retrying with the same key never makes a second post.
-    #[arg(long, value_name = "KEY")]
+    #[arg(long, value_name = "KEY", allow_hyphen_values = true)]
     pub key: Option<String>,
 }
 

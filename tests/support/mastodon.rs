@@ -30,48 +30,65 @@ fn executable() -> Option<PathBuf> {
 impl MastodonMock {
     /// Starts a fresh in-memory instance, or reports the missing peer (a failure under CI=true)
     /// and returns `None`.
+    ///
+    /// mastodon-mock cannot listen on port 0 and say which port it got, so a port is chosen
+    /// here. It is taken below Linux's ephemeral range (where the tests' own port-0 servers
+    /// land), checked free, and the instance counts as started only if it is still running once
+    /// it answers: one that lost a race for its port exits, and another port is tried.
     pub async fn start() -> Option<MastodonMock> {
         let Some(exe) = executable() else {
             super::missing_peer("mastodon-mock", "pip install mastodon-mock");
             return None;
         };
-        let port = TcpListener::bind("127.0.0.1:0")
-            .ok()?
-            .local_addr()
-            .ok()?
-            .port();
-        let child = Command::new(exe)
-            .args([
-                "serve",
-                "--in-memory",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                &port.to_string(),
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start mastodon_mock");
-        let mock = MastodonMock {
-            base: format!("http://127.0.0.1:{port}"),
-            child,
-        };
+        for attempt in 0..10u16 {
+            let port = candidate_port(attempt);
+            if TcpListener::bind(("127.0.0.1", port)).is_err() {
+                continue;
+            }
+            let child = Command::new(&exe)
+                .args([
+                    "serve",
+                    "--in-memory",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    &port.to_string(),
+                ])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("start mastodon_mock");
+            let mut mock = MastodonMock {
+                base: format!("http://127.0.0.1:{port}"),
+                child,
+            };
+            if mock.wait_ready().await {
+                return Some(mock);
+            }
+        }
+        panic!("mastodon_mock could not be started on a free port");
+    }
+
+    /// True once this instance answers and is still running; false if it exited.
+    async fn wait_ready(&mut self) -> bool {
         let client = reqwest::Client::new();
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
-            if let Ok(r) = client
-                .get(format!("{}/api/v1/instance", mock.base))
+            if self.child.try_wait().ok().flatten().is_some() {
+                return false;
+            }
+            let answered = client
+                .get(format!("{}/api/v1/instance", self.base))
                 .send()
                 .await
-            {
-                if r.status().is_success() {
-                    return Some(mock);
-                }
+                .is_ok_and(|r| r.status().is_success());
+            if answered {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                return self.child.try_wait().ok().flatten().is_none();
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        panic!("mastodon_mock did not start on port {port} within 30 s");
+        panic!("mastodon_mock did not answer on {} within 30 s", self.base);
     }
 
     /// Creates a user and returns its access token.
@@ -134,4 +151,20 @@ impl MastodonMock {
             .await
             .unwrap_or(serde_json::Value::Null)
     }
+}
+
+/// A port in 10000..32000 (below the ephemeral range), different per process, call and attempt.
+fn candidate_port(attempt: u16) -> u16 {
+    use std::sync::atomic::{AtomicU16, Ordering};
+    static CALLS: AtomicU16 = AtomicU16::new(0);
+    let call = CALLS.fetch_add(1, Ordering::SeqCst);
+    let seed = std::process::id() as u64
+        ^ std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos() as u64)
+            .unwrap_or_default();
+    let mixed = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(u64::from(call) * 7919 + u64::from(attempt) * 104729);
+    10_000 + (mixed % 22_000) as u16
 }
