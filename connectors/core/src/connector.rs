@@ -83,6 +83,11 @@ pub struct Page {
     pub not_modified: bool,
     pub hints: PollHints,
     pub meta: SourceMeta,
+    /// Things the owner should know about a poll that otherwise succeeded: entries that were
+    /// skipped or whose content could not be read, a document that holds entries but yielded
+    /// none. Each starts with the component (`feed: …`). The core records them on the source,
+    /// so a feed never reads as a plain "ok" when something in it was lost.
+    pub warnings: Vec<String>,
 }
 
 /// A connector that can be polled for items.
