@@ -6,7 +6,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use braid_core::{ConnectorError, Cursor, Page, PollHints};
+use std::panic::AssertUnwindSafe;
+
+use braid_core::{ConnectorError, Cursor, Item, Page, PollHints};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -30,12 +32,23 @@ pub struct PollOutcome {
     pub error: Option<String>,
     /// Set when this poll disabled the source.
     pub disabled: Option<String>,
+    /// What a successful poll could not read (entries skipped, content lost).
+    pub warning: Option<String>,
     pub next_poll: Option<DateTime<Utc>>,
 }
 
 /// Polls `source` once and records the result. Never panics and never returns an error: every
 /// failure is recorded on the source, where the owner sees it.
 pub async fn poll_source(ctx: &PollContext, source: &SourceRecord) -> PollOutcome {
+    poll_source_with(ctx, source, ingest::prepare).await
+}
+
+/// [`poll_source`] with the preparing step as a parameter, so a test can make it panic.
+async fn poll_source_with(
+    ctx: &PollContext,
+    source: &SourceRecord,
+    prepare: fn(Vec<Item>) -> Vec<Item>,
+) -> PollOutcome {
     let now = Utc::now();
     let result = fetch(ctx, source).await;
     let mut outcome = PollOutcome {
@@ -44,27 +57,42 @@ pub async fn poll_source(ctx: &PollContext, source: &SourceRecord) -> PollOutcom
         not_modified: false,
         error: None,
         disabled: None,
+        warning: None,
         next_poll: None,
+    };
+    // Preparing runs before anything is recorded: if it fails, the poll fails as a whole and the
+    // old cursor stays, so the items are fetched again next time instead of being skipped.
+    let result = match result {
+        Ok(mut page) => match prepare_items(std::mem::take(&mut page.items), prepare).await {
+            Ok(items) => Ok(Page { items, ..page }),
+            Err(e) => Err(e),
+        },
+        Err(e) => Err(e),
     };
     match result {
         Ok(page) => {
             outcome.not_modified = page.not_modified;
             let next = next_poll_after_success(ctx, source, now, &page.hints);
+            // A 304 parsed nothing, so what the last parse could not read still stands.
+            let warning = if page.not_modified {
+                source.last_warning.clone()
+            } else {
+                (!page.warnings.is_empty()).then(|| page.warnings.join("; "))
+            };
+            if let Some(w) = &warning {
+                tracing::warn!(source_id = %source.id, source = %source.name, warning = %w,
+                    "poll: read with losses");
+            }
+            outcome.warning = warning.clone();
             let success = PollSuccess {
                 cursor: page.next_cursor.and_then(|c| c.0),
                 next_poll: Some(next),
                 new_url: page.meta.moved_to,
                 title: page.meta.title,
                 site_url: page.meta.site_url,
+                warning,
             };
             let items = page.items;
-            let items = if items.len() > 16 {
-                tokio::task::spawn_blocking(move || ingest::prepare(items))
-                    .await
-                    .unwrap_or_default()
-            } else {
-                ingest::prepare(items)
-            };
             match ctx
                 .store
                 .record_poll_success(source.id, items, page.deleted, success)
@@ -94,6 +122,34 @@ pub async fn poll_source(ctx: &PollContext, source: &SourceRecord) -> PollOutcom
         Err(err) => record_failure(ctx, source, now, err, &mut outcome).await,
     }
     outcome
+}
+
+/// Runs the ingest gate (sanitizing, cleaning) over a page's items, off the async threads for
+/// large pages. A panic in it is a bug in Braid or a library, and must cost this poll only: it
+/// becomes one failed poll, never an empty success that would move the cursor past the items.
+async fn prepare_items(
+    items: Vec<Item>,
+    prepare: fn(Vec<Item>) -> Vec<Item>,
+) -> Result<Vec<Item>, ConnectorError> {
+    if items.is_empty() {
+        return Ok(items);
+    }
+    let many = items.len() > 16;
+    let run = move || std::panic::catch_unwind(AssertUnwindSafe(move || prepare(items)));
+    let prepared = if many {
+        tokio::task::spawn_blocking(run)
+            .await
+            .unwrap_or_else(|join| Err(Box::new(join.to_string())))
+    } else {
+        run()
+    };
+    prepared.map_err(|_| {
+        ConnectorError::Transient(
+            "braid: preparing this source's items crashed (a bug in Braid or a library it uses); \
+             nothing was stored and the poll will be retried"
+                .into(),
+        )
+    })
 }
 
 /// Builds the connector and polls it on its own task, so a panic inside a parser costs this
@@ -221,8 +277,94 @@ fn chrono_dur(d: Duration) -> chrono::Duration {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
     use super::backoff;
+    use std::sync::Arc;
     use std::time::Duration;
+
+    use braid_core::Item;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use super::{poll_source_with, PollContext};
+    use crate::config::Config;
+    use crate::ingest;
+    use crate::store::{NewSource, Store};
+
+    const FEED: &str = r#"<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>
+        <item><title>One</title><link>https://example.com/1</link><description>first</description></item>
+        <item><title>Two</title><link>https://example.com/2</link><description>second</description></item>
+        </channel></rss>"#;
+
+    /// Answers every request on 127.0.0.1 with `FEED` and an ETag (which becomes the cursor).
+    async fn serve_feed() -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut sock, _)) = listener.accept().await {
+                let mut buf = vec![0u8; 4096];
+                let _ = sock.read(&mut buf).await;
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\nETag: \"v1\"\r\n\
+                     Content-Length: {}\r\nConnection: close\r\n\r\n",
+                    FEED.len()
+                );
+                let _ = sock.write_all(head.as_bytes()).await;
+                let _ = sock.write_all(FEED.as_bytes()).await;
+            }
+        });
+        format!("http://{addr}/feed.xml")
+    }
+
+    fn crashing_prepare(_: Vec<Item>) -> Vec<Item> {
+        panic!("a bug in the ingest gate")
+    }
+
+    #[tokio::test]
+    async fn a_panic_while_preparing_keeps_the_cursor_and_counts_as_a_failed_poll() {
+        let url = serve_feed().await;
+        let store = Store::open_in_memory().unwrap();
+        let id = store
+            .add_source(NewSource {
+                name: "f".into(),
+                kind: "feed".into(),
+                url,
+                schedule: None,
+                category: None,
+                settings: serde_json::json!({}),
+            })
+            .await
+            .unwrap();
+        let mut config = Config::default();
+        config.fetch.allow_private_networks = true;
+        let http = braid_core::http::SafeClient::new(config.http_config()).unwrap();
+        let ctx = PollContext::new(store.clone(), Arc::new(config), http).unwrap();
+
+        let source = store.source(id).await.unwrap().unwrap();
+        let outcome = poll_source_with(&ctx, &source, crashing_prepare).await;
+        let after = store.source(id).await.unwrap().unwrap();
+        assert!(
+            outcome.error.as_deref().unwrap_or("").contains("crashed"),
+            "{outcome:?}"
+        );
+        assert_eq!(after.cursor, None, "the ETag must not be stored");
+        assert_eq!(after.error_count, 1);
+        assert!(after
+            .last_error
+            .as_deref()
+            .unwrap()
+            .contains("nothing was stored"));
+        assert_eq!(after.item_count, 0);
+
+        // The next, healthy poll gets every item: nothing was skipped.
+        let outcome = poll_source_with(&ctx, &after, ingest::prepare).await;
+        let healed = store.source(id).await.unwrap().unwrap();
+        assert_eq!(outcome.error, None);
+        assert_eq!(outcome.stats.new, 2);
+        assert_eq!(healed.item_count, 2);
+        assert_eq!(healed.error_count, 0);
+        assert!(healed.cursor.unwrap().contains("v1"));
+    }
 
     #[test]
     fn backoff_doubles_and_caps() {

@@ -61,7 +61,7 @@ pub(super) fn record_poll_success(
              cursor = coalesce(?2, cursor), url = coalesce(?3, url),
              title = coalesce(?4, title), site_url = coalesce(?5, site_url),
              last_success = ?6, last_poll = ?6, next_poll = ?7,
-             error_count = 0, last_error = NULL, last_error_at = NULL
+             error_count = 0, last_error = NULL, last_error_at = NULL, last_warning = ?9
          WHERE id = ?1",
     )?
     .execute(params![
@@ -73,6 +73,7 @@ pub(super) fn record_poll_success(
         now,
         success.next_poll.map(micros),
         stats.new as i64,
+        success.warning,
     ])
     .map_err(|e| unique_violation(e, "", new_url))?;
     tx.commit()?;

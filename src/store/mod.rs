@@ -162,6 +162,9 @@ pub struct SourceRecord {
     /// Items this source has delivered into the timeline (live, not tombstoned).
     pub item_count: i64,
     pub created_at: DateTime<Utc>,
+    /// What the last successful poll could not read (entries skipped, content lost), shown
+    /// beside the source's health; `None` when everything was read.
+    pub last_warning: Option<String>,
 }
 
 /// What to record after a successful poll, committed in the same transaction as its items.
@@ -174,6 +177,9 @@ pub struct PollSuccess {
     pub new_url: Option<String>,
     pub title: Option<String>,
     pub site_url: Option<String>,
+    /// What this poll could not read, or `None` when it read everything. Replaces the stored
+    /// warning (a 304 passes the stored one back unchanged).
+    pub warning: Option<String>,
 }
 
 /// What to record after a failed poll.

@@ -7,7 +7,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use super::{Result, StoreError};
 
 /// Migration `n` (1-based) is `MIGRATIONS[n - 1]`.
-const MIGRATIONS: &[&str] = &[V1, V2];
+const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// The schema version this build understands.
 pub(super) const fn known_version() -> i64 {
@@ -172,4 +172,11 @@ CREATE TABLE accounts (
     created_at    INTEGER NOT NULL,
     UNIQUE (kind, instance_url, remote_id)
 );
+"#;
+
+/// What a successful poll lost (entries skipped, content that could not be read): shown beside
+/// the source's health so a feed never reads as a plain "ok" when something in it was dropped.
+/// Replaced by every poll that parsed the document; kept by a 304.
+const V3: &str = r#"
+ALTER TABLE sources ADD COLUMN last_warning TEXT;
 "#;

@@ -11,7 +11,7 @@ use super::{NewSource, PollFailure, Result, SourceRecord, StoreError};
 
 const COLUMNS: &str = "id, name, kind, url, title, site_url, schedule, category, settings, \
     enabled, disabled_reason, cursor, next_poll, last_poll, last_success, error_count, \
-    last_error, last_error_at, item_count, created_at";
+    last_error, last_error_at, item_count, created_at, last_warning";
 
 fn record(r: &Row<'_>) -> rusqlite::Result<SourceRecord> {
     let settings: String = r.get(8)?;
@@ -38,6 +38,7 @@ fn record(r: &Row<'_>) -> rusqlite::Result<SourceRecord> {
         last_error_at: opt_time(r.get(17)?),
         item_count: r.get(18)?,
         created_at: from_micros(r.get(19)?),
+        last_warning: r.get(20)?,
     })
 }
 

@@ -101,6 +101,7 @@ async fn success_and_failure_bookkeeping() {
         new_url: Some("https://moved.example/feed".into()),
         title: Some("A's blog".into()),
         site_url: Some("https://moved.example/".into()),
+        warning: Some("feed: 1 of 2 entries skipped: entry 2 has no content".into()),
     };
     let stats = store
         .record_poll_success(a, vec![entry("1", 0)], vec![], ok)
@@ -113,15 +114,19 @@ async fn success_and_failure_bookkeeping() {
     assert_eq!(s.url, "https://moved.example/feed");
     assert_eq!(s.title.as_deref(), Some("A's blog"));
     assert!(s.last_success.is_some());
-    // A poll without a new cursor keeps the old one.
+    assert_eq!(
+        s.last_warning.as_deref(),
+        Some("feed: 1 of 2 entries skipped: entry 2 has no content")
+    );
+    // A poll without a new cursor keeps the old one; one that read everything clears the
+    // warning.
     store
         .record_poll_success(a, vec![], vec![], PollSuccess::default())
         .await
         .unwrap();
-    assert_eq!(
-        store.source(a).await.unwrap().unwrap().cursor.as_deref(),
-        Some("etag-1")
-    );
+    let s = store.source(a).await.unwrap().unwrap();
+    assert_eq!(s.cursor.as_deref(), Some("etag-1"));
+    assert_eq!(s.last_warning, None);
 
     store
         .record_poll_failure(a, fail(true, Some("feed: HTTP 410 Gone")))
