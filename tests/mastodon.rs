@@ -67,10 +67,7 @@ async fn poll_and_store(
             page.deleted,
             braid::store::PollSuccess {
                 cursor: page.next_cursor.and_then(|c| c.0),
-                next_poll: None,
-                new_url: None,
-                title: None,
-                site_url: None,
+                ..Default::default()
             },
         )
         .await
