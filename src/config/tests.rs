@@ -62,6 +62,7 @@ fn every_field() -> Config {
             timeout_secs: 1,
             max_body_bytes: 1,
             max_redirects: 1,
+            proxy: "http://proxy.example:3128".into(),
         },
         scheduler: SchedulerConfig {
             default_schedule: "* * * * *".into(),

@@ -10,6 +10,10 @@
 //! - **Bounded bodies**: `max_body_bytes` counted after decompression (gzip, brotli, deflate), so
 //!   a small compressed bomb is cut off at the cap.
 //! - **Bounded time**: a connect timeout and a total timeout that also stops a slow drip.
+//! - **No proxy from the environment**: `HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY` are ignored,
+//!   since a proxy resolves the target itself and the resolver above would never see it. A
+//!   proxy named in the config ([`HttpConfig::proxy`]) is used, and then each target is
+//!   resolved and checked here before the request is handed to the proxy.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -35,6 +39,9 @@ pub struct HttpConfig {
     pub max_redirects: usize,
     /// Allow loopback, private, link-local … addresses (tests, home networks).
     pub allow_private_networks: bool,
+    /// Send every request through this proxy (an `http://` or `https://` URL), named
+    /// by the owner in the config. The environment's proxy variables are never used.
+    pub proxy: Option<Url>,
     /// Test hook: host names answered with these addresses, which are treated as public. Lets
     /// the tests stand a "public-looking" host on 127.0.0.1 while private blocking is on. Not
     /// reachable from the config file.
@@ -51,6 +58,7 @@ impl Default for HttpConfig {
             max_body_bytes: 10 * 1024 * 1024,
             max_redirects: 5,
             allow_private_networks: false,
+            proxy: None,
             resolve_overrides: HashMap::new(),
         }
     }
@@ -142,14 +150,30 @@ impl SafeClient {
         let resolver = GuardedResolver {
             allow_private: config.allow_private_networks,
             overrides: config.resolve_overrides.clone(),
+            // The owner named the proxy, so its own address may be private (a proxy on
+            // localhost is the usual case); targets are checked before they reach it.
+            trusted: config
+                .proxy
+                .as_ref()
+                .and_then(|p| p.host_str())
+                .map(|h| h.to_ascii_lowercase()),
         };
-        let inner = reqwest::Client::builder()
+        // `no_proxy` first: reqwest would otherwise read the proxy variables of the
+        // environment, and a proxy resolves the target itself, past our resolver.
+        let mut builder = reqwest::Client::builder()
+            .no_proxy()
             .user_agent(config.user_agent.clone())
             .connect_timeout(config.connect_timeout)
             .timeout(config.timeout)
             .redirect(reqwest::redirect::Policy::none())
             .dns_resolver(Arc::new(resolver))
-            .pool_max_idle_per_host(2)
+            .pool_max_idle_per_host(2);
+        if let Some(proxy) = &config.proxy {
+            let proxy = reqwest::Proxy::all(proxy.as_str())
+                .map_err(|e| HttpError::BadUrl(format!("proxy {}: {e}", redacted(proxy))))?;
+            builder = builder.proxy(proxy);
+        }
+        let inner = builder
             .build()
             .map_err(|e| HttpError::Other(format!("building HTTP client: {e}")))?;
         Ok(SafeClient {
@@ -190,6 +214,9 @@ impl SafeClient {
         let mut hops = 0usize;
         loop {
             self.check_url(&url)?;
+            if self.config.proxy.is_some() {
+                self.check_target_before_proxy(&url).await?;
+            }
             let mut builder = self
                 .inner
                 .request(request.method.clone(), url.clone())
@@ -261,6 +288,33 @@ impl SafeClient {
             buf.extend_from_slice(&chunk);
         }
         Ok(buf.freeze())
+    }
+
+    /// With a proxy, our resolver never sees the target (the proxy resolves it), so the name is
+    /// resolved and checked here first. The proxy resolves it again: a name whose answer
+    /// changes between the two lookups can still reach a private address through the proxy,
+    /// which is why the docs ask for a proxy that refuses private destinations too.
+    async fn check_target_before_proxy(&self, url: &Url) -> Result<(), HttpError> {
+        let Some(url::Host::Domain(host)) = url.host() else {
+            return Ok(()); // IP literals: checked by check_url
+        };
+        if self.config.allow_private_networks {
+            return Ok(());
+        }
+        let host = host.to_ascii_lowercase();
+        if self.config.resolve_overrides.contains_key(&host) {
+            return Ok(());
+        }
+        resolve_public(host)
+            .await
+            .map(|_| ())
+            .map_err(|e| match e.downcast::<PrivateRefused>() {
+                Ok(refused) => HttpError::PrivateAddress {
+                    host: refused.host,
+                    addr: refused.addr,
+                },
+                Err(other) => HttpError::Connect(format!("{url}: {other}")),
+            })
     }
 
     /// Refuses non-http(s) URLs and private IP literals.
@@ -342,6 +396,8 @@ struct PrivateRefused {
 struct GuardedResolver {
     allow_private: bool,
     overrides: HashMap<String, SocketAddr>,
+    /// The configured proxy's host, resolved without the check.
+    trusted: Option<String>,
 }
 
 impl Resolve for GuardedResolver {
@@ -351,32 +407,45 @@ impl Resolve for GuardedResolver {
             let addrs: Addrs = Box::new(std::iter::once(*addr));
             return Box::pin(async move { Ok(addrs) });
         }
-        let allow_private = self.allow_private;
+        let allow_private = self.allow_private || self.trusted.as_deref() == Some(host.as_str());
         Box::pin(async move {
-            let resolved: Vec<SocketAddr> =
-                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
             if allow_private {
-                let addrs: Addrs = Box::new(resolved.into_iter());
+                let resolved = tokio::net::lookup_host((host.as_str(), 0)).await?;
+                let addrs: Addrs = Box::new(resolved.collect::<Vec<_>>().into_iter());
                 return Ok(addrs);
             }
-            let public: Vec<SocketAddr> = resolved
-                .iter()
-                .copied()
-                .filter(|a| is_public_ip(a.ip()))
-                .collect();
-            if public.is_empty() {
-                if let Some(first) = resolved.first() {
-                    let err: Box<dyn std::error::Error + Send + Sync> = Box::new(PrivateRefused {
-                        host,
-                        addr: first.ip(),
-                    });
-                    return Err(err);
-                }
-            }
-            let addrs: Addrs = Box::new(public.into_iter());
+            let addrs: Addrs = Box::new(resolve_public(host).await?.into_iter());
             Ok(addrs)
         })
     }
+}
+
+/// Resolves `host` with the system resolver and keeps its public addresses; a name with only
+/// private addresses fails with [`PrivateRefused`].
+async fn resolve_public(
+    host: String,
+) -> Result<Vec<SocketAddr>, Box<dyn std::error::Error + Send + Sync>> {
+    let resolved: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+    let public: Vec<SocketAddr> = resolved
+        .iter()
+        .copied()
+        .filter(|a| is_public_ip(a.ip()))
+        .collect();
+    match resolved.first() {
+        Some(first) if public.is_empty() => Err(Box::new(PrivateRefused {
+            host,
+            addr: first.ip(),
+        })),
+        _ => Ok(public),
+    }
+}
+
+/// A proxy URL fit for messages: without its user name and password.
+fn redacted(url: &Url) -> String {
+    let mut shown = url.clone();
+    let _ = shown.set_username("");
+    let _ = shown.set_password(None);
+    shown.to_string()
 }
 
 /// True when `ip` is a globally routable unicast address. Refused: unspecified, loopback,
@@ -439,6 +508,8 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
     use super::*;
 
     fn ip(s: &str) -> IpAddr {
@@ -488,5 +559,79 @@ mod tests {
         ] {
             assert!(is_public_ip(ip(s)), "{s} should be allowed");
         }
+    }
+
+    /// A proxy on 127.0.0.1 that answers every request with "via proxy" and records the
+    /// request lines it got (absolute-form, RFC 9112 §3.2.2).
+    async fn recording_proxy() -> (Url, Arc<std::sync::Mutex<Vec<String>>>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = seen.clone();
+        tokio::spawn(async move {
+            while let Ok((mut sock, _)) = listener.accept().await {
+                let mut buf = vec![0u8; 4096];
+                let n = sock.read(&mut buf).await.unwrap_or(0);
+                let head = String::from_utf8_lossy(&buf[..n]).to_string();
+                log.lock()
+                    .unwrap()
+                    .push(head.lines().next().unwrap_or("").to_owned());
+                let _ = sock
+                    .write_all(
+                        b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\nConnection: close\r\n\r\nvia proxy",
+                    )
+                    .await;
+            }
+        });
+        (Url::parse(&format!("http://{addr}")).unwrap(), seen)
+    }
+
+    #[tokio::test]
+    async fn a_configured_proxy_carries_checked_targets_and_never_private_ones() {
+        let (proxy, seen) = recording_proxy().await;
+        let mut overrides = HashMap::new();
+        // Stands for a public host: resolve overrides are treated as public.
+        overrides.insert("public.test".to_owned(), "127.0.0.1:9".parse().unwrap());
+        let client = SafeClient::new(HttpConfig {
+            proxy: Some(proxy),
+            resolve_overrides: overrides,
+            ..HttpConfig::default()
+        })
+        .unwrap();
+
+        let url = Url::parse("http://public.test/feed.xml").unwrap();
+        let resp = client.get(&url, HeaderMap::new()).await.unwrap();
+        assert_eq!(&resp.body[..], b"via proxy");
+        assert_eq!(
+            seen.lock().unwrap().as_slice(),
+            ["GET http://public.test/feed.xml HTTP/1.1"]
+        );
+
+        for private in [
+            "http://localhost:9/",
+            "http://127.0.0.1:9/",
+            "http://[::1]:9/",
+        ] {
+            let err = client
+                .get(&Url::parse(private).unwrap(), HeaderMap::new())
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(err, HttpError::PrivateAddress { .. }),
+                "{private}: {err}"
+            );
+        }
+        assert_eq!(
+            seen.lock().unwrap().len(),
+            1,
+            "a private target reached the proxy"
+        );
+    }
+
+    #[test]
+    fn proxy_credentials_are_not_shown() {
+        let url = Url::parse("http://user:s3cret@proxy.example:3128/").unwrap();
+        assert_eq!(redacted(&url), "http://proxy.example:3128/");
     }
 }
