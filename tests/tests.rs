@@ -7,5 +7,6 @@ mod cli;
 mod feeds;
 mod mastodon;
 mod proxy;
+mod secrets;
 mod support;
 mod web;

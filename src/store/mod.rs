@@ -21,6 +21,7 @@ mod accounts;
 mod conn;
 mod fts;
 mod items;
+mod perms;
 mod retention;
 mod schema;
 mod sources;
@@ -280,9 +281,14 @@ pub struct Store {
 
 impl Store {
     /// Opens (creating if needed) the database at `path`, sets WAL and runs pending migrations.
+    /// A new database file is created owner-only (it holds access tokens); an existing one that
+    /// other users can read is opened with a warning.
     pub fn open(path: &Path) -> Result<Store> {
+        perms::create_private(path)?;
+        let pool = conn::Pool::open(path)?;
+        perms::check(path);
         Ok(Store {
-            pool: Arc::new(conn::Pool::open(path)?),
+            pool: Arc::new(pool),
         })
     }
 
