@@ -12,6 +12,12 @@
 //!   inside content are rewritten by [`clean_html_with_base`].
 //! - **Ids**: the entry's own id, else its link (given to feed-rs as its `id_generator`), else a
 //!   hash of what the entry says (see [`content_hash_id`]) — never feed-rs's random UUID.
+//! - **What feed-rs drops** comes from the pre-pass ([`crate::repair::EntryScan`]): `dc:title`
+//!   when there is no title, Dublin Core and Atom 0.3 dates when there are no others, HTML
+//!   written unescaped into a description. It is applied *after* the hash, whose inputs stay
+//!   what feed-rs reads, so an entry stored before keeps its id.
+//! - **Atom ids as URLs**: an Atom entry with no link whose id is an http(s) URL has that URL
+//!   as its page (RFC 4287 §4.2.6 makes the id an IRI, and many generators use the permalink).
 
 use std::collections::HashSet;
 
@@ -20,6 +26,9 @@ use braid_core::{Attachment, Author, Item, ItemKind, RemoteId, SourceMeta, Visib
 use feed_rs::model::{Content, Entry, Feed, FeedType, Link, Person, Text};
 use sha2::{Digest, Sha256};
 use url::Url;
+
+use crate::fallback;
+use crate::repair::EntryScan;
 
 /// Prefix of ids made by hashing an entry that has neither an id nor a link.
 pub const HASH_ID_PREFIX: &str = "braid:sha256:";
@@ -107,17 +116,42 @@ pub fn feed_meta(feed: &Feed, feed_url: &Url) -> SourceMeta {
     }
 }
 
-/// Converts every entry of `feed`. Duplicates are not removed here (see `parse::dedupe`).
-pub fn convert_feed(feed: &Feed, feed_url: &Url) -> Vec<Item> {
-    feed.entries
+/// Converts every entry of `feed`. `scans` holds the pre-pass's notes for each of feed-rs's
+/// entries, in the same order, when they could be matched. Duplicates are not removed here
+/// (see `parse::dedupe`). Returns the items and, per entry whose content could not be read,
+/// its 1-based position and why.
+pub(crate) fn convert_feed(
+    feed: &Feed,
+    feed_url: &Url,
+    scans: Option<&[&EntryScan]>,
+) -> (Vec<Item>, Vec<(usize, String)>) {
+    let mut unread = Vec::new();
+    let items = feed
+        .entries
         .iter()
-        .map(|e| convert_entry(feed, e, feed_url))
-        .collect()
+        .enumerate()
+        .map(|(i, e)| {
+            let scan = scans.and_then(|s| s.get(i).copied());
+            let (item, problem) = convert_entry(feed, e, feed_url, scan);
+            if let Some(why) = problem {
+                unread.push((scan.map_or(i + 1, |s| s.index), why));
+            }
+            item
+        })
+        .collect();
+    (items, unread)
 }
 
 /// Converts one entry. `feed` supplies what an entry inherits: language, authors (RFC 4287
-/// §4.2.1: the feed's author applies to entries without one) and the format's conventions.
-pub fn convert_entry(feed: &Feed, entry: &Entry, feed_url: &Url) -> Item {
+/// §4.2.1: the feed's author applies to entries without one) and the format's conventions;
+/// `scan` what feed-rs left out. Also returns why the entry's content could not be read, if
+/// it could not.
+pub(crate) fn convert_entry(
+    feed: &Feed,
+    entry: &Entry,
+    feed_url: &Url,
+    scan: Option<&EntryScan>,
+) -> (Item, Option<String>) {
     let base = entry
         .base
         .as_deref()
@@ -130,17 +164,40 @@ pub fn convert_entry(feed: &Feed, entry: &Entry, feed_url: &Url) -> Item {
         .title
         .as_ref()
         .map(|t| text_to_plain(t, titles_are_html(feed)))
-        .filter(|t| !t.is_empty());
-    let summary_html = entry
-        .summary
-        .as_ref()
-        .map(|t| text_to_html(t, html_descriptions))
+        .filter(|t| !t.is_empty())
+        .or_else(|| {
+            let dc = scan?.dc_title.as_deref()?;
+            Some(plain_text(dc, true)).filter(|t| !t.is_empty())
+        });
+    // Markup written unescaped into <description>: feed-rs reads none of it, or only the text
+    // before the first tag.
+    let summary_source = match scan.and_then(|s| s.description_markup.clone()) {
+        Some(markup) => Some(markup),
+        None => entry
+            .summary
+            .as_ref()
+            .map(|t| text_to_html(t, html_descriptions)),
+    };
+    let summary_html = summary_source
         .map(|h| clean_html_with_base(&h, &base).trimmed())
         .filter(|h| !h.is_empty());
-    let body_html = entry
-        .content
-        .as_ref()
-        .and_then(content_to_html)
+    let mut problem = scan
+        .and_then(|s| s.unreadable_content.as_deref())
+        .map(|t| format!("has content of type {t}"));
+    let body_source = match scan.and_then(|s| s.content_markup.clone()) {
+        Some(markup) => Some(markup),
+        None => entry
+            .content
+            .as_ref()
+            .and_then(|c| match content_to_html(c) {
+                Ok(html) => html,
+                Err(why) => {
+                    problem = Some(why);
+                    None
+                }
+            }),
+    };
+    let body_html = body_source
         .map(|h| clean_html_with_base(&h, &base).trimmed())
         .filter(|h| !h.is_empty());
     // RSS: content:encoded, else description. Atom: content, else summary (table in the model).
@@ -168,9 +225,22 @@ pub fn convert_entry(feed: &Feed, entry: &Entry, feed_url: &Url) -> Item {
     // `updated` equal to `published` says nothing and is dropped.
     let updated = entry
         .updated
-        .filter(|u| !(is_rss(feed) && Some(*u) == entry.published));
+        .filter(|u| !(is_rss(feed) && Some(*u) == entry.published))
+        .or_else(|| scan.and_then(|s| fallback::first_date(&s.updated)));
+    let published = entry
+        .published
+        .or_else(|| scan.and_then(|s| fallback::first_date(&s.published)));
+    let url = entry_link(&entry.links, json)
+        .and_then(|l| resolve(&l.href, &base))
+        .or_else(|| {
+            (feed.feed_type == FeedType::Atom && entry.links.is_empty())
+                .then(|| Url::parse(id).ok())
+                .flatten()
+                .filter(|u| matches!(u.scheme(), "http" | "https"))
+        })
+        .map(String::from);
 
-    Item {
+    let item = Item {
         remote_id,
         kind: if title.is_some() {
             ItemKind::Article
@@ -193,16 +263,15 @@ pub fn convert_entry(feed: &Feed, entry: &Entry, feed_url: &Url) -> Item {
             .or_else(|| feed.language.clone())
             .map(|l| l.trim().to_owned())
             .filter(|l| !l.is_empty()),
-        published: entry.published,
+        published,
         updated,
         in_reply_to: None,
         attachments: attachments(entry, &base, json),
         tags: tags(entry),
-        url: entry_link(&entry.links, json)
-            .and_then(|l| resolve(&l.href, &base))
-            .map(String::from),
+        url,
         visibility: Visibility::Public,
-    }
+    };
+    (item, problem)
 }
 
 /// RSS titles are "plain text" by the letter of every RSS spec and carry entity-encoded HTML in
@@ -321,19 +390,24 @@ fn titles_are_html(feed: &Feed) -> bool {
 /// A text construct as plain text (titles, alt text). Markup is sanitized before its text is
 /// taken, so a `<script>` body never becomes title text and a stray `<` is kept as text.
 fn text_to_plain(t: &Text, plain_is_html: bool) -> String {
-    if !t.content.contains(['<', '&']) {
+    let html = plain_is_html || is_markup(t.content_type.essence().to_string().as_str());
+    plain_text(&t.content, html)
+}
+
+fn plain_text(content: &str, html: bool) -> String {
+    if !content.contains(['<', '&']) {
         // No markup and no entities: the text is the text (and the sanitizer, the costliest
         // step of a conversion, is skipped for the common title).
-        t.content
+        content
             .lines()
             .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
             .filter(|l| !l.is_empty())
             .collect::<Vec<_>>()
             .join("\n")
-    } else if plain_is_html || is_markup(t.content_type.essence().to_string().as_str()) {
-        html_to_text(&clean_html(&t.content))
+    } else if html {
+        html_to_text(&clean_html(content))
     } else {
-        t.content.trim().to_owned()
+        content.trim().to_owned()
     }
 }
 
@@ -347,15 +421,24 @@ fn text_to_html(t: &Text, plain_is_html: bool) -> String {
     }
 }
 
-fn content_to_html(c: &Content) -> Option<String> {
-    let body = c.body.as_deref()?;
+/// Content as (unsanitized) HTML; `Err` says why a body that is there could not be read.
+fn content_to_html(c: &Content) -> Result<Option<String>, String> {
+    let Some(body) = c.body.as_deref() else {
+        return Ok(None); // out-of-line content (`src`): the link is the content
+    };
     let mime = c.content_type.essence().to_string();
     if is_markup(&mime) {
-        Some(body.to_owned())
+        Ok(Some(body.to_owned()))
     } else if mime.starts_with("text/") {
-        Some(plain_to_html(body))
+        Ok(Some(plain_to_html(body)))
     } else {
-        None // base64 or XML payloads (RFC 4287 §4.1.3.3) are not shown
+        // RFC 4287 §4.1.3.3 rule 6: any other type is base64. Text and HTML are shown; an
+        // image or a PDF is no text, and the loss is said.
+        match fallback::base64_text(&mime, body) {
+            Some(text) if fallback::looks_like_html(&text) => Ok(Some(text)),
+            Some(text) => Ok(Some(plain_to_html(&text))),
+            None => Err(format!("has content of type {mime}")),
+        }
     }
 }
 

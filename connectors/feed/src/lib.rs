@@ -3,7 +3,9 @@
 //! The pipeline, one file per stage:
 //! - [`FeedSource::poll`] (here): a conditional GET through the safe client and the HTTP status
 //!   mapped to what the scheduler should do;
-//! - [`parse`]: feed-rs on the raw bytes, on a blocking thread, with its panics caught;
+//! - [`parse`]: feed-rs on the raw bytes, on a blocking thread, with its panics caught; a
+//!   tolerant pre-pass (`repair`, `jsonfeed`) first makes readable what feed-rs refuses and
+//!   notes what it drops, and what is still lost becomes the page's warnings;
 //! - [`convert`]: feed-rs's model into [`braid_core::Item`], links resolved and HTML sanitized;
 //! - [`hints`]: when to poll next (`<ttl>`, `Cache-Control`, `Expires`, `Retry-After`) and the
 //!   `ETag`/`Last-Modified` cursor;
@@ -19,13 +21,18 @@ use url::Url;
 
 pub mod convert;
 pub mod discover;
+mod fallback;
 pub mod hints;
+mod jsonfeed;
 pub mod parse;
+mod repair;
 
 #[cfg(test)]
 mod golden;
 #[cfg(test)]
 mod live_tests;
+#[cfg(test)]
+mod tolerant_tests;
 
 pub use discover::{discover, find_feed_links, Discovered, FeedLink};
 pub use hints::FeedCursor;
@@ -140,6 +147,7 @@ async fn parsed_page(resp: &Response, now: DateTime<Utc>) -> Result<Page, Connec
         next_cursor: Some(FeedCursor::from_headers(&resp.headers).to_cursor()),
         hints: hints::poll_hints(&resp.headers, parsed.ttl, now),
         meta: parsed.meta,
+        warnings: parsed.warnings,
         ..Page::default()
     })
 }
