@@ -20,12 +20,13 @@ use reqwest::StatusCode;
 use url::Url;
 
 pub mod convert;
+mod dates;
 pub mod discover;
-mod fallback;
 pub mod hints;
 mod jsonfeed;
 pub mod parse;
 mod repair;
+mod text;
 
 #[cfg(test)]
 mod golden;

@@ -24,6 +24,7 @@ use quick_xml::events::Event;
 use quick_xml::name::ResolveResult;
 use quick_xml::NsReader;
 
+mod atom;
 mod decode;
 mod scan;
 

@@ -6,6 +6,7 @@ use std::ops::Range;
 
 use quick_xml::events::{BytesStart, Event};
 
+use super::atom::{self, ContentFix};
 use super::{event_text, reader, EntryScan, Ns, Patch, ATOM_03, ATOM_10, RSS_090, RSS_10};
 
 const UTF8_DECLARATION: &str = r#"<?xml version="1.0" encoding="UTF-8"?>"#;
@@ -296,7 +297,13 @@ impl Walk<'_> {
                 let local = f.local.clone();
                 match local.as_str() {
                     "title" | "subtitle" | "tagline" | "summary" | "rights" | "copyright"
-                    | "info" => fix_text_type(&mut f, v03),
+                    | "info" => {
+                        if let Some(t) =
+                            atom::text_type(f.attr("type"), f.attr("mode"), v03, f.elements)
+                        {
+                            f.set_attr("type", t);
+                        }
+                    }
                     // Removed (see fix_content): no tag of it is left to rewrite.
                     "content" if entry_child && self.fix_content(&mut f, end) => return,
                     _ => {}
@@ -384,86 +391,31 @@ impl Walk<'_> {
     /// Atom `<content>` (RFC 4287 §4.1.3) as feed-rs can read it. Returns true when the
     /// element was removed.
     fn fix_content(&mut self, f: &mut Frame, end: usize) -> bool {
-        if f.attr("src").is_some() {
-            return false;
-        }
-        let Some(raw) = f.attr("type").map(str::to_owned) else {
-            return false;
-        };
-        let t = raw
-            .split(';')
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .to_ascii_lowercase();
-        let mode = f.attr("mode").map(|m| m.trim().to_ascii_lowercase());
         let blank = f.text.trim().is_empty() && !f.elements;
-        let new: Option<String> = match (mode.as_deref(), t.as_str()) {
-            (_, "") => None,
-            // Atom 0.3 (draft-ietf-atompub-format-02 §3.1.2): `mode` says how the content of
-            // MIME `type` is written.
-            (Some("escaped"), t) => Some(if t.contains("html") { "html" } else { "text" }.into()),
-            (Some("base64"), t) if t.starts_with("text/") || t.contains("xhtml") => {
-                Some("application/octet-stream".into())
+        let fix = atom::content_type(
+            f.attr("type"),
+            f.attr("mode"),
+            f.attr("src").is_some(),
+            f.elements,
+            blank,
+        );
+        match fix {
+            ContentFix::Keep => false,
+            ContentFix::Retype(t) => {
+                f.set_attr("type", t.as_deref());
+                false
             }
-            (_, "text" | "html" | "xhtml" | "text/html") => Some(t.clone()),
-            (_, "application/xhtml+xml") => Some(if f.elements { "xhtml" } else { "html" }.into()),
-            // §4.1.3.3 rule 4: inline XML. feed-rs refuses the feed for it; Braid has no use
-            // for it either, so it goes, and the loss is said.
-            (_, t) if t.ends_with("+xml") || t.ends_with("/xml") => {
+            ContentFix::Remove { unreadable } => {
                 self.remove(f, end);
                 if let Some(e) = self.entry.as_mut() {
-                    e.scan.unreadable_content = Some(t.to_owned());
+                    e.scan.unreadable_content = unreadable;
                 }
-                return true;
+                true
             }
-            (_, t) if !is_media_type(t) => None,
-            // An empty base64 or text/* body: feed-rs refuses the feed; nothing is lost.
-            _ if blank => {
-                self.remove(f, end);
-                return true;
-            }
-            _ => Some(t.clone()),
-        };
-        if new.as_deref() != Some(raw.as_str()) {
-            f.set_attr("type", new.as_deref());
         }
-        false
     }
 
     fn remove(&mut self, f: &Frame, end: usize) {
         self.patch(f.tag.start..end, "", false);
     }
-}
-
-/// An Atom text construct's `type` (RFC 4287 §3.1.1: text, html or xhtml) from what feeds
-/// write: Atom 0.3 MIME types and `mode`, upper case, empty.
-fn fix_text_type(f: &mut Frame, v03: bool) {
-    let Some(raw) = f.attr("type").map(str::to_owned) else {
-        return;
-    };
-    let t = raw.trim().to_ascii_lowercase();
-    let mode = f.attr("mode").map(|m| m.trim().to_ascii_lowercase());
-    let new = match (mode.as_deref(), t.as_str()) {
-        (_, "") => None,
-        (Some("escaped"), t) => Some(if t.contains("html") { "html" } else { "text" }),
-        (_, "text" | "html" | "xhtml" | "text/html") if v03 && f.elements => Some("xhtml"),
-        (_, "text" | "html" | "xhtml" | "text/html") => Some(t.as_str()),
-        (_, "application/xhtml+xml") if f.elements => Some("xhtml"),
-        (_, "application/xhtml+xml") => Some("html"),
-        _ => Some("text"),
-    };
-    if new != Some(raw.as_str()) {
-        f.set_attr("type", new);
-    }
-}
-
-/// `type/subtype` made of RFC 9110 §5.6.2 token characters.
-fn is_media_type(t: &str) -> bool {
-    let token = |s: &str| {
-        !s.is_empty()
-            && s.chars()
-                .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c))
-    };
-    t.split_once('/').is_some_and(|(a, b)| token(a) && token(b))
 }

@@ -1,7 +1,5 @@
-//! Small readers for what feed-rs leaves to Braid: dates from elements it does not know, and
-//! Atom content in base64.
+//! Dates from elements feed-rs does not read (Dublin Core, Atom 0.3), found by the pre-pass.
 
-use base64::Engine as _;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 
 /// The first of `dates` that reads as a date. Dublin Core dates are W3CDTF (a profile of ISO
@@ -44,36 +42,6 @@ fn parse_date(s: &str) -> Option<DateTime<Utc>> {
         .map(|d| d.and_utc())
 }
 
-/// The text of base64 content of type `mime`, when it is text: a `text/*` or HTML type, or
-/// `application/octet-stream` (which says nothing) holding UTF-8 with no control characters.
-/// `None` for anything else (an image, a PDF, bytes that are not base64).
-pub(crate) fn base64_text(mime: &str, body: &str) -> Option<String> {
-    let textual =
-        mime.starts_with("text/") || mime.contains("html") || mime == "application/octet-stream";
-    if !textual {
-        return None;
-    }
-    let compact: Vec<u8> = body.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(&compact)
-        .ok()?;
-    let text = String::from_utf8(bytes).ok()?;
-    let binary = text
-        .chars()
-        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t' | '\u{c}'));
-    (!binary && !text.trim().is_empty()).then_some(text)
-}
-
-/// True when `text` has an HTML tag in it (`<p>`, `</a>`, `<br/>`), so it is read as HTML,
-/// not escaped as text.
-pub(crate) fn looks_like_html(text: &str) -> bool {
-    text.match_indices('<').any(|(i, _)| {
-        let rest = &text[i + 1..];
-        let rest = rest.strip_prefix('/').unwrap_or(rest);
-        rest.starts_with(|c: char| c.is_ascii_alphabetic()) && rest.contains('>')
-    })
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -107,22 +75,5 @@ mod tests {
             first_date(&two).unwrap().to_rfc3339(),
             "2024-05-02T00:00:00+00:00"
         );
-    }
-
-    #[test]
-    fn base64_is_read_only_when_it_is_text() {
-        assert_eq!(
-            base64_text("application/octet-stream", "PHA+SGk8L3A+\n").as_deref(),
-            Some("<p>Hi</p>")
-        );
-        assert_eq!(base64_text("image/png", "iVBORw0KGgo="), None);
-        // PNG magic bytes under a type that says nothing: binary, not text.
-        assert_eq!(
-            base64_text("application/octet-stream", "iVBORw0KGgoAAAANSUhEUg=="),
-            None
-        );
-        assert_eq!(base64_text("application/octet-stream", "not base64!"), None);
-        assert!(looks_like_html("<p>x</p>") && looks_like_html("a <br/> b"));
-        assert!(!looks_like_html("1 < 2 and 3 > 2"));
     }
 }
