@@ -44,7 +44,7 @@ pub(crate) fn content_to_html(c: &Content) -> Result<Option<String>, String> {
     let Some(body) = c.body.as_deref() else {
         return Ok(None); // out-of-line content (`src`): the link is the content
     };
-    let mime = c.content_type.essence().to_string();
+    let mime = c.content_type.essence().to_string().to_ascii_lowercase();
     if is_markup(&mime) {
         Ok(Some(body.to_owned()))
     } else if mime.starts_with("text/") {

@@ -340,3 +340,27 @@ fn one_unreadable_atom_entry_does_not_reject_the_feed() {
         p.warnings
     );
 }
+
+#[test]
+fn atom_xhtml_media_type_content_is_read_without_touching_the_document() {
+    let doc = r#"<feed xmlns="http://www.w3.org/2005/Atom"><title>F</title><id>f</id>
+<entry><title>X</title><content type="application/xhtml+xml">
+  <div xmlns="http://www.w3.org/1999/xhtml"><p>Inline <b>markup</b></p></div>
+</content></entry>
+<entry><id>https://t.example/2</id><title>Y</title><content type="text/xml"><r/></content></entry></feed>"#;
+    let p = parse(doc);
+    assert_eq!(p.items.len(), 2);
+    assert!(
+        p.items[0]
+            .content_html
+            .as_deref()
+            .is_some_and(|h| h.contains("<p>Inline <b>markup</b></p>")),
+        "{:?}",
+        p.items[0].content_html
+    );
+    assert_eq!(p.items[1].content_html, None);
+    assert_eq!(
+        p.warnings,
+        ["feed: 1 of 2 entries with content that could not be read: entry 2 has content of type text/xml"]
+    );
+}

@@ -43,10 +43,15 @@ pub(super) enum ContentFix {
     },
 }
 
+///
+/// In an Atom 1.0 feed only types that make feed-rs refuse the feed are changed, so a feed it
+/// read before is read the same (and hashed ids stay what they were); Atom 0.3 feeds, which
+/// feed-rs read as empty, have their `mode` and MIME types mapped to Atom 1.0's.
 pub(super) fn content_type(
     raw: Option<&str>,
     mode: Option<&str>,
     has_src: bool,
+    v03: bool,
     elements: bool,
     blank: bool,
 ) -> ContentFix {
@@ -59,25 +64,30 @@ pub(super) fn content_type(
         .unwrap_or_default()
         .trim()
         .to_ascii_lowercase();
-    let mode = mode.map(|m| m.trim().to_ascii_lowercase());
+    let mode = mode.filter(|_| v03).map(|m| m.trim().to_ascii_lowercase());
     let new: Option<String> = match (mode.as_deref(), t.as_str()) {
+        _ if !v03 && matches!(raw, "text" | "html" | "xhtml" | "text/html") => {
+            return ContentFix::Keep
+        }
         (_, "") => None,
         (Some("escaped"), t) => Some(if t.contains("html") { "html" } else { "text" }.into()),
         (Some("base64"), t) if t.starts_with("text/") || t.contains("xhtml") => {
             Some("application/octet-stream".into())
         }
-        (_, "text" | "html" | "xhtml" | "text/html") => Some(t.clone()),
-        (_, "application/xhtml+xml") => Some(if elements { "xhtml" } else { "html" }.into()),
-        // Inline XML: Braid has no use for it either, so it goes, and the loss is said.
-        (_, t) if t.ends_with("+xml") || t.ends_with("/xml") => {
+        (_, "application/xhtml+xml") if v03 => Some(if elements { "xhtml" } else { "html" }.into()),
+        // Upper case: feed-rs compares exactly, and "HTML" is no media type to it.
+        (_, "text" | "html" | "xhtml") => Some(t.clone()),
+        // Inline XML that feed-rs hands to its text-construct reader, which refuses the feed
+        // for it. Braid has no use for it either, so it goes, and the loss is said.
+        (_, t) if t.ends_with("/xml") => {
             return ContentFix::Remove {
                 unreadable: Some(t.to_owned()),
             }
         }
         (_, t) if !is_media_type(t) => None,
-        // An empty base64 or text/* body: nothing is lost.
+        // An empty body of a media type: feed-rs refuses the feed; nothing is lost.
         _ if blank => return ContentFix::Remove { unreadable: None },
-        _ => Some(t.clone()),
+        _ => return ContentFix::Keep,
     };
     if new.as_deref() == Some(raw) {
         ContentFix::Keep
@@ -125,40 +135,51 @@ mod tests {
 
     #[test]
     fn content_types_feed_rs_refuses_are_rewritten_or_removed() {
-        let fix = |t, mode, elements, blank| content_type(Some(t), mode, false, elements, blank);
-        assert_eq!(fix("html", None, false, false), ContentFix::Keep);
-        assert_eq!(fix("", None, false, false), ContentFix::Retype(None));
-        assert_eq!(fix("image/png", None, false, false), ContentFix::Keep);
+        let fix = |t, elements, blank| content_type(Some(t), None, false, false, elements, blank);
+        let v03 = |t, mode, elements| content_type(Some(t), mode, false, true, elements, false);
+        assert_eq!(fix("html", false, false), ContentFix::Keep);
+        assert_eq!(fix("", false, false), ContentFix::Retype(None));
         assert_eq!(
-            fix("TEXT/HTML; charset=utf-8", None, false, false),
-            ContentFix::Retype(Some("text/html".into()))
+            fix("HTML", false, false),
+            ContentFix::Retype(Some("html".into()))
         );
+        assert_eq!(fix("not a type", false, false), ContentFix::Retype(None));
+        // What feed-rs already reads is left as it is.
+        assert_eq!(fix("image/png", false, false), ContentFix::Keep);
         assert_eq!(
-            fix("text/html", Some("base64"), false, false),
-            ContentFix::Retype(Some("application/octet-stream".into()))
+            fix("text/html; charset=utf-8", false, false),
+            ContentFix::Keep
         );
+        assert_eq!(fix("application/xhtml+xml", true, false), ContentFix::Keep);
+        assert_eq!(fix("application/rss+xml", true, false), ContentFix::Keep);
+        // What it refuses the feed for goes.
         assert_eq!(
-            fix("application/xhtml+xml", None, true, false),
-            ContentFix::Retype(Some("xhtml".into()))
-        );
-        assert_eq!(
-            fix("application/rdf+xml", None, true, false),
+            fix("text/xml", true, false),
             ContentFix::Remove {
-                unreadable: Some("application/rdf+xml".into())
+                unreadable: Some("text/xml".into())
             }
         );
         assert_eq!(
-            fix("text/plain", None, false, true),
+            fix("text/plain", false, true),
             ContentFix::Remove { unreadable: None }
-        );
-        assert_eq!(
-            fix("not a type", None, false, false),
-            ContentFix::Retype(None)
         );
         // Out-of-line content is left alone.
         assert_eq!(
-            content_type(Some(""), None, true, false, true),
+            content_type(Some(""), None, true, false, false, true),
             ContentFix::Keep
+        );
+        // Atom 0.3.
+        assert_eq!(
+            v03("text/html", Some("escaped"), false),
+            ContentFix::Retype(Some("html".into()))
+        );
+        assert_eq!(
+            v03("text/html", Some("base64"), false),
+            ContentFix::Retype(Some("application/octet-stream".into()))
+        );
+        assert_eq!(
+            v03("application/xhtml+xml", None, true),
+            ContentFix::Retype(Some("xhtml".into()))
         );
     }
 }

@@ -296,14 +296,9 @@ impl Walk<'_> {
             if (depth == 2 || entry_child) && f.atomish() {
                 let local = f.local.clone();
                 match local.as_str() {
-                    "title" | "subtitle" | "tagline" | "summary" | "rights" | "copyright"
-                    | "info" => {
-                        if let Some(t) =
-                            atom::text_type(f.attr("type"), f.attr("mode"), v03, f.elements)
-                        {
-                            f.set_attr("type", t);
-                        }
-                    }
+                    "title" | "subtitle" | "summary" | "rights" => fix_text_type(&mut f, v03),
+                    // Atom 0.3's names, which feed-rs does not read at all.
+                    "tagline" | "copyright" | "info" if v03 => fix_text_type(&mut f, v03),
                     // Removed (see fix_content): no tag of it is left to rewrite.
                     "content" if entry_child && self.fix_content(&mut f, end) => return,
                     _ => {}
@@ -338,6 +333,17 @@ impl Walk<'_> {
                 e.scan.description_markup = markup();
             }
             (Ns::Content, "encoded") if f.elements => e.scan.content_markup = markup(),
+            // Atom 1.0 content typed `application/xhtml+xml` holds markup, which feed-rs reads
+            // as a media type's text (none, or the blank before the first tag).
+            (_, "content")
+                if kind == (Kind::Atom { v03: false })
+                    && f.elements
+                    && f.attr("type").is_some_and(|t| {
+                        t.trim().eq_ignore_ascii_case("application/xhtml+xml")
+                    }) =>
+            {
+                e.scan.content_markup = markup();
+            }
             (Ns::Dc, "title") if e.scan.dc_title.is_none() && !text.is_empty() => {
                 e.scan.dc_title = Some(text.to_owned());
             }
@@ -392,10 +398,12 @@ impl Walk<'_> {
     /// element was removed.
     fn fix_content(&mut self, f: &mut Frame, end: usize) -> bool {
         let blank = f.text.trim().is_empty() && !f.elements;
+        let v03 = self.kind == (Kind::Atom { v03: true });
         let fix = atom::content_type(
             f.attr("type"),
             f.attr("mode"),
             f.attr("src").is_some(),
+            v03,
             f.elements,
             blank,
         );
@@ -417,5 +425,11 @@ impl Walk<'_> {
 
     fn remove(&mut self, f: &Frame, end: usize) {
         self.patch(f.tag.start..end, "", false);
+    }
+}
+
+fn fix_text_type(f: &mut Frame, v03: bool) {
+    if let Some(t) = atom::text_type(f.attr("type"), f.attr("mode"), v03, f.elements) {
+        f.set_attr("type", t);
     }
 }
