@@ -196,6 +196,7 @@ fn without_bad_entries(
     if p.entries.is_empty() || p.entries.len() > MAX_ENTRIES_TRIED_ALONE {
         return None;
     }
+    p.settle();
     let mut bad = Vec::new();
     for e in p.kept() {
         let alone = p.with_entries(|x| x.index == e.index)?;

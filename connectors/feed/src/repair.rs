@@ -56,12 +56,16 @@ pub(crate) struct EntryScan {
 /// A document made ready for feed-rs.
 #[derive(Debug, Clone)]
 pub(crate) struct Prepared {
-    /// The document as UTF-8 with every repair applied and its XML declaration saying UTF-8.
+    /// The document as UTF-8 with every repair applied and its XML declaration saying UTF-8
+    /// (once [`Self::settle`]d).
     pub text: String,
     /// True when a repair was made: feed-rs must read [`Self::text`], not the original bytes.
     pub repaired: bool,
     /// Every entry element in document order.
     pub entries: Vec<EntryScan>,
+    /// Edits not yet made to `text`. When nothing needs repair, the text is only needed if
+    /// feed-rs refuses the original bytes, so the copy is not made until then.
+    pending: Vec<Patch>,
 }
 
 impl Prepared {
@@ -70,7 +74,19 @@ impl Prepared {
         self.entries.iter().filter(|e| e.dropped.is_none())
     }
 
-    /// The document with only the entries `keep` says yes to (the text between entries goes
+    /// Makes the pending edits, so `text` is the document to read.
+    pub fn settle(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let (text, map) = apply(&self.text, &std::mem::take(&mut self.pending));
+        for e in &mut self.entries {
+            e.span = map(e.span.start)..map(e.span.end);
+        }
+        self.text = text;
+    }
+
+    /// The (settled) document with only the entries `keep` says yes to (the text between entries goes
     /// with them). `None` when there are no entries to choose from.
     pub fn with_entries(&self, keep: impl Fn(&EntryScan) -> bool) -> Option<String> {
         let first = self.entries.first()?.span.start;
@@ -99,20 +115,16 @@ pub(crate) fn prepare(bytes: &[u8]) -> Option<Prepared> {
     let text = decode::to_utf8(bytes)?;
     let found = scan::scan(&text).ok()?;
     let repaired = found.patches.iter().any(|p| !p.declaration);
-    let (text, map) = apply(&text, &found.patches);
-    let entries = found
-        .entries
-        .into_iter()
-        .map(|mut e| {
-            e.span = map(e.span.start)..map(e.span.end);
-            e
-        })
-        .collect();
-    Some(Prepared {
+    let mut prepared = Prepared {
         text,
         repaired,
-        entries,
-    })
+        entries: found.entries,
+        pending: found.patches,
+    };
+    if repaired {
+        prepared.settle();
+    }
+    Some(prepared)
 }
 
 /// One edit: replace `range` of the decoded text with `with`.
