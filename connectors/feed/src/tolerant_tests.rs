@@ -364,3 +364,29 @@ fn atom_xhtml_media_type_content_is_read_without_touching_the_document() {
         ["feed: 1 of 2 entries with content that could not be read: entry 2 has content of type text/xml"]
     );
 }
+
+#[test]
+fn rss_0_90_and_namespaced_rss_2_0_are_read() {
+    // RSS 0.90 is RDF with Netscape's namespace (https://www.rssboard.org/rss-0-9-0).
+    let rss090 = r#"<?xml version="1.0"?>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://my.netscape.com/rdf/simple/0.9/">
+<channel><title>Mozilla Dot Org</title><link>http://www.mozilla.org</link></channel>
+<item><title>New Status Updates</title><link>http://www.mozilla.org/status/</link></item>
+<item><title>Bugzilla Reorganized</title><link>http://www.mozilla.org/bugs/</link></item>
+</rdf:RDF>"#;
+    let p = parse(rss090);
+    assert_eq!(p.meta.title.as_deref(), Some("Mozilla Dot Org"));
+    assert_eq!(
+        ids(&p.items),
+        [
+            "http://www.mozilla.org/status/",
+            "http://www.mozilla.org/bugs/"
+        ]
+    );
+    // RSS 2.0 under the namespace UserLand once gave it, which feed-rs reads as no RSS at all.
+    let userland = r#"<rss version="2.0" xmlns="http://backend.userland.com/rss2"><channel>
+<title>U</title><item><guid>u1</guid><title>Namespaced</title></item></channel></rss>"#;
+    let p = parse(userland);
+    assert_eq!(ids(&p.items), ["u1"]);
+    assert_eq!(p.items[0].title.as_deref(), Some("Namespaced"));
+}
