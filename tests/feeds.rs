@@ -10,6 +10,8 @@ use chrono::Utc;
 use crate::support::server::{gzip, Reply, TestServer};
 use crate::support::Harness;
 
+mod tolerant;
+
 const RSS: &str = "application/rss+xml";
 
 fn rss(items: &[(&str, &str, &str)]) -> String {

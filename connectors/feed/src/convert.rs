@@ -12,14 +12,24 @@
 //!   inside content are rewritten by [`clean_html_with_base`].
 //! - **Ids**: the entry's own id, else its link (given to feed-rs as its `id_generator`), else a
 //!   hash of what the entry says (see [`content_hash_id`]) — never feed-rs's random UUID.
+//! - **What feed-rs drops** comes from the pre-pass ([`crate::repair::EntryScan`]): `dc:title`
+//!   when there is no title, Dublin Core and Atom 0.3 dates when there are no others, HTML
+//!   written unescaped into a description. It is applied *after* the hash, whose inputs stay
+//!   what feed-rs reads, so an entry stored before keeps its id.
+//! - **Atom ids as URLs**: an Atom entry with no link whose id is an http(s) URL has that URL
+//!   as its page (RFC 4287 §4.2.6 makes the id an IRI, and many generators use the permalink).
 
 use std::collections::HashSet;
 
-use braid_core::sanitize::{clean_html, clean_html_with_base, html_to_text, SafeHtml};
+use braid_core::sanitize::{clean_html_with_base, html_to_text, SafeHtml};
 use braid_core::{Attachment, Author, Item, ItemKind, RemoteId, SourceMeta, Visibility};
-use feed_rs::model::{Content, Entry, Feed, FeedType, Link, Person, Text};
+use feed_rs::model::{Entry, Feed, FeedType, Link, Person, Text};
 use sha2::{Digest, Sha256};
 use url::Url;
+
+use crate::dates;
+use crate::repair::EntryScan;
+use crate::text::{content_to_html, plain_text, text_to_html, text_to_plain};
 
 /// Prefix of ids made by hashing an entry that has neither an id nor a link.
 pub const HASH_ID_PREFIX: &str = "braid:sha256:";
@@ -107,51 +117,55 @@ pub fn feed_meta(feed: &Feed, feed_url: &Url) -> SourceMeta {
     }
 }
 
-/// Converts every entry of `feed`. Duplicates are not removed here (see `parse::dedupe`).
-pub fn convert_feed(feed: &Feed, feed_url: &Url) -> Vec<Item> {
-    feed.entries
+/// Converts every entry of `feed`. `scans` holds the pre-pass's notes for each of feed-rs's
+/// entries, in the same order, when they could be matched. Duplicates are not removed here
+/// (see `parse::dedupe`). Returns the items and, per entry whose content could not be read,
+/// its 1-based position and why.
+pub(crate) fn convert_feed(
+    feed: &Feed,
+    feed_url: &Url,
+    scans: Option<&[&EntryScan]>,
+) -> (Vec<Item>, Vec<(usize, String)>) {
+    let mut unread = Vec::new();
+    let items = feed
+        .entries
         .iter()
-        .map(|e| convert_entry(feed, e, feed_url))
-        .collect()
+        .enumerate()
+        .map(|(i, e)| {
+            let scan = scans.and_then(|s| s.get(i).copied());
+            let (item, problem) = convert_entry(feed, e, feed_url, scan);
+            if let Some(why) = problem {
+                unread.push((scan.map_or(i + 1, |s| s.index), why));
+            }
+            item
+        })
+        .collect();
+    (items, unread)
 }
 
 /// Converts one entry. `feed` supplies what an entry inherits: language, authors (RFC 4287
-/// §4.2.1: the feed's author applies to entries without one) and the format's conventions.
-pub fn convert_entry(feed: &Feed, entry: &Entry, feed_url: &Url) -> Item {
+/// §4.2.1: the feed's author applies to entries without one) and the format's conventions;
+/// `scan` what feed-rs left out. Also returns why the entry's content could not be read, if
+/// it could not.
+pub(crate) fn convert_entry(
+    feed: &Feed,
+    entry: &Entry,
+    feed_url: &Url,
+    scan: Option<&EntryScan>,
+) -> (Item, Option<String>) {
     let base = entry
         .base
         .as_deref()
         .and_then(|b| resolve(b, feed_url))
         .unwrap_or_else(|| feed_url.clone());
-    let html_descriptions = matches!(feed.feed_type, FeedType::RSS0 | FeedType::RSS1);
     let json = feed.feed_type == FeedType::JSON;
 
-    let title = entry
-        .title
-        .as_ref()
-        .map(|t| text_to_plain(t, titles_are_html(feed)))
-        .filter(|t| !t.is_empty());
-    let summary_html = entry
-        .summary
-        .as_ref()
-        .map(|t| text_to_html(t, html_descriptions))
-        .map(|h| clean_html_with_base(&h, &base).trimmed())
-        .filter(|h| !h.is_empty());
-    let body_html = entry
-        .content
-        .as_ref()
-        .and_then(content_to_html)
-        .map(|h| clean_html_with_base(&h, &base).trimmed())
-        .filter(|h| !h.is_empty());
-    // RSS: content:encoded, else description. Atom: content, else summary (table in the model).
-    // Failing both, a Media RSS description (YouTube's feeds carry their text only there).
-    let (content_html, summary) = match body_html {
-        Some(body) => (Some(body), summary_html),
-        None => match summary_html {
-            Some(s) => (Some(s), None),
-            None => (media_description_html(entry, &base), None),
-        },
-    };
+    let title = entry_title(feed, entry, scan);
+    let Bodies {
+        content_html,
+        summary,
+        problem,
+    } = bodies(feed, entry, &base, scan);
     let content_text = content_html
         .as_deref()
         .map(html_to_text)
@@ -168,9 +182,14 @@ pub fn convert_entry(feed: &Feed, entry: &Entry, feed_url: &Url) -> Item {
     // `updated` equal to `published` says nothing and is dropped.
     let updated = entry
         .updated
-        .filter(|u| !(is_rss(feed) && Some(*u) == entry.published));
+        .filter(|u| !(is_rss(feed) && Some(*u) == entry.published))
+        .or_else(|| scan.and_then(|s| dates::first_date(&s.updated)));
+    let published = entry
+        .published
+        .or_else(|| scan.and_then(|s| dates::first_date(&s.published)));
+    let url = entry_url(feed, entry, &base, json);
 
-    Item {
+    let item = Item {
         remote_id,
         kind: if title.is_some() {
             ItemKind::Article
@@ -193,16 +212,93 @@ pub fn convert_entry(feed: &Feed, entry: &Entry, feed_url: &Url) -> Item {
             .or_else(|| feed.language.clone())
             .map(|l| l.trim().to_owned())
             .filter(|l| !l.is_empty()),
-        published: entry.published,
+        published,
         updated,
         in_reply_to: None,
         attachments: attachments(entry, &base, json),
         tags: tags(entry),
-        url: entry_link(&entry.links, json)
-            .and_then(|l| resolve(&l.href, &base))
-            .map(String::from),
+        url,
         visibility: Visibility::Public,
+    };
+    (item, problem)
+}
+
+/// The entry's title, else its `dc:title`.
+fn entry_title(feed: &Feed, entry: &Entry, scan: Option<&EntryScan>) -> Option<String> {
+    entry
+        .title
+        .as_ref()
+        .map(|t| text_to_plain(t, titles_are_html(feed)))
+        .filter(|t| !t.is_empty())
+        .or_else(|| {
+            let dc = scan?.dc_title.as_deref()?;
+            Some(plain_text(dc, true)).filter(|t| !t.is_empty())
+        })
+}
+
+struct Bodies {
+    content_html: Option<SafeHtml>,
+    summary: Option<SafeHtml>,
+    /// Why the entry's content could not be read, if it could not.
+    problem: Option<String>,
+}
+
+/// The body and the summary, sanitized. RSS: content:encoded, else description. Atom:
+/// content, else summary (table in the model). Failing both, a Media RSS description
+/// (YouTube's feeds carry their text only there).
+fn bodies(feed: &Feed, entry: &Entry, base: &Url, scan: Option<&EntryScan>) -> Bodies {
+    let html_descriptions = matches!(feed.feed_type, FeedType::RSS0 | FeedType::RSS1);
+    let clean =
+        |h: String| Some(clean_html_with_base(&h, base).trimmed()).filter(|h| !h.is_empty());
+    // Markup written unescaped into <description> or <content:encoded>: feed-rs reads none of
+    // it, or only the text before the first tag; the pre-pass kept it.
+    let summary_html = match scan.and_then(|s| s.description_markup.clone()) {
+        Some(markup) => Some(markup),
+        None => entry
+            .summary
+            .as_ref()
+            .map(|t| text_to_html(t, html_descriptions)),
     }
+    .and_then(clean);
+    let mut problem = scan
+        .and_then(|s| s.unreadable_content.as_deref())
+        .map(|t| format!("has content of type {t}"));
+    let body_html = match scan.and_then(|s| s.content_markup.clone()) {
+        Some(markup) => Some(markup),
+        None => entry.content.as_ref().and_then(|c| {
+            content_to_html(c).unwrap_or_else(|why| {
+                problem = Some(why);
+                None
+            })
+        }),
+    }
+    .and_then(clean);
+    let (content_html, summary) = match body_html {
+        Some(body) => (Some(body), summary_html),
+        None => match summary_html {
+            Some(s) => (Some(s), None),
+            None => (media_description_html(entry, base), None),
+        },
+    };
+    Bodies {
+        content_html,
+        summary,
+        problem,
+    }
+}
+
+/// The entry's own page: its link, else (Atom, no link at all) its id when that is an
+/// http(s) URL.
+fn entry_url(feed: &Feed, entry: &Entry, base: &Url, json: bool) -> Option<String> {
+    entry_link(&entry.links, json)
+        .and_then(|l| resolve(&l.href, base))
+        .or_else(|| {
+            (feed.feed_type == FeedType::Atom && entry.links.is_empty())
+                .then(|| Url::parse(entry.id.trim()).ok())
+                .flatten()
+                .filter(|u| matches!(u.scheme(), "http" | "https"))
+        })
+        .map(String::from)
 }
 
 /// RSS titles are "plain text" by the letter of every RSS spec and carry entity-encoded HTML in
@@ -316,67 +412,6 @@ pub(crate) fn resolve(href: &str, base: &Url) -> Option<Url> {
 /// from the blog engine that wrote them (`Blog &#8211; Name`): both are read as HTML.
 fn titles_are_html(feed: &Feed) -> bool {
     is_rss(feed) || feed.feed_type == FeedType::JSON
-}
-
-/// A text construct as plain text (titles, alt text). Markup is sanitized before its text is
-/// taken, so a `<script>` body never becomes title text and a stray `<` is kept as text.
-fn text_to_plain(t: &Text, plain_is_html: bool) -> String {
-    if !t.content.contains(['<', '&']) {
-        // No markup and no entities: the text is the text (and the sanitizer, the costliest
-        // step of a conversion, is skipped for the common title).
-        t.content
-            .lines()
-            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
-            .filter(|l| !l.is_empty())
-            .collect::<Vec<_>>()
-            .join("\n")
-    } else if plain_is_html || is_markup(t.content_type.essence().to_string().as_str()) {
-        html_to_text(&clean_html(&t.content))
-    } else {
-        t.content.trim().to_owned()
-    }
-}
-
-/// A text construct as (unsanitized) HTML.
-fn text_to_html(t: &Text, plain_is_html: bool) -> String {
-    let mime = t.content_type.essence().to_string();
-    if is_markup(&mime) || plain_is_html {
-        t.content.clone()
-    } else {
-        plain_to_html(&t.content)
-    }
-}
-
-fn content_to_html(c: &Content) -> Option<String> {
-    let body = c.body.as_deref()?;
-    let mime = c.content_type.essence().to_string();
-    if is_markup(&mime) {
-        Some(body.to_owned())
-    } else if mime.starts_with("text/") {
-        Some(plain_to_html(body))
-    } else {
-        None // base64 or XML payloads (RFC 4287 §4.1.3.3) are not shown
-    }
-}
-
-/// feed-rs labels Atom `type="xhtml"` as `application/xhtml` (sic) and `html` as `text/html`.
-fn is_markup(mime: &str) -> bool {
-    matches!(
-        mime,
-        "text/html" | "application/xhtml" | "application/xhtml+xml"
-    )
-}
-
-/// Escapes plain text and keeps its paragraphs (blank lines) and line breaks.
-fn plain_to_html(text: &str) -> String {
-    let escaped = braid_core::sanitize::escape_html(text.trim());
-    let paragraphs: Vec<String> = escaped
-        .split("\n\n")
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .map(|p| format!("<p>{}</p>", p.replace('\n', "<br>")))
-        .collect();
-    paragraphs.concat()
 }
 
 #[cfg(test)]

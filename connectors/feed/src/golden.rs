@@ -25,7 +25,10 @@ const CASES: &[(&str, &str)] = &[
         "rss0/rss_0.91_missing_id.xml",
         "https://feeds.feedburner.com/ingreso_dival",
     ),
+    ("rss0/rss_0.93.xml", "http://www.scripting.example/rss"),
+    ("rss0/rss_0.94.xml", "http://www.scripting.example/rss"),
     ("rss1/rss_1.0_spec_1.xml", "http://xml.com/pub/rss.rdf"),
+    ("rss1/rss_1.0_rdf_about.xml", "https://about.example/rss"),
     ("rss1/rss_1.0_iso8859.xml", "https://rss.golem.de/rss.php"),
     ("rss2/rss_2.0_heated.xml", "https://heated.world/feed"),
     (
@@ -48,6 +51,12 @@ const CASES: &[(&str, &str)] = &[
         "rss2/rss_2.0_example_6.xml",
         "https://trailers.apple.com/trailers/home/rss/newtrailers.rss",
     ),
+    ("rss2/rss_2.0_no_ids.xml", "https://noids.example/feed"),
+    ("rss2/rss_2.0_dc_fields.xml", "https://dc.example/feed"),
+    (
+        "rss2/rss_2.0_unescaped_html.xml",
+        "https://raw.example/feed",
+    ),
     (
         "atom/atom_example_xhtml.xml",
         "https://www.redblobgames.com/blog/posts.xml",
@@ -57,6 +66,10 @@ const CASES: &[(&str, &str)] = &[
         "https://example.com/blog/feed.xml",
     ),
     ("atom/atom_xml_base.xml", "https://numi.st/feed.xml"),
+    ("atom/atom_0.3.xml", "https://old.example/atom.xml"),
+    ("atom/atom_content_types.xml", "https://types.example/atom"),
+    ("atom/atom_id_as_url.xml", "https://ids.example/atom"),
+    ("atom/atom_no_ids.xml", "https://noids.example/atom"),
     (
         "atom/atom_mediarss_youtube_1.xml",
         "https://www.youtube.com/feeds/videos.xml?channel_id=UC7_gcs09iThXybpVgjHZ_7g",
@@ -68,6 +81,10 @@ const CASES: &[(&str, &str)] = &[
     (
         "jsonfeed/jsonfeed_elastic_1.1.json",
         "https://www.influxdata.com/blog/feed.json",
+    ),
+    (
+        "jsonfeed/jsonfeed_bad_items.json",
+        "https://json.example/feed.json",
     ),
 ];
 

@@ -3,7 +3,9 @@
 //! The pipeline, one file per stage:
 //! - [`FeedSource::poll`] (here): a conditional GET through the safe client and the HTTP status
 //!   mapped to what the scheduler should do;
-//! - [`parse`]: feed-rs on the raw bytes, on a blocking thread, with its panics caught;
+//! - [`parse`]: feed-rs on the raw bytes, on a blocking thread, with its panics caught; a
+//!   tolerant pre-pass (`repair`, `jsonfeed`) first makes readable what feed-rs refuses and
+//!   notes what it drops, and what is still lost becomes the page's warnings;
 //! - [`convert`]: feed-rs's model into [`braid_core::Item`], links resolved and HTML sanitized;
 //! - [`hints`]: when to poll next (`<ttl>`, `Cache-Control`, `Expires`, `Retry-After`) and the
 //!   `ETag`/`Last-Modified` cursor;
@@ -18,14 +20,20 @@ use reqwest::StatusCode;
 use url::Url;
 
 pub mod convert;
+mod dates;
 pub mod discover;
 pub mod hints;
+mod jsonfeed;
 pub mod parse;
+mod repair;
+mod text;
 
 #[cfg(test)]
 mod golden;
 #[cfg(test)]
 mod live_tests;
+#[cfg(test)]
+mod tolerant_tests;
 
 pub use discover::{discover, find_feed_links, Discovered, FeedLink};
 pub use hints::FeedCursor;
@@ -140,6 +148,7 @@ async fn parsed_page(resp: &Response, now: DateTime<Utc>) -> Result<Page, Connec
         next_cursor: Some(FeedCursor::from_headers(&resp.headers).to_cursor()),
         hints: hints::poll_hints(&resp.headers, parsed.ttl, now),
         meta: parsed.meta,
+        warnings: parsed.warnings,
         ..Page::default()
     })
 }
