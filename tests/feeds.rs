@@ -11,6 +11,7 @@ use crate::support::server::{gzip, Reply, TestServer};
 use crate::support::Harness;
 
 mod tolerant;
+mod warnings;
 
 const RSS: &str = "application/rss+xml";
 
