@@ -5,6 +5,10 @@
 //! no folder. Export writes one folder outline per category (OPML 2.0 spec, "subscription
 //! lists").
 
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+
 use opml::{Outline, OPML};
 
 use crate::store::SourceRecord;
@@ -15,6 +19,30 @@ pub struct Subscription {
     pub title: String,
     pub xml_url: String,
     pub category: Option<String>,
+}
+
+/// Reads an OPML file of at most `max_bytes`. At most `max_bytes + 1` bytes are read, so an
+/// endless or huge file is refused before any of it is parsed or held in memory.
+pub fn read_capped(path: &Path, max_bytes: u64) -> Result<String, String> {
+    let file =
+        File::open(path).map_err(|e| format!("opml: could not read {}: {e}", path.display()))?;
+    let mut buf = Vec::new();
+    file.take(max_bytes.saturating_add(1))
+        .read_to_end(&mut buf)
+        .map_err(|e| format!("opml: could not read {}: {e}", path.display()))?;
+    if buf.len() as u64 > max_bytes {
+        return Err(format!(
+            "opml: {} is larger than opml.max_file_bytes ({max_bytes} bytes); raise that \
+             setting to import it",
+            path.display()
+        ));
+    }
+    String::from_utf8(buf).map_err(|_| {
+        format!(
+            "opml: {} is not a valid OPML file: not UTF-8 text",
+            path.display()
+        )
+    })
 }
 
 /// Reads the subscriptions in an OPML document. Outlines without `xmlUrl` are folders.

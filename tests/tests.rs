@@ -6,5 +6,6 @@ mod accounts;
 mod cli;
 mod feeds;
 mod mastodon;
+mod opml;
 mod support;
 mod web;
