@@ -151,6 +151,11 @@ fn private_address_refused_by_default() {
         &["source", "add", "http://127.0.0.1:9/feed.xml"],
     ));
     assert!(err.contains("private or reserved address"), "{err}");
+    // The rule `braid opml import` shares: only http and https are ever subscribed to.
+    for url in ["file:///etc/passwd", "gopher://old.example/1"] {
+        let err = assert_clean_failure(&braid(dir.path(), &["source", "add", url]));
+        assert!(err.contains("only http and https feeds"), "{err}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -69,21 +69,30 @@ impl JsonArray {
     }
 
     pub fn push<T: serde::Serialize>(&mut self, out: &mut Out, value: &T) -> anyhow::Result<()> {
-        let text = serde_json::to_string_pretty(value)?;
-        let sep = if self.count == 0 { "" } else { "," };
-        // Raw newlines only appear between tokens (JSON escapes them inside strings), so
-        // indenting after each one nests the element exactly as the whole-array form does.
-        write!(out, "{sep}\n  {}", text.replace('\n', "\n  "))?;
+        write!(out, "{}", element(self.count, value)?)?;
         self.count += 1;
         Ok(())
     }
 
     pub fn end(self, out: &mut Out) -> Result<(), OutputError> {
-        if self.count == 0 {
-            writeln!(out, "]")
-        } else {
-            writeln!(out, "\n]")
-        }
+        writeln!(out, "{}", closing(self.count))
+    }
+}
+
+/// The text of the `index`th element, with its separator.
+fn element<T: serde::Serialize>(index: usize, value: &T) -> serde_json::Result<String> {
+    let text = serde_json::to_string_pretty(value)?;
+    let sep = if index == 0 { "" } else { "," };
+    // Raw newlines only appear between tokens (JSON escapes them inside strings), so indenting
+    // after each one nests the element exactly as the whole-array form does.
+    Ok(format!("{sep}\n  {}", text.replace('\n', "\n  ")))
+}
+
+fn closing(count: usize) -> &'static str {
+    if count == 0 {
+        "]"
+    } else {
+        "\n]"
     }
 }
 
@@ -92,5 +101,28 @@ fn json_error(e: serde_json::Error) -> anyhow::Error {
         OutputError(io::Error::from(e)).into()
     } else {
         e.into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// The streamed array is byte for byte what `--json` printed before it streamed.
+    #[test]
+    fn streamed_array_matches_the_whole_array() {
+        let items = [
+            serde_json::json!({"title": "a\nb", "tags": ["x", "y"], "n": {"deep": []}}),
+            serde_json::json!({"title": "c", "tags": []}),
+        ];
+        for items in [&items[..0], &items[..1], &items[..]] {
+            let mut text = String::from("[");
+            for (i, item) in items.iter().enumerate() {
+                text.push_str(&element(i, item).unwrap());
+            }
+            text.push_str(closing(items.len()));
+            assert_eq!(text, serde_json::to_string_pretty(items).unwrap());
+        }
     }
 }

@@ -19,7 +19,7 @@ const PAGE: usize = 500;
 #[derive(Debug, Args)]
 pub struct TimelineArgs {
     /// How many items to show (any number: long listings are read page by page).
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, default_value_t = 20, value_parser = at_least_one)]
     pub limit: usize,
     /// Full-text search over titles, text and authors (words, "exact phrases", prefix*).
     #[arg(long, value_name = "QUERY")]
@@ -100,6 +100,13 @@ fn text_line(out: &mut Out, s: &StoredItem) -> anyhow::Result<()> {
         writeln!(out, "                    {url}")?;
     }
     Ok(())
+}
+
+fn at_least_one(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err("give a whole number of items, at least 1".into()),
+    }
 }
 
 fn excerpt(text: &str, max: usize) -> String {

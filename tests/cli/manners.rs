@@ -185,6 +185,17 @@ async fn timeline_json_honours_limits_past_one_store_page() {
             .unwrap();
         let listing = text(&out.stdout);
         assert!(listing.contains("Item 699\n") && !listing.contains("Item 700\n"));
+
+        let out = braid(&path)
+            .args(["timeline", "--limit", "0"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let err = text(&out.stderr);
+        assert!(
+            err.contains("'0' for '--limit <LIMIT>': give a whole number of items, at least 1"),
+            "{err}"
+        );
     })
     .await
     .unwrap();
