@@ -71,19 +71,23 @@ pub async fn sync(args: SyncArgs, config: Arc<Config>) -> anyhow::Result<()> {
             failed.push((o.source.clone(), err.clone(), o.disabled.is_some()));
         }
     }
-    writeln!(
-        out,
-        "Polled {total} source{}: {new} new, {updated} updated, {unchanged} not modified, {} failed.",
-        if total == 1 { "" } else { "s" },
-        failed.len()
-    )?;
-    for (name, err, disabled) in &failed {
-        let note = if *disabled { " (source disabled)" } else { "" };
-        writeln!(out, "  {name}: {err}{note}")?;
-    }
-    out.finish()?;
+    let report = (|| {
+        writeln!(
+            out,
+            "Polled {total} source{}: {new} new, {updated} updated, {unchanged} not modified, {} failed.",
+            if total == 1 { "" } else { "s" },
+            failed.len()
+        )?;
+        for (name, err, disabled) in &failed {
+            let note = if *disabled { " (source disabled)" } else { "" };
+            writeln!(out, "  {name}: {err}{note}")?;
+        }
+        out.finish()
+    })();
+    // Failed sources decide the exit code even when nobody read the report (`| head -1`
+    // ends quietly with 0 otherwise): scripts check it.
     if failed.is_empty() {
-        Ok(())
+        Ok(report?)
     } else {
         Err(anyhow::anyhow!(
             "{} of {total} sources failed",

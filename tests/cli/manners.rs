@@ -200,3 +200,44 @@ async fn timeline_json_honours_limits_past_one_store_page() {
     .await
     .unwrap();
 }
+
+/// `braid sync | head -1` with a failing source: nobody reads the report, but the exit code
+/// still says a source failed.
+#[tokio::test(flavor = "multi_thread")]
+async fn sync_failure_survives_a_closed_pipe() {
+    let server = TestServer::start(|_| Reply::status(500)).await;
+    let dir = temp_dir();
+    let url = server.url("/feed.xml");
+    let path = dir.path().to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        let out = braid(&path)
+            .args(["--log-level", "off", "opml", "import", "/dev/stdin"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .and_then(|mut child| {
+                use std::io::Write;
+                let opml = format!(
+                    r#"<opml version="2.0"><head/><body><outline text="Down" xmlUrl="{url}"/></body></opml>"#
+                );
+                child.stdin.take().unwrap().write_all(opml.as_bytes())?;
+                child.wait_with_output()
+            })
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+
+        let mut child = braid(&path)
+            .args(["--log-level", "error", "sync"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Close the pipe before braid has polled, so its report hits a closed pipe.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+        assert_eq!(text(&out.stderr), "error: 1 of 1 sources failed\n");
+    })
+    .await
+    .unwrap();
+}
