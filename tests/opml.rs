@@ -148,7 +148,7 @@ fn import_refuses_files_over_the_limits_before_parsing() {
     let err = one_line_error(&braid(dir.path(), &["opml", "import", "four.opml"]));
     assert_eq!(
         err,
-        "error: opml: four.opml lists 4 feeds, more than opml.max_outlines (3); raise that \
+        "error: opml: four.opml lists more than opml.max_outlines (3) feeds; raise that \
          setting to import it\n"
     );
     assert!(

@@ -13,7 +13,7 @@ use clap::Subcommand;
 
 use super::Out;
 use crate::config::Config;
-use crate::opml::Subscription;
+use crate::opml::{ParseError, Subscription};
 use crate::store::{NewSource, Store, StoreError};
 
 #[derive(Debug, Subcommand)]
@@ -56,17 +56,16 @@ pub async fn opml(cmd: OpmlCommand, config: Arc<Config>) -> anyhow::Result<()> {
 async fn import(store: &Store, config: &Config, file: &Path, out: &mut Out) -> anyhow::Result<()> {
     let limits = &config.opml;
     let xml = crate::opml::read_capped(file, limits.max_file_bytes).map_err(anyhow::Error::msg)?;
-    let subs = crate::opml::parse(&xml).map_err(anyhow::Error::msg)?;
-    drop(xml);
-    if subs.len() as u64 > limits.max_outlines {
-        anyhow::bail!(
-            "opml: {} lists {} feeds, more than opml.max_outlines ({}); raise that setting to \
+    let subs = match crate::opml::parse(&xml, limits.max_outlines) {
+        Ok(subs) => subs,
+        Err(ParseError::Invalid(message)) => anyhow::bail!(message),
+        Err(ParseError::TooMany { max }) => anyhow::bail!(
+            "opml: {} lists more than opml.max_outlines ({max}) feeds; raise that setting to \
              import it",
-            file.display(),
-            subs.len(),
-            limits.max_outlines
-        );
-    }
+            file.display()
+        ),
+    };
+    drop(xml);
     // Names and URLs already taken, read once: checking each outline against the database
     // (and each " (2)", " (3)" … candidate name) made a file of same-titled feeds quadratic.
     let existing = store.list_sources().await?;
