@@ -179,7 +179,8 @@ impl Default for LogConfig {
 }
 
 /// Limits on `braid opml import`, so a huge or hostile file cannot exhaust memory or flood the
-/// scheduler: the file is refused before it is parsed.
+/// scheduler: a file over `max_file_bytes` is refused before it is parsed, and parsing stops at
+/// the first feed past `max_outlines`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct OpmlConfig {

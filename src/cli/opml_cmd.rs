@@ -11,7 +11,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::Subcommand;
 
-use super::Out;
+use super::{Out, OutputError};
 use crate::config::Config;
 use crate::opml::{ParseError, Subscription};
 use crate::store::{NewSource, Store, StoreError};
@@ -72,36 +72,17 @@ async fn import(store: &Store, config: &Config, file: &Path, out: &mut Out) -> a
     let mut names = Names::new(existing.iter().map(|s| s.name.clone()));
     let mut urls: HashSet<String> = existing.into_iter().map(|s| s.url).collect();
 
-    let mut added = 0usize;
-    let mut skipped: BTreeMap<usize, (&str, &str, usize)> = BTreeMap::new();
-    let mut skip = |out: &mut Out,
-                    sub: &Subscription,
-                    order,
-                    class: (&'static str, &'static str),
-                    why: String| {
-        let entry = skipped.entry(order).or_insert((class.0, class.1, 0));
-        entry.2 += 1;
-        writeln!(
-            out,
-            "opml: skipped {:?} ({}): {why}",
-            sub.title, sub.xml_url
-        )
-    };
+    let mut tally = Tally::default();
     for sub in subs {
         let url = match super::check_feed_url(&sub.xml_url, config.fetch.allow_private_networks) {
             Ok(url) => url.to_string(),
             Err(refusal) => {
-                let order = match refusal.class().0 {
-                    "not a URL" => 0,
-                    "not http/https" => 1,
-                    _ => 2,
-                };
-                skip(out, &sub, order, refusal.class(), refusal.to_string())?;
+                tally.skip(out, &sub, Skip::Refused(refusal))?;
                 continue;
             }
         };
         if !urls.insert(url.clone()) {
-            skip(out, &sub, 3, ALREADY, "already subscribed".into())?;
+            tally.skip(out, &sub, Skip::Already)?;
             continue;
         }
         let new = NewSource {
@@ -113,31 +94,75 @@ async fn import(store: &Store, config: &Config, file: &Path, out: &mut Out) -> a
             settings: serde_json::json!({}),
         };
         match store.add_source(new).await {
-            Ok(_) => added += 1,
-            Err(StoreError::DuplicateUrl(_)) => {
-                skip(out, &sub, 3, ALREADY, "already subscribed".into())?
-            }
+            Ok(_) => tally.added += 1,
+            Err(StoreError::DuplicateUrl(_)) => tally.skip(out, &sub, Skip::Already)?,
             Err(e) => return Err(e.into()),
         }
     }
-    let total: usize = skipped.values().map(|(_, _, n)| n).sum();
-    let classes: Vec<String> = skipped
-        .values()
-        .map(|(one, many, n)| format!("{n} {}", if *n == 1 { one } else { many }))
-        .collect();
-    let detail = if classes.is_empty() {
-        String::new()
-    } else {
-        format!(" ({})", classes.join(", "))
-    };
-    writeln!(
-        out,
-        "opml: imported {added}, skipped {total}{detail}. Run `braid sync` to fetch them."
-    )?;
+    writeln!(out, "{}", tally.summary())?;
     Ok(())
 }
 
-const ALREADY: (&str, &str) = ("already subscribed", "already subscribed");
+/// Why an outline was not imported.
+enum Skip {
+    Refused(super::Refusal),
+    Already,
+}
+
+impl Skip {
+    /// Its place in the summary, and its name there (singular, plural).
+    fn class(&self) -> (usize, &'static str, &'static str) {
+        use super::Refusal::*;
+        match self {
+            Skip::Refused(r @ NotAUrl { .. }) => (0, r.class().0, r.class().1),
+            Skip::Refused(r @ NotHttp { .. }) => (1, r.class().0, r.class().1),
+            Skip::Refused(r @ PrivateAddress { .. }) => (2, r.class().0, r.class().1),
+            Skip::Already => (3, "already subscribed", "already subscribed"),
+        }
+    }
+}
+
+/// What an import did: one line per skipped outline as it happens, a summary at the end.
+#[derive(Default)]
+struct Tally {
+    added: usize,
+    skipped: BTreeMap<usize, (&'static str, &'static str, usize)>,
+}
+
+impl Tally {
+    fn skip(&mut self, out: &mut Out, sub: &Subscription, why: Skip) -> Result<(), OutputError> {
+        let (order, one, many) = why.class();
+        self.skipped.entry(order).or_insert((one, many, 0)).2 += 1;
+        let reason = match why {
+            Skip::Refused(refusal) => refusal.to_string(),
+            Skip::Already => "already subscribed".into(),
+        };
+        writeln!(
+            out,
+            "opml: skipped {:?} ({}): {reason}",
+            sub.title, sub.xml_url
+        )
+    }
+
+    /// `opml: imported 12, skipped 3 (2 not http/https, 1 private address). …`
+    fn summary(&self) -> String {
+        let total: usize = self.skipped.values().map(|(_, _, n)| n).sum();
+        let classes: Vec<String> = self
+            .skipped
+            .values()
+            .map(|(one, many, n)| format!("{n} {}", if *n == 1 { one } else { many }))
+            .collect();
+        let detail = if classes.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", classes.join(", "))
+        };
+        format!(
+            "opml: imported {}, skipped {total}{detail}. Run `braid sync` to fetch them.",
+            self.added
+        )
+    }
+}
 
 /// Source names not yet taken: the title (else the host), with " (2)", " (3)" … on a clash,
 /// as `braid source add` names them, counted in memory.
