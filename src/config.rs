@@ -23,6 +23,7 @@ pub struct Config {
     pub scheduler: SchedulerConfig,
     pub retention: RetentionConfig,
     pub log: LogConfig,
+    pub opml: OpmlConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -114,9 +115,10 @@ pub struct SourceRetention {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LogConfig {
-    /// `error`, `warn`, `info`, `debug` or `trace`, or a tracing filter (`braid=debug`).
+    /// `off`, `error`, `warn`, `info`, `debug` or `trace`, or a filter of `target=level`
+    /// pairs (`braid=debug,warn`). Unset: `warn` for one-shot commands, `info` for `braid run`.
     /// Flag: `--log-level`; env: `BRAID_LOG`.
-    pub level: String,
+    pub level: Option<String>,
     /// `text` for people, `json` for log collectors. Flag: `--log-format`.
     pub format: LogFormat,
 }
@@ -177,8 +179,29 @@ impl Default for SchedulerConfig {
 impl Default for LogConfig {
     fn default() -> Self {
         LogConfig {
-            level: "info".into(),
+            level: None,
             format: LogFormat::Text,
+        }
+    }
+}
+
+/// Limits on `braid opml import`, so a huge or hostile file cannot exhaust memory or flood the
+/// scheduler: a file over `max_file_bytes` is refused before it is parsed, and parsing stops at
+/// the first feed past `max_outlines`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OpmlConfig {
+    /// Largest OPML file accepted, in bytes.
+    pub max_file_bytes: u64,
+    /// Most feed outlines accepted in one file.
+    pub max_outlines: u64,
+}
+
+impl Default for OpmlConfig {
+    fn default() -> Self {
+        OpmlConfig {
+            max_file_bytes: 5 * 1024 * 1024,
+            max_outlines: 10_000,
         }
     }
 }
@@ -269,27 +292,24 @@ impl Config {
             };
         }
         if let Some(level) = var("BRAID_LOG").filter(|v| !v.is_empty()) {
-            self.log.level = level;
+            log_level::check(&level)
+                .map_err(|e| ConfigError::Invalid(format!("BRAID_LOG={level:?}: {e}")))?;
+            self.log.level = Some(level);
         }
         Ok(())
     }
 
     /// Checks values serde cannot: cron expressions, ranges, URLs.
     pub fn validate(&self) -> Result<(), ConfigError> {
+        self.check_bounds()?;
+        if let Some(level) = &self.log.level {
+            log_level::check(level)
+                .map_err(|e| ConfigError::Invalid(format!("log.level = {level:?}: {e}")))?;
+        }
         crate::scheduler::cron_expr::parse_schedule(&self.scheduler.default_schedule)
             .map_err(|e| ConfigError::Invalid(format!("scheduler.default_schedule: {e}")))?;
         crate::scheduler::cron_expr::parse_schedule(&self.scheduler.retention_schedule)
             .map_err(|e| ConfigError::Invalid(format!("scheduler.retention_schedule: {e}")))?;
-        if self.scheduler.max_concurrency == 0 || self.scheduler.max_per_host == 0 {
-            return Err(ConfigError::Invalid(
-                "scheduler.max_concurrency and scheduler.max_per_host must be at least 1".into(),
-            ));
-        }
-        if self.fetch.timeout_secs == 0 || self.fetch.connect_timeout_secs == 0 {
-            return Err(ConfigError::Invalid(
-                "fetch.timeout_secs and fetch.connect_timeout_secs must be at least 1".into(),
-            ));
-        }
         if !self.fetch.proxy.is_empty() {
             self.proxy_url()?;
         }
@@ -356,6 +376,9 @@ impl SourceRetention {
 fn nonzero(v: u32) -> Option<u32> {
     (v > 0).then_some(v)
 }
+
+mod bounds;
+pub mod log_level;
 
 #[cfg(test)]
 mod tests;

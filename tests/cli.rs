@@ -89,6 +89,35 @@ fn bad_config_names_the_key() {
     assert!(err.contains("missing.toml"), "{err}");
 }
 
+/// A number serde accepts but Braid cannot use stops every command at start, on one line
+/// naming the key and the range, instead of panicking inside every poll.
+#[test]
+fn out_of_range_numbers_are_refused_at_start() {
+    let dir = temp_dir();
+    for (toml, line) in [
+        (
+            "[fetch]\ntimeout_secs = 99999999999\n",
+            "error: config: fetch.timeout_secs = 99999999999 is out of range (1..=3600)\n",
+        ),
+        (
+            "[scheduler]\nbackoff_max_secs = 0\n",
+            "error: config: scheduler.backoff_max_secs = 0 is out of range (1..=2592000)\n",
+        ),
+        (
+            "[retention.sources.\"Blog\"]\nmax_age_days = 4000000000\n",
+            "error: config: retention.sources.\"Blog\".max_age_days = 4000000000 is out of range (0..=36500)\n",
+        ),
+    ] {
+        std::fs::write(dir.path().join("braid.toml"), toml).expect("write");
+        for args in [&["sync"][..], &["run", "--no-web"], &["timeline"]] {
+            let out = braid(dir.path(), args);
+            assert_clean_failure(&out);
+            assert_eq!(out.status.code(), Some(1));
+            assert_eq!(stderr(&out), line, "{args:?}");
+        }
+    }
+}
+
 #[test]
 fn unknown_source_is_a_clear_error() {
     let dir = temp_dir();
@@ -122,6 +151,11 @@ fn private_address_refused_by_default() {
         &["source", "add", "http://127.0.0.1:9/feed.xml"],
     ));
     assert!(err.contains("private or reserved address"), "{err}");
+    // The rule `braid opml import` shares: only http and https are ever subscribed to.
+    for url in ["file:///etc/passwd", "gopher://old.example/1"] {
+        let err = assert_clean_failure(&braid(dir.path(), &["source", "add", url]));
+        assert!(err.contains("only http and https feeds"), "{err}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -312,3 +346,5 @@ async fn run_polls_serves_and_stops_cleanly_on_sigterm() {
         "{log}"
     );
 }
+
+mod manners;

@@ -6,6 +6,7 @@ mod accounts;
 mod cli;
 mod feeds;
 mod mastodon;
+mod opml;
 mod proxy;
 mod secrets;
 mod support;

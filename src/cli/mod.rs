@@ -2,7 +2,9 @@
 //! flag says what it does in plain words. One file per command group.
 
 mod account;
+mod feed_url;
 mod opml_cmd;
+mod out;
 mod post;
 mod run;
 mod source;
@@ -17,6 +19,9 @@ use clap::{Parser, Subcommand};
 
 use crate::config::{Config, LogFormat};
 use crate::store::Store;
+
+pub use feed_url::{check_feed_url, Refusal};
+pub use out::{JsonArray, Out, OutputError};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -33,7 +38,9 @@ use crate::store::Store;
                   Everything lives in one SQLite file (./braid.db unless --db says otherwise).",
     after_help = "Settings come from --config FILE (else ./braid.toml when present), then BRAID_* \
                   environment variables (BRAID_DB, BRAID_LISTEN, BRAID_ALLOW_PRIVATE_NETWORKS=1, \
-                  BRAID_LOG), then flags. See config.example.toml for every option."
+                  BRAID_LOG), then flags. See config.example.toml for every option.\n\n\
+                  Results go to stdout and logs to stderr: warnings and errors only, INFO too for \
+                  `braid run`, coloured only on a terminal and never when NO_COLOR is set."
 )]
 pub struct Cli {
     /// Config file (TOML). Default: ./braid.toml if it exists, else built-in defaults.
@@ -42,8 +49,9 @@ pub struct Cli {
     /// SQLite database file. Default: ./braid.db (env BRAID_DB).
     #[arg(long, global = true, value_name = "PATH")]
     pub db: Option<PathBuf>,
-    /// Log level: error, warn, info, debug, trace, or a filter like "braid=debug".
-    #[arg(long, global = true, value_name = "LEVEL")]
+    /// Log level: off, error, warn, info, debug, trace, or a filter like "braid=debug,warn"
+    /// (env BRAID_LOG). Default: warn, and info for `braid run`.
+    #[arg(long, global = true, value_name = "LEVEL", value_parser = crate::config::log_level::parse)]
     pub log_level: Option<String>,
     /// Log format: text for people, json for log collectors.
     #[arg(long, global = true, value_enum, value_name = "FORMAT")]
@@ -74,6 +82,17 @@ pub enum Command {
     Timeline(timeline::TimelineArgs),
 }
 
+impl Command {
+    /// The log level when none is configured: the daemon reports what it does (INFO); a
+    /// one-shot command prints its result on stdout and keeps stderr for warnings and errors.
+    pub fn default_log_level(&self) -> &'static str {
+        match self {
+            Command::Run(_) => "info",
+            _ => "warn",
+        }
+    }
+}
+
 /// Loads the configuration with flags applied on top.
 pub fn load_config(cli: &Cli) -> anyhow::Result<Config> {
     let mut config = Config::load(cli.config.as_deref())?;
@@ -81,7 +100,7 @@ pub fn load_config(cli: &Cli) -> anyhow::Result<Config> {
         config.storage.db = db.clone();
     }
     if let Some(level) = &cli.log_level {
-        config.log.level = level.clone();
+        config.log.level = Some(level.clone());
     }
     if let Some(format) = cli.log_format {
         config.log.format = format;

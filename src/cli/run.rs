@@ -9,6 +9,7 @@ use anyhow::Context;
 use clap::Args;
 use tokio::sync::watch;
 
+use super::Out;
 use crate::config::Config;
 use crate::scheduler::{self, PollContext};
 use crate::web;
@@ -36,6 +37,7 @@ pub async fn run(args: RunArgs, config: Arc<Config>) -> anyhow::Result<()> {
         PollContext::new(store.clone(), config.clone(), http).map_err(anyhow::Error::msg)?,
     );
 
+    let mut out = Out::stdout();
     let (stop_tx, stop_rx) = watch::channel(false);
     let web_task = if args.no_web {
         None
@@ -54,13 +56,16 @@ pub async fn run(args: RunArgs, config: Arc<Config>) -> anyhow::Result<()> {
         let shutdown = async move {
             let _ = rx.wait_for(|stop| *stop).await;
         };
-        println!("Braid is serving http://{local}/ (Ctrl-C to stop)");
+        let _ = writeln!(out, "Braid is serving http://{local}/ (Ctrl-C to stop)");
         tracing::info!(listen = %local, "web: listening");
         Some(tokio::spawn(web::serve(web_ctx, listener, shutdown)))
     };
     if args.no_web {
-        println!("Braid is polling (headless; Ctrl-C to stop)");
+        let _ = writeln!(out, "Braid is polling (headless; Ctrl-C to stop)");
     }
+    // Whoever started the daemon may be waiting for this line (the address to open). The
+    // daemon's work does not depend on anyone reading it, so a closed stdout does not stop it.
+    let _ = out.finish();
 
     let mut rx = stop_rx.clone();
     let scheduler = tokio::spawn(scheduler::run(ctx, async move {

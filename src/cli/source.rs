@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use clap::Subcommand;
 
+use super::Out;
 use crate::config::Config;
 use crate::scheduler::cron_expr::parse_schedule;
 use crate::store::{NewSource, SourceRecord, Store, StoreError};
@@ -82,14 +83,16 @@ pub async fn source(cmd: SourceCommand, config: Arc<Config>) -> anyhow::Result<(
         SourceCommand::Remove { name } => {
             let s = super::find_source(&store, &name).await?;
             store.remove_source(s.id).await?;
-            println!("Removed {} and its items.", s.name);
-            Ok(())
+            let mut out = Out::stdout();
+            writeln!(out, "Removed {} and its items.", s.name)?;
+            Ok(out.finish()?)
         }
         SourceCommand::Enable { name } => {
             let s = super::find_source(&store, &name).await?;
             store.enable_source(s.id).await?;
-            println!("Enabled {}; it will be polled on the next scheduler tick (or run `braid sync --source {:?}`).", s.name, s.name);
-            Ok(())
+            let mut out = Out::stdout();
+            writeln!(out, "Enabled {}; it will be polled on the next scheduler tick (or run `braid sync --source {:?}`).", s.name, s.name)?;
+            Ok(out.finish()?)
         }
     }
 }
@@ -105,16 +108,9 @@ async fn add(
     if let Some(s) = &schedule {
         parse_schedule(s).map_err(|e| anyhow::anyhow!("--schedule: {e}"))?;
     }
-    let with_scheme = if raw_url.contains("://") {
-        raw_url.to_owned()
-    } else {
-        format!("https://{raw_url}")
-    };
-    let url = url::Url::parse(&with_scheme).map_err(|e| {
-        anyhow::anyhow!(
-            "{raw_url:?} is not a URL ({e}); give one like https://example.com/feed.xml"
-        )
-    })?;
+    // The same rule as `braid opml import`.
+    let url = super::check_feed_url(raw_url, config.fetch.allow_private_networks)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     if let Some(existing) = store.find_source(url.as_str()).await? {
         anyhow::bail!("already subscribed to {url} as {:?}", existing.name);
     }
@@ -148,11 +144,12 @@ async fn add(
             other => other.into(),
         })?;
     tracing::debug!(source_id = %id, "source added");
+    let mut out = Out::stdout();
     if feed_url != url.as_str() {
-        println!("Found the feed {feed_url} on {url}.");
+        writeln!(out, "Found the feed {feed_url} on {url}.")?;
     }
-    println!("Added {name:?} ({feed_url}). Run `braid sync` to fetch it now, or `braid run` to keep it fresh.");
-    Ok(())
+    writeln!(out, "Added {name:?} ({feed_url}). Run `braid sync` to fetch it now, or `braid run` to keep it fresh.")?;
+    Ok(out.finish()?)
 }
 
 async fn add_timeline(
@@ -172,23 +169,30 @@ async fn add_timeline(
     )
     .await
     .map_err(|e| anyhow::anyhow!("{e}"))?;
-    println!(
+    let mut out = Out::stdout();
+    writeln!(
+        out,
         "Added the {timeline} timeline of {}. Run `braid sync` to fetch it now.",
         record.name
-    );
-    Ok(())
+    )?;
+    Ok(out.finish()?)
 }
 
-/// A name not yet taken: the title, else the host, with " (2)", " (3)" … when needed.
-pub async fn unique_name(store: &Store, title: &str, url: &str) -> anyhow::Result<String> {
-    let base = if title.trim().is_empty() {
+/// The name a source gets before any clash: the title with its spaces tidied, else the host.
+pub fn base_name(title: &str, url: &str) -> String {
+    if title.trim().is_empty() {
         url::Url::parse(url)
             .ok()
             .and_then(|u| u.host_str().map(str::to_owned))
             .unwrap_or_else(|| url.to_owned())
     } else {
         title.split_whitespace().collect::<Vec<_>>().join(" ")
-    };
+    }
+}
+
+/// A name not yet taken: the title, else the host, with " (2)", " (3)" … when needed.
+pub async fn unique_name(store: &Store, title: &str, url: &str) -> anyhow::Result<String> {
+    let base = base_name(title, url);
     let mut candidate = base.clone();
     let mut n = 2;
     while store.find_source(&candidate).await?.is_some() {
@@ -200,13 +204,14 @@ pub async fn unique_name(store: &Store, title: &str, url: &str) -> anyhow::Resul
 
 async fn list(store: &Store, json: bool) -> anyhow::Result<()> {
     let sources = store.list_sources().await?;
+    let mut out = Out::stdout();
     if json {
-        println!("{}", serde_json::to_string_pretty(&sources)?);
-        return Ok(());
+        out.json(&sources)?;
+        return Ok(out.finish()?);
     }
     if sources.is_empty() {
-        println!("No sources yet. Add one with `braid source add URL`.");
-        return Ok(());
+        writeln!(out, "No sources yet. Add one with `braid source add URL`.")?;
+        return Ok(out.finish()?);
     }
     let name_w = sources
         .iter()
@@ -214,12 +219,14 @@ async fn list(store: &Store, json: bool) -> anyhow::Result<()> {
         .max()
         .unwrap_or(4)
         .clamp(4, 40);
-    println!(
+    writeln!(
+        out,
         "{:<name_w$}  {:<12}  {:>6}  {:<12}  {:<12}  URL",
         "NAME", "STATUS", "ITEMS", "LAST OK", "NEXT POLL"
-    );
+    )?;
     for s in &sources {
-        println!(
+        writeln!(
+            out,
             "{:<name_w$}  {:<12}  {:>6}  {:<12}  {:<12}  {}",
             truncate(&s.name, name_w),
             status(s),
@@ -231,21 +238,22 @@ async fn list(store: &Store, json: bool) -> anyhow::Result<()> {
                 "-".into()
             },
             s.url
-        );
+        )?;
         if let Some(reason) = &s.disabled_reason {
-            println!("{:<name_w$}  disabled: {reason}", "");
+            writeln!(out, "{:<name_w$}  disabled: {reason}", "")?;
         } else if let (Some(err), true) = (
             &s.last_error,
             s.error_count > 0 || s.last_error_at > s.last_success,
         ) {
-            println!(
+            writeln!(
+                out,
                 "{:<name_w$}  last error ({}): {err}",
                 "",
                 super::relative_time(s.last_error_at)
-            );
+            )?;
         }
     }
-    Ok(())
+    Ok(out.finish()?)
 }
 
 fn status(s: &SourceRecord) -> String {

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
+use super::Out;
 use crate::config::Config;
 use crate::scheduler::{poll_many, PollContext};
 
@@ -28,9 +29,13 @@ pub async fn sync(args: SyncArgs, config: Arc<Config>) -> anyhow::Result<()> {
             .filter(|s| s.enabled)
             .collect(),
     };
+    let mut out = Out::stdout();
     if sources.is_empty() {
-        println!("No sources to poll. Add one with `braid source add URL`.");
-        return Ok(());
+        writeln!(
+            out,
+            "No sources to poll. Add one with `braid source add URL`."
+        )?;
+        return Ok(out.finish()?);
     }
     let http = braid_core::http::SafeClient::new(config.http_config())?;
     let ctx = Arc::new(PollContext::new(store, config.clone(), http).map_err(anyhow::Error::msg)?);
@@ -66,17 +71,23 @@ pub async fn sync(args: SyncArgs, config: Arc<Config>) -> anyhow::Result<()> {
             failed.push((o.source.clone(), err.clone(), o.disabled.is_some()));
         }
     }
-    println!(
-        "Polled {total} source{}: {new} new, {updated} updated, {unchanged} not modified, {} failed.",
-        if total == 1 { "" } else { "s" },
-        failed.len()
-    );
-    for (name, err, disabled) in &failed {
-        let note = if *disabled { " (source disabled)" } else { "" };
-        println!("  {name}: {err}{note}");
-    }
+    let report = (|| {
+        writeln!(
+            out,
+            "Polled {total} source{}: {new} new, {updated} updated, {unchanged} not modified, {} failed.",
+            if total == 1 { "" } else { "s" },
+            failed.len()
+        )?;
+        for (name, err, disabled) in &failed {
+            let note = if *disabled { " (source disabled)" } else { "" };
+            writeln!(out, "  {name}: {err}{note}")?;
+        }
+        out.finish()
+    })();
+    // Failed sources decide the exit code even when nobody read the report (`| head -1`
+    // ends quietly with 0 otherwise): scripts check it.
     if failed.is_empty() {
-        Ok(())
+        Ok(report?)
     } else {
         Err(anyhow::anyhow!(
             "{} of {total} sources failed",

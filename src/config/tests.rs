@@ -1,4 +1,4 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use super::*;
 use std::collections::BTreeSet;
@@ -85,8 +85,12 @@ fn every_field() -> Config {
             )]),
         },
         log: LogConfig {
-            level: "info".into(),
+            level: Some("info".into()),
             format: LogFormat::Json,
+        },
+        opml: OpmlConfig {
+            max_file_bytes: 1,
+            max_outlines: 1,
         },
     }
 }
@@ -153,4 +157,141 @@ fn bad_cron_is_reported() {
     let err = c.validate().unwrap_err().to_string();
     assert!(err.contains("scheduler.default_schedule"), "{err}");
     assert!(err.contains("*/15 * * * *"), "{err}");
+}
+
+/// Every duration and count: its largest accepted value passes, one more is refused with the
+/// key and the range named, and so is a value below the minimum where there is one.
+#[test]
+fn every_number_is_bounded_and_named() {
+    type Setter = fn(&mut Config, u64);
+    let set: &[(&str, Setter)] = &[
+        ("fetch.connect_timeout_secs", |c, v| {
+            c.fetch.connect_timeout_secs = v
+        }),
+        ("fetch.timeout_secs", |c, v| c.fetch.timeout_secs = v),
+        ("fetch.max_body_bytes", |c, v| c.fetch.max_body_bytes = v),
+        ("fetch.max_redirects", |c, v| {
+            c.fetch.max_redirects = v as usize
+        }),
+        ("scheduler.max_concurrency", |c, v| {
+            c.scheduler.max_concurrency = v as usize
+        }),
+        ("scheduler.max_per_host", |c, v| {
+            c.scheduler.max_per_host = v as usize
+        }),
+        ("scheduler.max_failures", |c, v| {
+            c.scheduler.max_failures = v as u32
+        }),
+        ("scheduler.backoff_base_secs", |c, v| {
+            c.scheduler.backoff_base_secs = v
+        }),
+        ("scheduler.backoff_max_secs", |c, v| {
+            c.scheduler.backoff_max_secs = v
+        }),
+        ("retention.max_age_days", |c, v| {
+            c.retention.max_age_days = v as u32
+        }),
+        ("retention.max_items_per_source", |c, v| {
+            c.retention.max_items_per_source = v as u32
+        }),
+        ("opml.max_file_bytes", |c, v| c.opml.max_file_bytes = v),
+        ("opml.max_outlines", |c, v| c.opml.max_outlines = v),
+        ("retention.sources.\"Blog\".max_age_days", |c, v| {
+            c.retention
+                .sources
+                .entry("Blog".into())
+                .or_default()
+                .max_age_days = v as u32
+        }),
+        ("retention.sources.\"Blog\".max_items", |c, v| {
+            c.retention
+                .sources
+                .entry("Blog".into())
+                .or_default()
+                .max_items = v as u32
+        }),
+    ];
+    let bounds: BTreeMap<String, (u64, u64)> = {
+        let mut c = Config::default();
+        c.retention
+            .sources
+            .insert("Blog".into(), SourceRetention::default());
+        c.numeric_settings()
+            .into_iter()
+            .map(|s| (s.key, (*s.range.start(), *s.range.end())))
+            .collect()
+    };
+    assert_eq!(
+        bounds.keys().cloned().collect::<BTreeSet<_>>(),
+        set.iter()
+            .map(|(k, _)| k.to_string())
+            .collect::<BTreeSet<_>>(),
+        "a numeric setting has no bound, or this table misses one"
+    );
+    Config::default()
+        .validate()
+        .expect("the defaults are in range");
+    for (key, setter) in set {
+        let (min, max) = bounds[*key];
+        let mut c = Config::default();
+        setter(&mut c, max);
+        c.validate()
+            .unwrap_or_else(|e| panic!("{key} = {max} is the maximum, yet: {e}"));
+        let mut values = vec![max + 1];
+        if min > 0 {
+            values.push(min - 1);
+        }
+        for v in values {
+            let mut c = Config::default();
+            setter(&mut c, v);
+            let err = c.validate().unwrap_err().to_string();
+            assert_eq!(
+                err,
+                format!("config: {key} = {v} is out of range ({min}..={max})"),
+                "{key}"
+            );
+        }
+    }
+}
+
+#[test]
+fn huge_timeout_in_the_file_is_refused_with_its_range() {
+    let c = Config::from_toml("[fetch]\ntimeout_secs = 99999999999\n").unwrap();
+    assert_eq!(
+        c.validate().unwrap_err().to_string(),
+        "config: fetch.timeout_secs = 99999999999 is out of range (1..=3600)"
+    );
+}
+
+#[test]
+fn log_levels_are_checked_wherever_they_come_from() {
+    for good in [
+        "warn",
+        "INFO",
+        "off",
+        "braid=debug",
+        "braid::scheduler=trace,warn",
+    ] {
+        assert!(log_level::check(good).is_ok(), "{good}");
+    }
+    for bad in ["bogus", "", "braid", "braid=loud", "info,", "=info"] {
+        let err = log_level::check(bad).unwrap_err();
+        assert!(
+            err.contains("error, warn, info, debug, trace"),
+            "{bad}: {err}"
+        );
+    }
+    let mut c = Config::default();
+    let err = c
+        .apply_env(|k| (k == "BRAID_LOG").then(|| "bogus".into()))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("config: BRAID_LOG=\"bogus\": not a log level"),
+        "{err}"
+    );
+    let mut c = Config::default();
+    c.log.level = Some("verbose".into());
+    let err = c.validate().unwrap_err().to_string();
+    assert!(err.starts_with("config: log.level = \"verbose\""), "{err}");
 }
