@@ -158,6 +158,51 @@ fn private_address_refused_by_default() {
     }
 }
 
+/// A feed read in part is not an unremarked "ok": `sync` and `source list` say what was lost.
+#[tokio::test(flavor = "multi_thread")]
+async fn sync_and_source_list_show_what_a_poll_could_not_read() {
+    let server = TestServer::start(|_| {
+        Reply::ok(
+            "application/feed+json",
+            r#"{"version": "https://jsonfeed.org/version/1.1", "title": "J", "items": [
+                {"id": "1", "url": "https://j.example/1", "content_text": "one"}, 42]}"#,
+        )
+    })
+    .await;
+    let dir = temp_dir();
+    let path = dir.path().to_path_buf();
+    let url = server.url("/feed.json");
+    let out = tokio::task::spawn_blocking(move || {
+        let run = |args: &[&str]| {
+            Command::new(env!("CARGO_BIN_EXE_braid"))
+                .current_dir(&path)
+                .env("BRAID_ALLOW_PRIVATE_NETWORKS", "1")
+                .env("BRAID_LOG", "warn")
+                .args(args)
+                .output()
+                .expect("run")
+        };
+        let add = run(&["source", "add", &url, "--name", "jf"]);
+        assert!(add.status.success(), "{}", stderr(&add));
+        (run(&["sync"]), run(&["source", "list"]))
+    })
+    .await
+    .unwrap();
+    let (sync, list) = out;
+    assert!(sync.status.success(), "{}", stderr(&sync));
+    assert!(
+        stdout(&sync).contains("jf: read with losses: feed: JSON Feed item 2 skipped"),
+        "{}",
+        stdout(&sync)
+    );
+    let list = stdout(&list);
+    assert!(list.contains("partial"), "{list}");
+    assert!(
+        list.contains("read with losses: feed: JSON Feed item 2 skipped"),
+        "{list}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn add_sync_timeline_and_opml() {
     let server = TestServer::start(|req| match req.path.as_str() {

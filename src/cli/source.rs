@@ -251,6 +251,8 @@ async fn list(store: &Store, json: bool) -> anyhow::Result<()> {
                 "",
                 super::relative_time(s.last_error_at)
             )?;
+        } else if let Some(warning) = &s.last_warning {
+            writeln!(out, "{:<name_w$}  read with losses: {warning}", "")?;
         }
     }
     Ok(out.finish()?)
@@ -263,6 +265,8 @@ fn status(s: &SourceRecord) -> String {
         format!("failing ({})", s.error_count)
     } else if s.last_success.is_none() {
         "new".into()
+    } else if s.last_warning.is_some() {
+        "partial".into()
     } else {
         "ok".into()
     }

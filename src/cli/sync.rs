@@ -61,7 +61,11 @@ pub async fn sync(args: SyncArgs, config: Arc<Config>) -> anyhow::Result<()> {
 
     let (mut new, mut updated, mut unchanged) = (0, 0, 0);
     let mut failed = Vec::new();
+    let mut partial = Vec::new();
     for o in &outcomes {
+        if let Some(warning) = &o.warning {
+            partial.push((o.source.clone(), warning.clone()));
+        }
         new += o.stats.new;
         updated += o.stats.updated;
         if o.not_modified {
@@ -81,6 +85,10 @@ pub async fn sync(args: SyncArgs, config: Arc<Config>) -> anyhow::Result<()> {
         for (name, err, disabled) in &failed {
             let note = if *disabled { " (source disabled)" } else { "" };
             writeln!(out, "  {name}: {err}{note}")?;
+        }
+        // Read, but not in full: not a failure (the exit code stays 0), never an unremarked ok.
+        for (name, warning) in &partial {
+            writeln!(out, "  {name}: read with losses: {warning}")?;
         }
         out.finish()
     })();
