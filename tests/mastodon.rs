@@ -763,3 +763,41 @@ async fn unknown_software_without_the_mastodon_api_is_refused() {
         "{err}"
     );
 }
+
+/// Every login step goes through the safe client: a public-looking instance that redirects to
+/// a private address is refused (GET redirects are checked hop by hop, POST redirects are not
+/// followed), and the private server never sees a request.
+#[tokio::test]
+async fn login_steps_do_not_follow_redirects_to_private_addresses() {
+    use crate::support::server::{Reply, TestServer};
+    let private = TestServer::start(|_| Reply::ok("application/json", "{}")).await;
+    let private_base = private.url("");
+    let public = TestServer::start(move |seen| {
+        Reply::redirect(307, &format!("{private_base}{}", seen.path))
+    })
+    .await;
+    let addr = public.addr;
+    let mut http = HttpConfig {
+        allow_private_networks: false,
+        timeout: Duration::from_secs(10),
+        ..HttpConfig::default()
+    };
+    http.resolve_overrides.insert("public.test".into(), addr);
+    let strict = SafeClient::new(http).unwrap();
+    let instance = Url::parse(&format!("http://public.test:{}/", addr.port())).unwrap();
+
+    let err = braid_mastodon::detect_server_type(&instance, &strict)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("private"), "{err}");
+    let err = braid_mastodon::verify_credentials(&instance, "t0ken", &strict)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("private"), "{err}");
+    let err = braid_mastodon::oauth::start(&instance, "mastodon", &strict)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("HTTP 307"), "{err}");
+    assert!(!public.seen.lock().unwrap().is_empty());
+    assert!(private.seen.lock().unwrap().is_empty());
+}

@@ -120,17 +120,20 @@ pub async fn finish(
         ));
     }
     let instance = crate::api::normalize_instance(instance.clone())?;
-    let token: Token = post_json(
+    // RFC 6749 §4.1.3: the token request is form-encoded (Appendix B).
+    let form = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("grant_type", "authorization_code")
+        .append_pair("code", code)
+        .append_pair("client_id", &pending.client_id)
+        .append_pair("client_secret", &pending.client_secret)
+        .append_pair("redirect_uri", &pending.redirect_uri)
+        .append_pair("scope", &SCOPES.join(" "))
+        .finish();
+    let token: Token = post(
         client,
         join(&instance, "oauth/token")?,
-        &serde_json::json!({
-            "grant_type": "authorization_code",
-            "code": code,
-            "client_id": pending.client_id,
-            "client_secret": pending.client_secret,
-            "redirect_uri": pending.redirect_uri,
-            "scope": SCOPES.join(" "),
-        }),
+        "application/x-www-form-urlencoded",
+        Bytes::from(form),
     )
     .await
     .map_err(|e| match e {
@@ -155,17 +158,28 @@ async fn post_json<T: DeserializeOwned>(
     url: Url,
     body: &serde_json::Value,
 ) -> Result<T, ConnectorError> {
-    let mut headers = HeaderMap::new();
-    headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     let bytes = serde_json::to_vec(body)
         .map_err(|e| ConnectorError::Permanent(format!("mastodon: encoding a request: {e}")))?;
+    post(client, url, "application/json", Bytes::from(bytes)).await
+}
+
+/// An unauthenticated `POST` through the safe client (which follows no redirect for it), the
+/// answer parsed as `T`.
+async fn post<T: DeserializeOwned>(
+    client: &SafeClient,
+    url: Url,
+    content_type: &'static str,
+    body: Bytes,
+) -> Result<T, ConnectorError> {
+    let mut headers = HeaderMap::new();
+    headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     let resp = client
         .send(Request {
             method: Method::POST,
             url,
             headers,
-            body: Some(Bytes::from(bytes)),
+            body: Some(body),
         })
         .await
         .map_err(|e| ConnectorError::from_http("mastodon", e))?;
