@@ -65,11 +65,7 @@ async fn build_mastodon(
             record.name, record.instance_url
         )));
     }
-    let token = store
-        .account_token(account)
-        .await
-        .map_err(store_err)?
-        .unwrap_or_default();
+    let token = crate::accounts::token(store, &record).await?;
     let timeline = match source.settings.get("timeline").and_then(|t| t.as_str()) {
         Some(t) => Some(
             t.parse()

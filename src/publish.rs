@@ -15,37 +15,26 @@ use crate::store::{AccountRecord, Store};
 pub enum PublishError {
     #[error("no account named {0:?}; `braid account list` shows them")]
     NoAccount(String),
-    #[error("{0}")]
+    // Transparent: `{:#}` at the binary's edge would otherwise print the message twice.
+    #[error(transparent)]
     Connector(#[from] ConnectorError),
-    #[error("{0}")]
+    #[error(transparent)]
     Store(#[from] crate::store::StoreError),
+    #[error("braid: the operating system gave no random bytes for an idempotency key: {0}")]
+    NoRandomness(String),
 }
 
 /// A fresh idempotency key for one publish attempt (the same key on a retry of the same
 /// attempt makes the server create one status, not two): 128 random bits from the OS, hashed
-/// with the account id so keys of different accounts never meet.
-pub fn idempotency_key(account: &AccountRecord) -> String {
+/// with the account id so keys of different accounts never meet. No randomness from the OS is
+/// an error, never a guessable fallback.
+pub fn idempotency_key(account: &AccountRecord) -> Result<String, PublishError> {
+    let mut random = [0u8; 16];
+    getrandom::fill(&mut random).map_err(|e| PublishError::NoRandomness(e.to_string()))?;
     let mut h = Sha256::new();
     h.update(account.id.0.to_le_bytes());
-    h.update(os_random());
-    format!("braid-{}", hex::encode(&h.finalize()[..16]))
-}
-
-/// 16 bytes from the OS's random source; where there is none, the clock and the process id
-/// (unique enough for a key that only has to differ between attempts).
-fn os_random() -> [u8; 16] {
-    use std::io::Read;
-    let mut buf = [0u8; 16];
-    let read = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut buf));
-    if read.is_err() {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or_default()
-            ^ (u128::from(std::process::id()) << 96);
-        buf = now.to_le_bytes();
-    }
-    buf
+    h.update(random);
+    Ok(format!("braid-{}", hex::encode(&h.finalize()[..16])))
 }
 
 /// Publishes `post` through the account named `account` with idempotency key `key`.
@@ -67,13 +56,16 @@ pub async fn publish_now(
         ))
         .into());
     }
-    let token = store.account_token(record.id).await?.unwrap_or_default();
+    let token = crate::accounts::token(store, &record).await?;
     let instance = url::Url::parse(&record.instance_url)
         .map_err(|e| ConnectorError::Permanent(format!("mastodon: bad instance URL: {e}")))?;
     let connector = braid_mastodon::MastodonConnector::new(instance, token, None, 0, http.clone())?;
     let sink = braid_core::Connector::sink(&connector)
         .ok_or_else(|| ConnectorError::Unsupported("this account cannot publish".into()))?;
-    let key = key.unwrap_or_else(|| idempotency_key(&record));
+    let key = match key {
+        Some(key) => key,
+        None => idempotency_key(&record)?,
+    };
     match sink.publish(post, &key).await {
         Ok(published) => Ok((record, published)),
         Err(e) => {

@@ -548,3 +548,264 @@ async fn a_token_starting_with_a_dash_is_a_value() {
         "{e}"
     );
 }
+
+/// `braid …` with extra environment variables, and without `BRAID_ALLOW_PRIVATE_NETWORKS`
+/// unless `envs` sets it; the proxy variables of the test's own environment are removed so
+/// only what `envs` sets applies.
+fn braid_env(dir: &std::path::Path, envs: &[(&str, &str)], args: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_braid"));
+    cmd.current_dir(dir).env("BRAID_LOG", "warn").args(args);
+    for var in PROXY_VARS.iter().chain(["NO_PROXY", "no_proxy"].iter()) {
+        cmd.env_remove(var);
+    }
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run braid")
+}
+
+const PROXY_VARS: [&str; 6] = [
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "ALL_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "all_proxy",
+];
+
+/// A server whose nodeinfo names software megalodon does not know, and whose accounts lack
+/// `fields`, `group`, `discoverable` and `role`, can be added with a token and with an
+/// out-of-band code pasted with the text some servers show beside it.
+///
+/// No such server installs from the registries, so this is mastodon-mock behind our own
+/// response-rewriting proxy (tests/support/proxy.rs): an accepted stand-in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mastodon_api_server_megalodon_does_not_know_can_be_added() {
+    let Some(mock) = MastodonMock::start().await else {
+        return;
+    };
+    let token = mock.user("alice").await;
+    mock.user("carol").await;
+    mock.post(
+        &token,
+        &[("status", "hello from foosoft"), ("visibility", "public")],
+    )
+    .await;
+    let proxy = crate::support::proxy::RewriteProxy::start(&mock.base, |path, json| {
+        if path == "/nodeinfo/2.0" {
+            json["software"] = serde_json::json!({ "name": "foosoft", "version": "1.2" });
+        }
+        if path == "/api/v1/accounts/verify_credentials" {
+            if let Some(account) = json.as_object_mut() {
+                for key in ["fields", "group", "discoverable", "role"] {
+                    account.remove(key);
+                }
+            }
+        }
+    })
+    .await;
+    let dir = temp_dir();
+    let added = add_account(dir.path(), &proxy.base, &token, &["--name", "alice"]).await;
+    assert!(added.status.success(), "{}", err(&added));
+    assert!(
+        err(&added).contains(
+            "mastodon: detected \"foosoft\" 1.2 (not a known Mastodon-family server); using the Mastodon API"
+        ),
+        "{}",
+        err(&added)
+    );
+    assert!(
+        out(&added).contains("Logged in as alice@"),
+        "{}",
+        out(&added)
+    );
+
+    // The explicit type takes the same lenient path.
+    let typed = add_account(
+        dir.path(),
+        &proxy.base,
+        &token,
+        &["--server-type", "mastodon", "--no-home"],
+    )
+    .await;
+    assert!(typed.status.success(), "{}", err(&typed));
+
+    // mastodon-mock's authorize page mints `mockcode_<username>`; pasted with whitespace, a
+    // `code=` prefix and the `&state=…` some servers show beside it, it is still the code.
+    let path = dir.path().to_path_buf();
+    let base = proxy.base.clone();
+    let (oob, sync, timeline) = blocking(move || {
+        let oob = braid(
+            &path,
+            &[
+                "account",
+                "add",
+                "mastodon",
+                &base,
+                "--name",
+                "carol",
+                "--no-home",
+                "--code",
+                "  code=mockcode_carol&state=a1b2c3 \n",
+            ],
+        );
+        let sync = braid(&path, &["sync"]);
+        let timeline = braid(&path, &["timeline", "--json"]);
+        (oob, sync, timeline)
+    })
+    .await;
+    assert!(oob.status.success(), "{}", err(&oob));
+    assert!(out(&oob).contains("Logged in as carol@"), "{}", out(&oob));
+    assert!(sync.status.success(), "{}", err(&sync));
+    assert_eq!(json(&timeline)[0]["content_text"], "hello from foosoft");
+}
+
+/// megalodon's own HTTP clients honoured `HTTP_PROXY`/`HTTPS_PROXY`/`ALL_PROXY`, where
+/// Braid's private-network check never sees the target: logging in never goes through them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logging_in_never_goes_through_environment_proxies() {
+    let Some(mock) = MastodonMock::start().await else {
+        return;
+    };
+    let token = mock.user("alice").await;
+    mock.user("carol").await;
+    let recorder = crate::support::proxy::RecordingProxy::start().await;
+    let proxy_url = recorder.url();
+    let dir = temp_dir();
+    let path = dir.path().to_path_buf();
+    let base = mock.base.clone();
+    let (with_token, with_code) = blocking(move || {
+        let mut envs: Vec<(&str, &str)> = PROXY_VARS
+            .iter()
+            .map(|v| (*v, proxy_url.as_str()))
+            .collect();
+        envs.push(("BRAID_ALLOW_PRIVATE_NETWORKS", "1"));
+        let with_token = braid_env(
+            &path,
+            &envs,
+            &["account", "add", "mastodon", &base, "--token", &token],
+        );
+        let with_code = braid_env(
+            &path,
+            &envs,
+            &[
+                "account",
+                "add",
+                "mastodon",
+                &base,
+                "--name",
+                "carol",
+                "--no-home",
+                "--code",
+                "mockcode_carol",
+            ],
+        );
+        (with_token, with_code)
+    })
+    .await;
+    assert!(with_token.status.success(), "{}", err(&with_token));
+    assert!(with_code.status.success(), "{}", err(&with_code));
+    assert_eq!(recorder.connections(), Vec::<String>::new());
+}
+
+/// Logging in to a host that resolves to a private address is refused unless private networks
+/// are allowed: detection, app registration and the token check alike.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logging_in_to_a_private_host_is_refused() {
+    let Some(mock) = MastodonMock::start().await else {
+        return;
+    };
+    let token = mock.user("alice").await;
+    let port = url::Url::parse(&mock.base)
+        .ok()
+        .and_then(|u| u.port())
+        .expect("port");
+    let by_name = format!("http://localhost:{port}");
+    let dir = temp_dir();
+    let path = dir.path().to_path_buf();
+    let runs = blocking(move || {
+        let cases: [&[&str]; 3] = [
+            &["--token", &token],
+            &["--token", &token, "--server-type", "mastodon"],
+            &["--code", "mockcode_alice", "--server-type", "mastodon"],
+        ];
+        cases
+            .iter()
+            .map(|extra| {
+                let mut args = vec!["account", "add", "mastodon", by_name.as_str()];
+                args.extend_from_slice(extra);
+                braid_env(&path, &[], &args)
+            })
+            .collect::<Vec<_>>()
+    })
+    .await;
+    for run in &runs {
+        assert!(!run.status.success());
+        let e = err(run);
+        assert!(
+            e.starts_with("error: mastodon:") && e.contains("private"),
+            "{e}"
+        );
+    }
+    let path = dir.path().to_path_buf();
+    let accounts = blocking(move || braid(&path, &["account", "list", "--json"])).await;
+    assert_eq!(json(&accounts), serde_json::json!([]));
+}
+
+/// An account whose token is missing is an error that says to log in again, on the source it
+/// reads through and for `braid post`, never a request with an empty token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_token_asks_to_log_in_again() {
+    let h = crate::support::Harness::new(|_| {});
+    let instance = url::Url::parse("http://127.0.0.1:9/").expect("url");
+    let account = h
+        .store
+        .add_account(braid::store::NewAccount {
+            name: "nobody".into(),
+            kind: "mastodon".into(),
+            instance_url: instance.to_string(),
+            server_type: Some("mastodon".into()),
+            remote_id: Some("1".into()),
+            acct: Some("nobody@127.0.0.1".into()),
+            display_name: None,
+            profile_url: None,
+            token: String::new(),
+            client_id: None,
+            client_secret: None,
+        })
+        .await
+        .expect("add account");
+    let source = braid::accounts::add_timeline_source(
+        &h.store,
+        account,
+        &instance,
+        "nobody@127.0.0.1",
+        "home",
+        None,
+        5,
+    )
+    .await
+    .expect("add source");
+    let expected =
+        "mastodon: account nobody has no access token; log in again with `braid account add mastodon http://127.0.0.1:9/`";
+    let path = h.dir.path().to_path_buf();
+    let posted = blocking(move || braid(&path, &["post", "hello", "--to", "nobody"])).await;
+    assert!(!posted.status.success());
+    assert_eq!(err(&posted).trim(), format!("error: {expected}"));
+
+    h.poll(source).await;
+    let last_error = h.source(source).await.last_error.unwrap_or_default();
+    assert_eq!(last_error, expected);
+}
+
+/// The key only protects on servers that honour `Idempotency-Key`; `--help` says so.
+#[test]
+fn post_key_help_says_which_servers_honour_it() {
+    let dir = temp_dir();
+    let help = braid(dir.path(), &["post", "--help"]);
+    let text = out(&help).split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        text.contains("only on servers that honour Idempotency-Key"),
+        "{text}"
+    );
+}

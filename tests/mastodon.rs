@@ -305,13 +305,13 @@ async fn a_refused_token_asks_for_a_new_login() {
         "{err:?}"
     );
     let instance = Url::parse(&mock.base).unwrap();
-    let err = braid_mastodon::verify_credentials(&instance, "not-a-token", "mastodon", &client())
+    let err = braid_mastodon::verify_credentials(&instance, "not-a-token", &client())
         .await
         .unwrap_err();
     assert_eq!(err.kind(), "auth", "{err}");
 
     // The real token: whose it is, and what server this is.
-    let me = braid_mastodon::verify_credentials(&instance, &token, "mastodon", &client())
+    let me = braid_mastodon::verify_credentials(&instance, &token, &client())
         .await
         .unwrap();
     assert_eq!(me.acct, "alice@127.0.0.1");
@@ -319,7 +319,9 @@ async fn a_refused_token_asks_for_a_new_login() {
     let kind = braid_mastodon::detect_server_type(&instance, &client())
         .await
         .unwrap();
-    assert_eq!(kind, "mastodon");
+    assert_eq!(kind.server_type, "mastodon");
+    assert!(kind.known, "{kind:?}");
+    assert_eq!(kind.note(), None);
 }
 
 #[tokio::test]
@@ -345,8 +347,8 @@ async fn private_instances_are_refused_unless_allowed() {
         .await
         .unwrap_err();
     assert_eq!(err.kind(), "permanent", "{err}");
-    // megalodon has its own client: the guard in front of it refuses too.
-    let err = braid_mastodon::verify_credentials(&instance, &token, "mastodon", &strict)
+    // The login-time calls go through the same safe client and are refused too.
+    let err = braid_mastodon::verify_credentials(&instance, &token, &strict)
         .await
         .unwrap_err();
     assert!(err.to_string().contains("private"), "{err}");
@@ -354,6 +356,10 @@ async fn private_instances_are_refused_unless_allowed() {
         .await
         .unwrap_err();
     assert_eq!(err.kind(), "permanent", "{err}");
+    let err = braid_mastodon::oauth::start(&instance, "mastodon", &strict)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("private"), "{err}");
 }
 
 #[tokio::test]
@@ -566,7 +572,7 @@ async fn oauth_login_gives_a_working_token() {
     let token = braid_mastodon::oauth::finish(&instance, &pending, "mockcode_alice", &client())
         .await
         .unwrap();
-    let me = braid_mastodon::verify_credentials(&instance, &token, "mastodon", &client())
+    let me = braid_mastodon::verify_credentials(&instance, &token, &client())
         .await
         .unwrap();
     assert_eq!(me.acct, "alice@127.0.0.1");
@@ -725,4 +731,70 @@ async fn a_reply_to_an_unknown_status_says_so() {
     // Nothing was posted.
     let (_, me) = get_json(&mock, &token, "/api/v1/accounts/verify_credentials").await;
     assert_eq!(me["statuses_count"], 0);
+}
+
+/// Software nodeinfo names but Braid does not know is used as Mastodon only when it answers the
+/// Mastodon API; otherwise the login stops and says what runs there.
+#[tokio::test]
+async fn unknown_software_without_the_mastodon_api_is_refused() {
+    let server = crate::support::server::TestServer::start(|seen| match seen.path.as_str() {
+        "/.well-known/nodeinfo" => crate::support::server::Reply::ok(
+            "application/json",
+            r#"{"links":[{"rel":"http://nodeinfo.diaspora.software/ns/schema/2.0","href":"/nodeinfo/2.0"}]}"#,
+        ),
+        "/nodeinfo/2.0" => crate::support::server::Reply::ok(
+            "application/json",
+            r#"{"version":"2.0","software":{"name":"barsoft","version":"9"}}"#,
+        ),
+        _ => crate::support::server::Reply::status(404),
+    })
+    .await;
+    let instance = Url::parse(&server.url("/")).unwrap();
+    let err = braid_mastodon::detect_server_type(&instance, &client())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), "unsupported", "{err}");
+    assert!(
+        err.to_string().contains("runs \"barsoft\"")
+            && err.to_string().contains("does not answer the Mastodon API"),
+        "{err}"
+    );
+}
+
+/// Every login step goes through the safe client: a public-looking instance that redirects to
+/// a private address is refused (GET redirects are checked hop by hop, POST redirects are not
+/// followed), and the private server never sees a request.
+#[tokio::test]
+async fn login_steps_do_not_follow_redirects_to_private_addresses() {
+    use crate::support::server::{Reply, TestServer};
+    let private = TestServer::start(|_| Reply::ok("application/json", "{}")).await;
+    let private_base = private.url("");
+    let public = TestServer::start(move |seen| {
+        Reply::redirect(307, &format!("{private_base}{}", seen.path))
+    })
+    .await;
+    let addr = public.addr;
+    let mut http = HttpConfig {
+        allow_private_networks: false,
+        timeout: Duration::from_secs(10),
+        ..HttpConfig::default()
+    };
+    http.resolve_overrides.insert("public.test".into(), addr);
+    let strict = SafeClient::new(http).unwrap();
+    let instance = Url::parse(&format!("http://public.test:{}/", addr.port())).unwrap();
+
+    let err = braid_mastodon::detect_server_type(&instance, &strict)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("private"), "{err}");
+    let err = braid_mastodon::verify_credentials(&instance, "t0ken", &strict)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("private"), "{err}");
+    let err = braid_mastodon::oauth::start(&instance, "mastodon", &strict)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("HTTP 307"), "{err}");
+    assert!(!public.seen.lock().unwrap().is_empty());
+    assert!(private.seen.lock().unwrap().is_empty());
 }

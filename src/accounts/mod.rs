@@ -12,9 +12,10 @@ use crate::store::{AccountRecord, NewAccount, NewSource, Store, StoreError};
 /// Why a login failed, worded for the person logging in.
 #[derive(Debug, thiserror::Error)]
 pub enum LoginError {
-    #[error("{0}")]
+    // Transparent: `{:#}` at the binary's edge would otherwise print the message twice.
+    #[error(transparent)]
     Connector(#[from] ConnectorError),
-    #[error("{0}")]
+    #[error(transparent)]
     Store(#[from] StoreError),
     #[error("{0}")]
     Invalid(String),
@@ -57,15 +58,40 @@ pub struct MastodonLogin {
     pub backfill: u32,
 }
 
-/// The server software: the one the person named (checked), else what nodeinfo says.
-pub async fn server_type(login: &MastodonLogin, http: &SafeClient) -> Result<String, LoginError> {
+/// The server software: the one the person named (checked), else what nodeinfo says; unknown
+/// software that answers the Mastodon API is `mastodon`, with a note saying what was found.
+pub async fn server_type(
+    login: &MastodonLogin,
+    http: &SafeClient,
+) -> Result<braid_mastodon::ServerKind, LoginError> {
     match &login.server_type {
-        Some(t) => {
-            braid_mastodon::sns(t)?;
-            Ok(t.trim().to_ascii_lowercase())
-        }
+        Some(t) => Ok(braid_mastodon::ServerKind {
+            server_type: braid_mastodon::sns(t)?.to_string(),
+            software: None,
+            version: None,
+            known: true,
+        }),
         None => Ok(braid_mastodon::detect_server_type(&login.instance, http).await?),
     }
+}
+
+/// The error for an account whose stored token is missing or empty: never a request with an
+/// empty token, always the command that fixes it.
+pub fn missing_token(account: &AccountRecord) -> ConnectorError {
+    ConnectorError::Auth(format!(
+        "{}: account {} has no access token; log in again with `braid account add {} {}`",
+        account.kind, account.name, account.kind, account.instance_url
+    ))
+}
+
+/// The account's token, or [`missing_token`]. A store that cannot be read is transient.
+pub async fn token(store: &Store, account: &AccountRecord) -> Result<String, ConnectorError> {
+    store
+        .account_token(account.id)
+        .await
+        .map_err(|e| ConnectorError::Transient(e.to_string()))?
+        .filter(|t| !t.trim().is_empty())
+        .ok_or_else(|| missing_token(account))
 }
 
 /// Verifies `token` on the instance, stores the account, and (unless asked not to) adds its
@@ -77,9 +103,8 @@ pub async fn add_mastodon_with_token(
     token: String,
     oauth_app: Option<(String, String)>,
 ) -> Result<AccountRecord, LoginError> {
-    let server_type = server_type(login, http).await?;
-    let me =
-        braid_mastodon::verify_credentials(&login.instance, &token, &server_type, http).await?;
+    let server_type = server_type(login, http).await?.server_type;
+    let me = braid_mastodon::verify_credentials(&login.instance, &token, http).await?;
     let host = login.instance.host_str().unwrap_or_default().to_owned();
     let acct = if me.acct.contains('@') {
         me.acct.clone()

@@ -36,11 +36,13 @@ pub enum AccountCommand {
             allow_hyphen_values = true
         )]
         token: Option<String>,
-        /// The authorization code, when you already opened the authorize link.
+        /// The authorization code, when you already opened the authorize link. Text some
+        /// servers show beside it (`&state=…`, a `code=` prefix, spaces) is ignored.
         #[arg(long, value_name = "CODE", allow_hyphen_values = true)]
         code: Option<String>,
         /// Server software, when nodeinfo detection fails: mastodon, pleroma, friendica,
-        /// gotosocial, firefish.
+        /// gotosocial, firefish. Software Braid does not know that answers the Mastodon API
+        /// is used as mastodon without it.
         #[arg(long, value_name = "TYPE")]
         server_type: Option<String>,
         /// Do not add the home timeline as a source.
@@ -84,7 +86,11 @@ pub async fn account(cmd: AccountCommand, config: Arc<Config>) -> anyhow::Result
                 add_home: !no_home,
                 backfill,
             };
-            let server_type = accounts::server_type(&login, &http).await?;
+            let kind = accounts::server_type(&login, &http).await?;
+            if let Some(note) = kind.note() {
+                eprintln!("{note}");
+            }
+            let server_type = kind.server_type;
             login.server_type = Some(server_type.clone());
             let (token, app) = match token {
                 Some(t) => (t, None),
@@ -98,13 +104,9 @@ pub async fn account(cmd: AccountCommand, config: Arc<Config>) -> anyhow::Result
                             prompt_code()?
                         }
                     };
-                    let token = braid_mastodon::oauth::finish(
-                        &login.instance,
-                        &pending,
-                        code.trim(),
-                        &http,
-                    )
-                    .await?;
+                    let token =
+                        braid_mastodon::oauth::finish(&login.instance, &pending, &code, &http)
+                            .await?;
                     (
                         token,
                         Some((pending.client_id.clone(), pending.client_secret.clone())),

@@ -58,7 +58,8 @@ pub struct PostArgs {
     /// Alt text for each --media, in the same order.
     #[arg(long, value_name = "TEXT")]
     pub alt: Vec<String>,
-    /// Idempotency key: retrying with the same key never makes a second post.
+    /// Idempotency key: retrying with the same key does not make a second post, but only on
+    /// servers that honour Idempotency-Key (Mastodon does); elsewhere each run posts again.
     #[arg(long, value_name = "KEY", allow_hyphen_values = true)]
     pub key: Option<String>,
 }

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod mastodon;
+pub mod proxy;
 pub mod server;
 
 use std::path::PathBuf;

@@ -1,11 +1,7 @@
 //! Authenticated calls to one instance's REST API through Braid's [`SafeClient`] (private
-//! addresses refused, bodies capped, timeouts), and the guard put in front of megalodon, which
-//! brings its own HTTP client.
+//! addresses refused, bodies capped, timeouts, no environment proxy).
 
-use std::net::IpAddr;
-use std::time::Duration;
-
-use braid_core::http::{is_public_ip, Request, Response, SafeClient};
+use braid_core::http::{Request, Response, SafeClient};
 use braid_core::ConnectorError;
 use bytes::Bytes;
 use chrono::Utc;
@@ -158,7 +154,7 @@ pub fn json<T: DeserializeOwned>(resp: &Response, target: Target) -> Result<T, C
 }
 
 /// Checks the instance URL and makes it end in `/` so API paths join below it.
-fn normalize_instance(mut instance: Url) -> Result<Url, ConnectorError> {
+pub(crate) fn normalize_instance(mut instance: Url) -> Result<Url, ConnectorError> {
     if instance.scheme() != "https" && instance.scheme() != "http" {
         return Err(ConnectorError::Permanent(format!(
             "mastodon: {instance} is not an http(s) URL"
@@ -176,72 +172,4 @@ fn normalize_instance(mut instance: Url) -> Result<Url, ConnectorError> {
         instance.set_path(&path);
     }
     Ok(instance)
-}
-
-/// The instance URL as megalodon wants it: no trailing slash (it appends `/api/v1/...`).
-pub fn megalodon_base(instance: &Url) -> String {
-    instance.as_str().trim_end_matches('/').to_owned()
-}
-
-/// megalodon connects with its own client, outside [`SafeClient`]'s resolver: before handing
-/// it an instance, resolve the host here and refuse private or reserved addresses under the
-/// same rule (`allow_private_networks`, test overrides treated as public). A name could still
-/// resolve differently a moment later (DNS rebinding); only the login-time calls go through
-/// megalodon, never polling or publishing.
-pub async fn check_instance_for_megalodon(
-    instance: &Url,
-    client: &SafeClient,
-) -> Result<(), ConnectorError> {
-    let config = client.config();
-    if config.allow_private_networks {
-        return Ok(());
-    }
-    let host = match instance.host() {
-        Some(url::Host::Domain(d)) => d.to_ascii_lowercase(),
-        Some(url::Host::Ipv4(ip)) => return check_ip(instance, IpAddr::V4(ip)),
-        Some(url::Host::Ipv6(ip)) => return check_ip(instance, IpAddr::V6(ip)),
-        None => {
-            return Err(ConnectorError::Permanent(format!(
-                "mastodon: {instance} has no host"
-            )))
-        }
-    };
-    if config.resolve_overrides.contains_key(&host) {
-        return Ok(());
-    }
-    let port = instance.port_or_known_default().unwrap_or(443);
-    let addrs = tokio::time::timeout(
-        config.connect_timeout,
-        tokio::net::lookup_host((host.as_str(), port)),
-    )
-    .await
-    .map_err(|_| error::timed_out(&format!("resolving {host}"), config.connect_timeout))?
-    .map_err(|e| ConnectorError::Transient(format!("mastodon: cannot resolve {host}: {e}")))?;
-    for addr in addrs {
-        check_ip(instance, addr.ip())?;
-    }
-    Ok(())
-}
-
-fn check_ip(instance: &Url, ip: IpAddr) -> Result<(), ConnectorError> {
-    if is_public_ip(ip) {
-        Ok(())
-    } else {
-        Err(ConnectorError::Permanent(format!(
-            "mastodon: refused to connect to {}: {ip} is a private or reserved address",
-            instance.host_str().unwrap_or("the instance")
-        )))
-    }
-}
-
-/// Runs a megalodon call under the client's total timeout (megalodon takes none).
-pub async fn with_timeout<T>(
-    what: &str,
-    after: Duration,
-    fut: impl std::future::Future<Output = Result<T, megalodon::error::Error>>,
-) -> Result<T, ConnectorError> {
-    match tokio::time::timeout(after, fut).await {
-        Ok(result) => result.map_err(error::from_megalodon),
-        Err(_) => Err(error::timed_out(what, after)),
-    }
 }

@@ -1,4 +1,4 @@
-//! Mastodon answers and megalodon failures mapped to what the scheduler or outbox should do.
+//! Mastodon answers mapped to what the scheduler or outbox should do.
 //!
 //! | answer                          | error                                                   |
 //! |---------------------------------|---------------------------------------------------------|
@@ -104,53 +104,6 @@ fn server_message(body: &[u8]) -> Option<String> {
 pub fn bad_json(what: &str, err: serde_json::Error) -> ConnectorError {
     ConnectorError::Transient(format!(
         "mastodon: the server's answer to {what} is not the expected JSON: {err}"
-    ))
-}
-
-/// Maps a megalodon error (used for credential checks and server detection).
-pub fn from_megalodon(err: megalodon::error::Error) -> ConnectorError {
-    use megalodon::error::{Error, Kind};
-    match err {
-        Error::OwnError(own) => match (own.status, &own.kind) {
-            (Some(status), _) => {
-                let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
-                let server = server_message(own.message.as_bytes()).or_else(|| {
-                    Some(own.message.chars().take(300).collect::<String>())
-                        .filter(|m| !m.trim().is_empty())
-                });
-                let now = Utc::now();
-                classify(
-                    status,
-                    server,
-                    Target::Other,
-                    || own.header.as_ref().and_then(|h| hints::retry_after(h, now)),
-                    own.url.as_deref().unwrap_or("the server"),
-                )
-            }
-            (None, Kind::NoImplementedError | Kind::UnknownSNSError | Kind::NodeinfoError) => {
-                ConnectorError::Unsupported(format!("mastodon: {}", own.message))
-            }
-            (None, _) => ConnectorError::Transient(format!("mastodon: {}", own.message)),
-        },
-        Error::RequestError(e) => {
-            if let Some(status) = e.status() {
-                let status_code =
-                    StatusCode::from_u16(status.as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
-                return classify(status_code, None, Target::Other, || None, "the server");
-            }
-            ConnectorError::Transient(format!("mastodon: request failed: {e}"))
-        }
-        Error::ParseError(e) => ConnectorError::Permanent(format!("mastodon: bad URL: {e}")),
-        Error::JsonError(e) => bad_json("the request", e),
-        other => ConnectorError::Transient(format!("mastodon: {other}")),
-    }
-}
-
-/// The error for a call that did not finish within the timeout.
-pub fn timed_out(what: &str, after: Duration) -> ConnectorError {
-    ConnectorError::Transient(format!(
-        "mastodon: {what} timed out after {} s",
-        after.as_secs_f32()
     ))
 }
 

@@ -10,17 +10,18 @@
 //!   [`limits`] from the instance document;
 //! - [`error`]: HTTP answers and megalodon failures mapped to what the scheduler should do;
 //! - [`hints`]: rate-limit, `Retry-After` and `Link` headers;
-//! - [`api`]: authenticated calls through the safe client, and the guard in front of megalodon;
-//! - [`oauth`]: logging in (app registration, authorization code) through megalodon.
+//! - [`api`]: authenticated calls through the safe client;
+//! - [`detect`] and [`oauth`]: logging in (which software, app registration, authorization
+//!   code) and [`verify_credentials`].
 //!
-//! **megalodon or direct.** Polling, publishing, editing, deleting, media and limits call the
-//! REST API directly through [`SafeClient`] (Braid's private-network rules, body caps and
-//! timeouts; the `Link`, `X-RateLimit-*` and `Idempotency-Key` headers megalodon hides or cannot
-//! send). megalodon serves the login-time calls where its per-server knowledge helps:
-//! [`oauth`] (app registration, code exchange), [`verify_credentials`] and
-//! [`detect_server_type`] (its nodeinfo detector). Those run behind
-//! [`api::check_instance_for_megalodon`] (the private-network rule) and under a timeout, since
-//! megalodon builds its own HTTP client and takes none.
+//! **Every call goes through [`SafeClient`]** (Braid's private-network rules on every hop,
+//! no environment proxy, body caps and timeouts; the `Link`, `X-RateLimit-*` and
+//! `Idempotency-Key` headers megalodon hides or cannot send). megalodon 1.3 builds its own
+//! reqwest client for each call and takes none, so it honours `HTTP_PROXY` and friends and
+//! follows redirects unchecked; and its entities require fields some servers leave out. It
+//! keeps what needs no network: the names of the server types ([`sns`]). The login calls it
+//! made (nodeinfo detection, app registration, token exchange, `verify_credentials`) are here,
+//! decoding leniently into [`wire`] types.
 
 use braid_core::http::SafeClient;
 use braid_core::{Connector, ConnectorError, Sink, Source};
@@ -29,6 +30,7 @@ use url::Url;
 pub mod api;
 pub mod convert;
 pub mod cursor;
+pub mod detect;
 pub mod error;
 pub mod hints;
 pub mod ids;
@@ -43,6 +45,7 @@ pub mod wire;
 #[cfg(test)]
 mod golden;
 
+pub use detect::ServerKind;
 pub use sink::MastodonSink;
 pub use source::MastodonSource;
 pub use timeline::Timeline;
@@ -97,48 +100,42 @@ pub struct AccountInfo {
     pub url: Option<String>,
 }
 
-/// Checks `token` on `instance` (`GET /api/v1/accounts/verify_credentials`, through megalodon)
-/// and says whose it is. A refused token is `ConnectorError::Auth`.
+/// Checks `token` on `instance` (`GET /api/v1/accounts/verify_credentials`) and says whose it
+/// is. A refused token is `ConnectorError::Auth`. The account is decoded leniently
+/// ([`wire::Account`]: an `id` and what Braid shows), since servers leave out fields
+/// (`fields`, `group`, `discoverable`, `role`, …) that megalodon's `Account` requires.
 pub async fn verify_credentials(
     instance: &Url,
     token: &str,
-    server_type: &str,
     client: &SafeClient,
 ) -> Result<AccountInfo, ConnectorError> {
-    api::check_instance_for_megalodon(instance, client).await?;
-    let config = client.config();
-    let megalodon = megalodon::generator(
-        sns(server_type)?,
-        api::megalodon_base(instance),
-        Some(token.to_owned()),
-        Some(config.user_agent.clone()),
-    )
-    .map_err(error::from_megalodon)?;
-    let resp = api::with_timeout(
-        "verifying the token",
-        config.timeout,
-        megalodon.verify_account_credentials(),
-    )
-    .await?;
-    let account = resp.json;
-    let acct = if account.acct.contains('@') {
-        account.acct
+    let api = api::Api::new(instance.clone(), token.to_owned(), client.clone())?;
+    let url = api.url("api/v1/accounts/verify_credentials")?;
+    let (account, _): (wire::Account, _) = api.get_json(url, error::Target::Other).await?;
+    Ok(account_info(account, instance))
+}
+
+/// What Braid keeps of the account a token belongs to; `acct` made `user@host`.
+fn account_info(account: wire::Account, instance: &Url) -> AccountInfo {
+    let local = if account.acct.trim().is_empty() {
+        account.username
     } else {
-        match instance.host_str() {
-            Some(host) => format!("{}@{host}", account.acct),
-            None => account.acct,
-        }
+        account.acct
     };
-    Ok(AccountInfo {
+    let acct = match instance.host_str() {
+        Some(host) if !local.contains('@') => format!("{local}@{host}"),
+        _ => local,
+    };
+    AccountInfo {
         id: account.id,
         acct,
         display_name: Some(account.display_name).filter(|n| !n.trim().is_empty()),
-        url: Some(account.url).filter(|u| !u.is_empty()),
-    })
+        url: account.url.filter(|u| !u.is_empty()),
+    }
 }
 
-/// megalodon's backend for a server type (`mastodon`, `pleroma`, …): the software differs in
-/// places megalodon knows (Friendica's and Firefish's login, Pleroma's entities).
+/// Checks a server type the person named (`mastodon`, `pleroma`, …) against megalodon's list
+/// of the Mastodon API family, and returns it in its canonical spelling.
 pub fn sns(server_type: &str) -> Result<megalodon::SNS, ConnectorError> {
     server_type.trim().to_ascii_lowercase().parse().map_err(|_| {
         ConnectorError::Permanent(format!(
@@ -147,19 +144,31 @@ pub fn sns(server_type: &str) -> Result<megalodon::SNS, ConnectorError> {
     })
 }
 
-/// The server software behind `instance`, from its nodeinfo (megalodon's detector):
-/// `mastodon`, `pleroma` (Akkoma too), `friendica`, `firefish`, `gotosocial`, `pixelfed`.
+/// The server software behind `instance`, from its nodeinfo; unknown software that answers
+/// the Mastodon API counts as `mastodon` (see [`detect`]).
 pub async fn detect_server_type(
     instance: &Url,
     client: &SafeClient,
-) -> Result<String, ConnectorError> {
-    api::check_instance_for_megalodon(instance, client).await?;
-    let base = api::megalodon_base(instance);
-    let sns = api::with_timeout(
-        "detecting the server type",
-        client.config().timeout,
-        megalodon::detector(&base),
-    )
-    .await?;
-    Ok(sns.to_string())
+) -> Result<ServerKind, ConnectorError> {
+    detect::detect(&api::normalize_instance(instance.clone())?, client).await
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+
+    /// An account as a server that leaves out most of Mastodon's fields sends it.
+    #[test]
+    fn a_sparse_account_still_says_whose_token_it_is() {
+        let json = r#"{"id":"7","username":"alice","acct":"alice","display_name":"","url":"https://social.example/@alice"}"#;
+        let account: wire::Account = serde_json::from_str(json).unwrap();
+        let instance = Url::parse("https://social.example/").unwrap();
+        let info = account_info(account, &instance);
+        assert_eq!(info.acct, "alice@social.example");
+        assert_eq!(info.id, "7");
+        assert_eq!(info.display_name, None);
+        let bare: wire::Account = serde_json::from_str(r#"{"id":"8","username":"bob"}"#).unwrap();
+        assert_eq!(account_info(bare, &instance).acct, "bob@social.example");
+    }
 }

@@ -113,3 +113,72 @@ pub struct ApiError {
     #[serde(default)]
     pub error_description: Option<String>,
 }
+
+/// The `/.well-known/nodeinfo` index (<https://nodeinfo.diaspora.software/protocol>).
+#[derive(Debug, Clone, Deserialize)]
+pub struct NodeinfoIndex {
+    #[serde(default)]
+    pub links: Vec<NodeinfoLink>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct NodeinfoLink {
+    #[serde(default)]
+    pub rel: String,
+    #[serde(default)]
+    pub href: String,
+}
+
+/// A nodeinfo document (schemas 1.0 to 2.1): only the software is read.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Nodeinfo {
+    pub software: NodeinfoSoftware,
+    #[serde(default)]
+    pub metadata: Option<NodeinfoMetadata>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct NodeinfoSoftware {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub version: Option<String>,
+}
+
+/// Forks name the software they follow here (`metadata.upstream.name`, as megalodon reads it).
+#[derive(Debug, Clone, Deserialize)]
+pub struct NodeinfoMetadata {
+    #[serde(default)]
+    pub upstream: Option<NodeinfoUpstream>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct NodeinfoUpstream {
+    #[serde(default)]
+    pub name: String,
+}
+
+/// `GET /api/v1/instance` (<https://docs.joinmastodon.org/entities/V1_Instance/>), read only to
+/// tell a Mastodon-API server from anything else: every field is optional.
+#[derive(Debug, Clone, Deserialize)]
+pub struct InstanceV1 {
+    #[serde(default)]
+    pub uri: Option<String>,
+    #[serde(default)]
+    pub version: Option<String>,
+}
+
+/// `POST /api/v1/apps` (<https://docs.joinmastodon.org/methods/apps/#create>): only the
+/// credentials; `id`, `name`, `website`, `vapid_key` are left to servers that send them.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Application {
+    pub client_id: String,
+    pub client_secret: String,
+}
+
+/// `POST /oauth/token` (RFC 6749 §5.1): only the token; `scope` and `created_at`, which
+/// megalodon requires, are optional in the RFC and left out by some servers.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Token {
+    pub access_token: String,
+}
