@@ -49,7 +49,10 @@ fn example_uncommented() -> String {
 /// the example) is updated.
 fn every_field() -> Config {
     Config {
-        storage: StorageConfig { db: "x.db".into() },
+        storage: StorageConfig {
+            db: "x.db".into(),
+            max_content_bytes: 1,
+        },
         web: WebConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 1)),
             title: "t".into(),

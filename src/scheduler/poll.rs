@@ -58,12 +58,13 @@ pub async fn poll_source(ctx: &PollContext, source: &SourceRecord) -> PollOutcom
                 site_url: page.meta.site_url,
             };
             let items = page.items;
+            let cap = ctx.config.storage.max_content_bytes;
             let items = if items.len() > 16 {
-                tokio::task::spawn_blocking(move || ingest::prepare(items))
+                tokio::task::spawn_blocking(move || ingest::prepare(items, cap))
                     .await
                     .unwrap_or_default()
             } else {
-                ingest::prepare(items)
+                ingest::prepare(items, cap)
             };
             match ctx
                 .store
