@@ -75,7 +75,8 @@ fn main() {
             let t0 = Instant::now();
             let parsed = braid_feed::parse_feed(f.as_bytes(), &url).unwrap();
             let t1 = Instant::now();
-            let items = braid::ingest::prepare(parsed.items);
+            let items =
+                braid::ingest::prepare(parsed.items, braid::ingest::DEFAULT_MAX_CONTENT_BYTES);
             let t2 = Instant::now();
             let stats = runtime
                 .block_on(store.record_poll_success(source, items, vec![], PollSuccess::default()))

@@ -31,6 +31,9 @@ pub struct Config {
 pub struct StorageConfig {
     /// Path of the SQLite database file (created on first run). Env: `BRAID_DB`; flag: `--db`.
     pub db: PathBuf,
+    /// Largest body (HTML, and its plain text) stored per item, in bytes. Longer items are cut
+    /// at a tag boundary and marked as shortened, with a link to the original.
+    pub max_content_bytes: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -134,6 +137,7 @@ impl Default for StorageConfig {
     fn default() -> Self {
         StorageConfig {
             db: PathBuf::from("./braid.db"),
+            max_content_bytes: crate::ingest::DEFAULT_MAX_CONTENT_BYTES,
         }
     }
 }

@@ -63,7 +63,7 @@ async fn poll_and_store(
         .store
         .record_poll_success(
             id,
-            braid::ingest::prepare(page.items),
+            braid::ingest::prepare(page.items, braid::ingest::DEFAULT_MAX_CONTENT_BYTES),
             page.deleted,
             braid::store::PollSuccess {
                 cursor: page.next_cursor.and_then(|c| c.0),

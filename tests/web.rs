@@ -3,6 +3,8 @@
 //! parsers (Python feedparser, xmllint) in `web/feeds.rs`.
 
 mod feeds;
+mod items;
+mod pool;
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
@@ -154,7 +156,11 @@ async fn start() -> Site {
         })
         .collect();
     add(&store, "bulk", bulk).await;
+    serve(store, dir, blog, social).await
+}
 
+/// Serves `store` on 127.0.0.1:0 (`dir` holds its database and lives as long as the site).
+async fn serve(store: Store, dir: tempfile::TempDir, blog: SourceId, social: SourceId) -> Site {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");

@@ -69,6 +69,13 @@ impl Config {
                 1024..=1024 * MIB,
             ),
             b("opml.max_outlines", self.opml.max_outlines, 1..=1_000_000),
+            // Below a few KiB even ordinary posts would be cut; above 64 MiB one item could
+            // fill memory on every page that shows it.
+            b(
+                "storage.max_content_bytes",
+                self.storage.max_content_bytes,
+                4 * 1024..=64 * MIB,
+            ),
         ];
         for (name, rule) in &r.sources {
             let key = |field: &str| format!("retention.sources.{name:?}.{field}");

@@ -49,7 +49,10 @@ fn example_uncommented() -> String {
 /// the example) is updated.
 fn every_field() -> Config {
     Config {
-        storage: StorageConfig { db: "x.db".into() },
+        storage: StorageConfig {
+            db: "x.db".into(),
+            max_content_bytes: 1,
+        },
         web: WebConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 1)),
             title: "t".into(),
@@ -196,6 +199,9 @@ fn every_number_is_bounded_and_named() {
         }),
         ("opml.max_file_bytes", |c, v| c.opml.max_file_bytes = v),
         ("opml.max_outlines", |c, v| c.opml.max_outlines = v),
+        ("storage.max_content_bytes", |c, v| {
+            c.storage.max_content_bytes = v as usize
+        }),
         ("retention.sources.\"Blog\".max_age_days", |c, v| {
             c.retention
                 .sources

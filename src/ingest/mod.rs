@@ -3,20 +3,28 @@
 //! cannot put anything else in those fields), plain text for search, clean one-line titles, and
 //! only http(s) URLs in places the web UI turns into links.
 
+mod cap;
+
 use braid_core::model::{Attachment, Author, Item};
 use braid_core::sanitize::html_to_text;
+
+pub use cap::{cut_balanced, DEFAULT_MAX_CONTENT_BYTES};
 
 /// Longest title kept, in characters; longer ones are cut with an ellipsis.
 const MAX_TITLE_CHARS: usize = 500;
 
-/// Makes `items` safe to store. Pure and synchronous; callers run it off the async threads
+/// Makes `items` safe to store, each body cut to `max_content_bytes` (the config's
+/// `storage.max_content_bytes`). Pure and synchronous; callers run it off the async threads
 /// when batches are large.
-pub fn prepare(items: Vec<Item>) -> Vec<Item> {
-    items.into_iter().map(prepare_item).collect()
+pub fn prepare(items: Vec<Item>, max_content_bytes: usize) -> Vec<Item> {
+    items
+        .into_iter()
+        .map(|item| prepare_item(item, max_content_bytes))
+        .collect()
 }
 
 /// Makes one item safe to store.
-pub fn prepare_item(mut item: Item) -> Item {
+pub fn prepare_item(mut item: Item, max_content_bytes: usize) -> Item {
     item.title = item
         .title
         .as_deref()
@@ -47,6 +55,7 @@ pub fn prepare_item(mut item: Item) -> Item {
     };
     item.content_text = (!text.is_empty()).then_some(text);
     item.url = item.url.and_then(web_url);
+    cap_content(&mut item, max_content_bytes);
     item.author = item.author.map(|a| Author {
         name: a.name.as_deref().map(clean_text).filter(|n| !n.is_empty()),
         handle: a
@@ -81,6 +90,32 @@ pub fn prepare_item(mut item: Item) -> Item {
         .map(|l| clean_text(&l))
         .filter(|l| !l.is_empty());
     item
+}
+
+/// Cuts oversized bodies (see `cap.rs`); the mark links to the item's own (already checked) URL.
+fn cap_content(item: &mut Item, max: usize) {
+    let url = item.url.as_deref();
+    if let Some(cut) = item
+        .content_html
+        .as_ref()
+        .and_then(|h| cap::cap_html(h, max, url))
+    {
+        item.content_html = Some(cut);
+    }
+    if let Some(cut) = item
+        .summary
+        .as_ref()
+        .and_then(|h| cap::cap_html(h, max, url))
+    {
+        item.summary = Some(cut);
+    }
+    if let Some(cut) = item
+        .content_text
+        .as_deref()
+        .and_then(|t| cap::cap_text(t, max))
+    {
+        item.content_text = Some(cut);
+    }
 }
 
 /// Plain text on one line: control characters dropped, whitespace collapsed.
@@ -146,7 +181,10 @@ mod tests {
             "attachments": [{"url": "javascript:x"}],
             "tags": [], "visibility": "public"
         });
-        let item = prepare_item(serde_json::from_value::<Item>(raw).unwrap());
+        let item = prepare_item(
+            serde_json::from_value::<Item>(raw).unwrap(),
+            DEFAULT_MAX_CONTENT_BYTES,
+        );
         assert_eq!(item.title.as_deref(), Some("Hello world"));
         let html = item.content_html.unwrap_or_default();
         for bad in ["script", "onerror", "javascript:"] {

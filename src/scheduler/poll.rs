@@ -47,7 +47,7 @@ pub async fn poll_source(ctx: &PollContext, source: &SourceRecord) -> PollOutcom
 async fn poll_source_with(
     ctx: &PollContext,
     source: &SourceRecord,
-    prepare: fn(Vec<Item>) -> Vec<Item>,
+    prepare: fn(Vec<Item>, usize) -> Vec<Item>,
 ) -> PollOutcome {
     let now = Utc::now();
     let result = fetch(ctx, source).await;
@@ -63,7 +63,13 @@ async fn poll_source_with(
     // Preparing runs before anything is recorded: if it fails, the poll fails as a whole and the
     // old cursor stays, so the items are fetched again next time instead of being skipped.
     let result = match result {
-        Ok(mut page) => match prepare_items(std::mem::take(&mut page.items), prepare).await {
+        Ok(mut page) => match prepare_items(
+            std::mem::take(&mut page.items),
+            prepare,
+            ctx.config.storage.max_content_bytes,
+        )
+        .await
+        {
             Ok(items) => Ok(Page { items, ..page }),
             Err(e) => Err(e),
         },
@@ -129,13 +135,16 @@ async fn poll_source_with(
 /// becomes one failed poll, never an empty success that would move the cursor past the items.
 async fn prepare_items(
     items: Vec<Item>,
-    prepare: fn(Vec<Item>) -> Vec<Item>,
+    prepare: fn(Vec<Item>, usize) -> Vec<Item>,
+    max_content_bytes: usize,
 ) -> Result<Vec<Item>, ConnectorError> {
     if items.is_empty() {
         return Ok(items);
     }
     let many = items.len() > 16;
-    let run = move || std::panic::catch_unwind(AssertUnwindSafe(move || prepare(items)));
+    let run = move || {
+        std::panic::catch_unwind(AssertUnwindSafe(move || prepare(items, max_content_bytes)))
+    };
     let prepared = if many {
         tokio::task::spawn_blocking(run)
             .await
@@ -316,7 +325,7 @@ mod tests {
         format!("http://{addr}/feed.xml")
     }
 
-    fn crashing_prepare(_: Vec<Item>) -> Vec<Item> {
+    fn crashing_prepare(_: Vec<Item>, _: usize) -> Vec<Item> {
         panic!("a bug in the ingest gate")
     }
 

@@ -7,20 +7,24 @@
 //! in-memory store uses its single connection for both roles.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, PoisonError};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OpenFlags};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use super::{schema, Result, StoreError};
+use super::{schema, ReaderStats, Result, StoreError};
 
 /// How long a statement waits for a lock before failing with `SQLITE_BUSY`. Only checkpoints and
 /// a second process could hold one: within the process there is one writer.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Idle read connections kept open; more are opened under load and closed after use.
-const MAX_IDLE_READERS: usize = 8;
+/// Read connections open at most. Reads are short and CPU-bound (the file is memory-mapped), so
+/// more connections than a few per core only queue on the CPU; a few more than the cores keep
+/// one slow read (a search) from holding up the quick ones behind it.
+pub(super) const DEFAULT_MAX_READERS: usize = 8;
 
 pub(super) struct Pool {
     writer: Mutex<Connection>,
@@ -28,13 +32,33 @@ pub(super) struct Pool {
     readers: Option<Readers>,
 }
 
+/// A bounded pool: at most `max` connections, opened on first need and kept for the life of
+/// the store (with their prepared-statement caches, which are most of a reader's worth).
+///
+/// Opening a connection costs far more than a read (the schema is parsed, the file mapped), and
+/// under load an unbounded pool opened one per request beyond its idle ones and closed it after
+/// use: 50 concurrent clients got a tenth of the throughput 8 got. So a read that finds no free
+/// connection waits for one instead.
 struct Readers {
     path: PathBuf,
+    max: usize,
     idle: Mutex<Vec<Connection>>,
+    /// One permit per connection that may exist, taken on the async side *before* the read is
+    /// handed to tokio's blocking pool: waiting reads queue here (fairly, first come first
+    /// served) without occupying a blocking thread, and at most `max` blocking threads run
+    /// reads at once, so writes and other blocking work always find a thread.
+    permits: Arc<Semaphore>,
+    opened: AtomicUsize,
+    waited: AtomicUsize,
+}
+
+/// The right to use one read connection; see [`Pool::read_permit`].
+pub(super) struct ReadPermit {
+    _permit: Option<OwnedSemaphorePermit>,
 }
 
 impl Pool {
-    pub(super) fn open(path: &Path) -> Result<Pool> {
+    pub(super) fn open(path: &Path, max_readers: usize) -> Result<Pool> {
         let open_err = |e: rusqlite::Error| StoreError::Open {
             path: path.display().to_string(),
             message: e.to_string(),
@@ -52,11 +76,16 @@ impl Pool {
         }
         configure(&writer)?;
         schema::migrate(&mut writer)?;
+        let max = max_readers.max(1);
         Ok(Pool {
             writer: Mutex::new(writer),
             readers: Some(Readers {
                 path: path.to_owned(),
-                idle: Mutex::new(Vec::new()),
+                max,
+                idle: Mutex::new(Vec::with_capacity(max)),
+                permits: Arc::new(Semaphore::new(max)),
+                opened: AtomicUsize::new(0),
+                waited: AtomicUsize::new(0),
             }),
         })
     }
@@ -80,6 +109,33 @@ impl Pool {
         f(&mut conn)
     }
 
+    /// Waits (asynchronously) until a read connection is free. Take it before `spawn_blocking`
+    /// and move it into the blocking closure, so it is released when the read is done, even
+    /// when the request that asked for it went away meanwhile.
+    pub(super) async fn read_permit(&self) -> Result<ReadPermit> {
+        let Some(readers) = &self.readers else {
+            return Ok(ReadPermit { _permit: None });
+        };
+        let permit = match readers.permits.clone().try_acquire_owned() {
+            Ok(p) => p,
+            Err(_) => {
+                readers.waited.fetch_add(1, Ordering::Relaxed);
+                readers
+                    .permits
+                    .clone()
+                    .acquire_owned()
+                    .await
+                    .map_err(|_| StoreError::Other("the read pool is closed".to_owned()))?
+            }
+        };
+        Ok(ReadPermit {
+            _permit: Some(permit),
+        })
+    }
+
+    /// Runs `f` on a read connection. The caller must hold a [`ReadPermit`] (`Store::read` and
+    /// `Store::apply_retention` do): permits are what bound how many connections exist, since
+    /// each holder uses at most one and gives it back.
     pub(super) fn with_reader<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
         let Some(readers) = &self.readers else {
             let conn = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
@@ -92,15 +148,30 @@ impl Pool {
             .pop();
         let conn = match pooled {
             Some(c) => c,
-            None => open_reader(&readers.path)?,
+            None => {
+                let conn = open_reader(&readers.path)?;
+                readers.opened.fetch_add(1, Ordering::Relaxed);
+                conn
+            }
         };
         let out = f(&conn);
-        let mut idle = readers.idle.lock().unwrap_or_else(PoisonError::into_inner);
-        if idle.len() < MAX_IDLE_READERS {
-            // Kept with its prepared-statement cache, which is most of a reader's worth.
-            idle.push(conn);
-        }
+        readers
+            .idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(conn);
         out
+    }
+
+    pub(super) fn reader_stats(&self) -> ReaderStats {
+        match &self.readers {
+            Some(r) => ReaderStats {
+                max: r.max,
+                opened: r.opened.load(Ordering::Relaxed),
+                waited: r.waited.load(Ordering::Relaxed),
+            },
+            None => ReaderStats::default(),
+        }
     }
 }
 

@@ -273,6 +273,17 @@ pub struct Retention {
     pub max_items: Option<u32>,
 }
 
+/// How the read pool has been used since the store was opened.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ReaderStats {
+    /// Read connections allowed at once (0 for an in-memory store, which reads on its writer).
+    pub max: usize,
+    /// Read connections opened: never more than `max`, since they are kept.
+    pub opened: usize,
+    /// Reads that found every connection busy and waited for one.
+    pub waited: usize,
+}
+
 /// Handle to the store. Cheap to clone.
 #[derive(Clone)]
 pub struct Store {
@@ -284,12 +295,34 @@ impl Store {
     /// A new database file is created owner-only (it holds access tokens); an existing one that
     /// other users can read is opened with a warning.
     pub fn open(path: &Path) -> Result<Store> {
+        Self::open_with_readers(path, conn::DEFAULT_MAX_READERS)
+    }
+
+    /// [`Store::open`] with at most `max_readers` read connections (at least one). Reads beyond
+    /// that many at once wait for a free connection.
+    pub fn open_with_readers(path: &Path, max_readers: usize) -> Result<Store> {
         perms::create_private(path)?;
-        let pool = conn::Pool::open(path)?;
+        let pool = conn::Pool::open(path, max_readers)?;
         perms::check(path);
         Ok(Store {
             pool: Arc::new(pool),
         })
+    }
+
+    /// How the read pool has been used since the store was opened (tests, diagnostics).
+    pub fn reader_stats(&self) -> ReaderStats {
+        self.pool.reader_stats()
+    }
+
+    /// The cheapest real read, for health checks: a pooled read connection answers a query
+    /// that touches the items table.
+    pub async fn ping(&self) -> Result<()> {
+        self.read(|c| {
+            c.prepare_cached("SELECT 1 FROM items LIMIT 1")?
+                .exists([])?;
+            Ok(())
+        })
+        .await
     }
 
     /// A private in-memory database (tests, benchmarks).
@@ -422,7 +455,13 @@ impl Store {
         per_source: std::collections::HashMap<SourceId, Retention>,
     ) -> Result<usize> {
         let pool = self.pool.clone();
-        conn::blocking(move || retention::apply(&pool, global, &per_source, Utc::now())).await
+        // Retention reads through the pool too: its permit keeps the pool's bound.
+        let permit = pool.read_permit().await?;
+        conn::blocking(move || {
+            let _permit = permit;
+            retention::apply(&pool, global, &per_source, Utc::now())
+        })
+        .await
     }
 
     /// Runs `f` on the writer connection, on the blocking pool.
@@ -442,6 +481,12 @@ impl Store {
         F: FnOnce(&rusqlite::Connection) -> Result<T> + Send + 'static,
     {
         let pool = self.pool.clone();
-        conn::blocking(move || pool.with_reader(f)).await
+        // Wait for a free connection here, not on a blocking thread (see `conn::Readers`).
+        let permit = pool.read_permit().await?;
+        conn::blocking(move || {
+            let _permit = permit;
+            pool.with_reader(f)
+        })
+        .await
     }
 }

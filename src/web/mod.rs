@@ -1,11 +1,12 @@
 //! The web frontend: the merged timeline as HTML, the sources' health, the feeds Braid serves
 //! (Atom, RSS 2.0, JSON Feed) and a small read-only JSON API.
 //!
-//! One handler per file: `timeline.rs` (`/`), `sources.rs` (`/sources`), `feeds/` (`/feed.atom`,
-//! `/feed.rss`, `/feed.json`), `api/` (`/api/timeline`, `/api/sources`), `health.rs`
-//! (`/healthz`), `assets.rs` (`/static/*`). `query.rs` parses the query parameters they share,
-//! `view.rs` turns store records into what templates show, `respond.rs` builds responses and
-//! error pages.
+//! One handler per file: `timeline.rs` (`/`), `item.rs` (`/items/ID`), `sources.rs`
+//! (`/sources`), `feeds/` (`/feed.atom`, `/feed.rss`, `/feed.json`), `api/` (`/api/timeline`,
+//! `/api/items/ID`, `/api/sources`), `health.rs` (`/healthz`), `assets.rs` (`/static/*`).
+//! `query.rs` parses the query parameters they share, `view.rs` turns store records into what
+//! templates show, `preview.rs` bounds what lists carry of each item, `respond.rs` builds
+//! responses and error pages.
 //!
 //! There is no owner login yet, so [`check_listen_addr`] refuses anything but loopback, and the
 //! whole UI is read-only (GET only).
@@ -14,6 +15,8 @@ mod api;
 mod assets;
 mod feeds;
 mod health;
+mod item;
+mod preview;
 mod query;
 mod respond;
 mod sources;
@@ -80,6 +83,7 @@ pub fn routes(
 ) -> impl Filter<Extract = (impl Reply,), Error = Infallible> + Clone + Send + Sync + 'static {
     let ctx = Arc::new(ctx);
     let app = timeline::route(ctx.clone())
+        .or(item::route(ctx.clone()))
         .or(sources::route(ctx.clone()))
         .or(feeds::routes(ctx.clone()))
         .or(api::routes(ctx.clone()))

@@ -66,7 +66,7 @@ async fn page(ctx: &WebContext, raw: &RawQuery) -> HandlerResult {
             name: s.name.clone(),
         }),
         search: params.search.clone(),
-        items: timeline.items.iter().map(ItemView::new).collect(),
+        items: timeline.items.into_iter().map(ItemView::listed).collect(),
         is_later_page: params.before.is_some(),
         newest_href: query::with_query("/", &filters),
         older_href: timeline

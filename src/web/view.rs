@@ -119,9 +119,20 @@ pub struct ItemView {
     pub attachments: Vec<AttachmentView>,
     pub tags: Vec<String>,
     pub also_in: Vec<String>,
+    /// The bodies were cut to the list's preview; the item page has them whole.
+    pub truncated: bool,
 }
 
 impl ItemView {
+    /// An entry of a list (the timeline page): its bodies cut to a preview (see `preview.rs`).
+    pub fn listed(stored: StoredItem) -> ItemView {
+        let (stored, truncated) = super::preview::bounded(stored);
+        ItemView {
+            truncated,
+            ..ItemView::new(&stored)
+        }
+    }
+
     pub fn new(stored: &StoredItem) -> ItemView {
         let item = &stored.item;
         let author = item.author.as_ref();
@@ -153,6 +164,7 @@ impl ItemView {
             attachments: item.attachments.iter().filter_map(attachment).collect(),
             tags: item.tags.clone(),
             also_in: stored.also_in.clone(),
+            truncated: false,
         }
     }
 }

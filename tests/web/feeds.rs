@@ -68,12 +68,18 @@ except Exception as e:
     print(json.dumps({"bozo": 1, "bozo_exception": repr(e)}))
     sys.exit(0)
 check(doc.get("version") == "https://jsonfeed.org/version/1.1", "version")
+# The spec's required top-level fields, read from the document itself (the library defaults
+# missing ones): version, title, items.
+for key in ("version", "title", "items"):
+    check(key in doc, "no top-level " + key)
 absolute(feed.feed_url, "feed_url")
 absolute(feed.home_page_url, "home_page_url")
 entries = []
 for i, (it, rawit) in enumerate(zip(feed.items, doc["items"])):
-    check(isinstance(rawit["id"], str), "item %d id is not a string" % i)
-    check(it.content_html is not None or it.content_text is not None, "item %d has no content" % i)
+    # Required on every item: id, and content_html or content_text (either may be empty).
+    check(isinstance(rawit.get("id"), str), "item %d id is missing or not a string" % i)
+    check(isinstance(rawit.get("content_html"), str) or isinstance(rawit.get("content_text"), str),
+          "item %d has neither content_html nor content_text" % i)
     absolute(it.url, "item %d url" % i)
     entries.append({
         "title": it.title,
@@ -237,5 +243,35 @@ async fn served_xml_feeds_are_well_formed() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+    site.stop().await;
+}
+
+/// JSON Feed 1.1 requires `content_html` or `content_text` on every item, also for items that
+/// have no body at all (a title-only entry, a bare link).
+#[tokio::test]
+async fn json_feed_items_without_content_still_carry_content() {
+    if !support::python_has("jsonfeed") {
+        support::missing_peer("python jsonfeed-util", "pip install jsonfeed-util");
+        return;
+    }
+    let dir = support::temp_dir();
+    let store = braid::store::Store::open(&dir.path().join("braid.db")).unwrap();
+    let bare = |id: &str, title: Option<&str>| braid_core::Item {
+        remote_id: braid_core::RemoteId::from(id),
+        title: title.map(str::to_owned),
+        url: Some(format!("https://bare.example/{id}")),
+        ..braid_core::Item::default()
+    };
+    let source = super::add(
+        &store,
+        "bare",
+        vec![bare("titled", Some("Only a title")), bare("nothing", None)],
+    )
+    .await;
+    let site = super::serve(store, dir, source, source).await;
+    let body = site.get("/feed.json").await.bytes().await.unwrap();
+    let parsed = parse_feed(&body, "application/feed+json");
+    assert_eq!(parsed["bozo"], 0, "{}", parsed["bozo_exception"]);
+    assert_eq!(parsed["entries"].as_array().map(Vec::len), Some(2));
     site.stop().await;
 }

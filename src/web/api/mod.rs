@@ -1,6 +1,8 @@
-//! The read-only JSON API: `/api/timeline` (one page: `{items, next}`) and `/api/sources`.
-//! Same query parameters as the pages; errors are `{"error": "…"}` with a 4xx/5xx status.
+//! The read-only JSON API: `/api/timeline` (one page: `{items, next}`, each item's bodies cut
+//! to a preview), `/api/items/ID` (one whole item) and `/api/sources`. Same query parameters as
+//! the pages; errors are `{"error": "…"}` with a 4xx/5xx status.
 
+mod items;
 mod sources;
 mod timeline;
 
@@ -13,7 +15,22 @@ use super::WebContext;
 pub fn routes(
     ctx: Arc<WebContext>,
 ) -> impl Filter<Extract = (warp::reply::Response,), Error = warp::Rejection> + Clone {
-    warp::path("api").and(timeline::route(ctx.clone()).or(sources::route(ctx)).unify())
+    warp::path("api").and(
+        timeline::route(ctx.clone())
+            .or(items::route(ctx.clone()))
+            .unify()
+            .or(sources::route(ctx))
+            .unify(),
+    )
+}
+
+/// An item as the API shows it: the stored item, and whether its bodies were cut to a preview
+/// (`/api/timeline`; `/api/items/ID` has the whole item).
+#[derive(serde::Serialize)]
+struct ApiItem {
+    #[serde(flatten)]
+    item: crate::store::StoredItem,
+    truncated: bool,
 }
 
 /// Serializes `value` as a 200 JSON response.

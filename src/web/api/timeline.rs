@@ -1,12 +1,14 @@
 //! `GET /api/timeline?before=&source=&q=&limit=`: one page of the timeline, newest first.
-//! `next` is the `before` value for the following page, `null` at the end.
+//! `next` is the `before` value for the following page, `null` at the end. Long bodies are cut
+//! to a preview (`truncated: true`); `/api/items/ID` has the whole item.
 
 use std::sync::Arc;
 
 use serde::Serialize;
 use warp::Filter;
 
-use crate::store::StoredItem;
+use super::ApiItem;
+use crate::web::preview;
 use crate::web::query::{self, ListParams, RawQuery};
 use crate::web::respond::{self, Format};
 use crate::web::{with_ctx, HandlerResult, WebContext};
@@ -15,7 +17,7 @@ const DEFAULT_LIMIT: usize = 50;
 
 #[derive(Serialize)]
 struct Page {
-    items: Vec<StoredItem>,
+    items: Vec<ApiItem>,
     next: Option<String>,
 }
 
@@ -38,7 +40,14 @@ async fn page(ctx: &WebContext, raw: &RawQuery) -> HandlerResult {
         .timeline(params.timeline_query(DEFAULT_LIMIT))
         .await?;
     super::json(&Page {
-        items: page.items,
+        items: page
+            .items
+            .into_iter()
+            .map(|stored| {
+                let (item, truncated) = preview::bounded(stored);
+                ApiItem { item, truncated }
+            })
+            .collect(),
         next: page.next.map(|key| key.encode()),
     })
 }

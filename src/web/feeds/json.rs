@@ -28,6 +28,10 @@ struct JsonItem<'a> {
     title: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     content_html: Option<&'a str>,
+    /// Set (empty) only when there is no HTML body: JSON Feed 1.1 requires `content_html` or
+    /// `content_text` on every item ("one must be present"), also for title-only entries.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    content_text: Option<&'a str>,
     /// RFC 3339.
     #[serde(skip_serializing_if = "Option::is_none")]
     date_published: Option<String>,
@@ -81,6 +85,7 @@ fn item(e: &FeedEntry) -> JsonItem<'_> {
         url: &e.link,
         title: e.has_own_title.then_some(e.title.as_str()),
         content_html: e.content_html.as_deref(),
+        content_text: e.content_html.is_none().then_some(""),
         date_published: e.published.map(|t| t.to_rfc3339()),
         date_modified: e.updated.to_rfc3339(),
         authors: e
