@@ -13,104 +13,14 @@
 //! Everything else is implicit AND. Terms with no letter or digit are dropped: the tokenizer
 //! would make them empty phrases.
 
-/// How to find the newest matches. The timeline wants matches by `(sort_time, id)`, while FTS5
-/// yields them by rowid, and `sort_time` (the published date) does not follow insertion order
-/// (a new source back-fills years of entries). What is cheap: FTS5 decoding rowids from its
-/// doclists (~0.05 µs each, measured on 1M items). What is not: touching the wide item rows, and
-/// a per-row `rowid = ?` probe (~20 µs; for a prefix query each probe rebuilds the prefix's whole
-/// doclist). So the plan is picked from a capped count of the matches:
-///
-/// - [`Plan::Few`] (< `few` matches): rank all matches through the narrow `items_search` index.
-/// - [`Plan::Medium`]: FTS5 fills an in-memory rowid set once; the timeline index is walked
-///   newest first and tested against it. A page walks about `limit * items / matches` rows.
-/// - [`Plan::Many`] (≥ `many` matches, no prefix term, the merged timeline): decoding every match
-///   would dominate, so walk the timeline and probe FTS5 per row, which needs few probes at that
-///   density. The walk is bounded by a window (`window` rows): a term common overall but absent
-///   from recent items falls back to Medium instead of probing years of history.
-///
-/// A source's own view always uses Few or Medium: a term common elsewhere may be rare in it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Plan {
-    Few,
-    Medium,
-    Many,
-}
-
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Thresholds {
-    pub few: i64,
-    pub many: i64,
-    pub window: i64,
-}
-
-pub(super) const THRESHOLDS: Thresholds = Thresholds {
-    few: 10_000,
-    many: 200_000,
-    window: 2_000,
-};
-
-/// A safe MATCH expression and whether it has a prefix term.
+/// A safe MATCH expression and what the search planner needs to know about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Match {
     pub expr: String,
+    /// Has a prefix term (`word*`).
     pub prefix: bool,
-}
-
-pub(super) fn plan(
-    conn: &rusqlite::Connection,
-    m: &Match,
-    one_source: bool,
-    t: Thresholds,
-) -> rusqlite::Result<Plan> {
-    let mut count = conn.prepare_cached(
-        "SELECT count(*) FROM (SELECT 1 FROM items_fts WHERE items_fts MATCH ?1 LIMIT ?2)",
-    )?;
-    let n: i64 = count.query_row(rusqlite::params![m.expr, t.few], |r| r.get(0))?;
-    if n < t.few {
-        return Ok(Plan::Few);
-    }
-    if m.prefix || one_source {
-        return Ok(Plan::Medium);
-    }
-    let n: i64 = count.query_row(rusqlite::params![m.expr, t.many], |r| r.get(0))?;
-    Ok(if n < t.many { Plan::Medium } else { Plan::Many })
-}
-
-impl Plan {
-    /// The page query. Parameters: ?1, ?2 the keyset position, ?3 the source, ?4 the MATCH
-    /// expression, ?5 the limit, and for Many ?6, ?7 the window's far end; `filter` is the
-    /// source/primary condition and `index` the index that serves it in timeline order.
-    pub(super) fn sql(self, columns: &str, filter: &str, index: &str) -> String {
-        let keyset = "(i.sort_time, i.id) < (?1, ?2)";
-        let order = "ORDER BY i.sort_time DESC, i.id DESC";
-        match self {
-            // MATERIALIZED keeps the ranking a separate step: wide rows are read for the page only.
-            Plan::Few => format!(
-                "WITH hits AS MATERIALIZED (
-                     SELECT i.id, i.sort_time
-                     FROM items_fts f JOIN items i INDEXED BY items_search ON i.id = f.rowid
-                     WHERE f.items_fts MATCH ?4 AND {keyset} AND {filter} {order} LIMIT ?5)
-                 SELECT {columns} FROM hits h
-                     JOIN items i ON i.id = h.id JOIN sources s ON s.id = i.source_id
-                 ORDER BY h.sort_time DESC, h.id DESC"
-            ),
-            Plan::Medium => format!(
-                "SELECT {columns} FROM items i INDEXED BY {index}
-                     JOIN sources s ON s.id = i.source_id
-                 WHERE {keyset} AND {filter}
-                   AND i.id IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?4)
-                 {order} LIMIT ?5"
-            ),
-            Plan::Many => format!(
-                "SELECT {columns} FROM items i INDEXED BY {index}
-                     JOIN sources s ON s.id = i.source_id
-                 WHERE {keyset} AND (i.sort_time, i.id) >= (?6, ?7) AND {filter}
-                   AND EXISTS (SELECT 1 FROM items_fts f
-                               WHERE f.items_fts MATCH ?4 AND f.rowid = i.id)
-                 {order} LIMIT ?5"
-            ),
-        }
-    }
+    /// One plain word, no prefix, phrase or OR: the cheapest to probe per row.
+    pub single_word: bool,
 }
 
 /// A prefix needs this many letters or digits: FTS5 expands a prefix by merging the doclists of
@@ -122,6 +32,8 @@ pub(super) fn query(input: &str) -> Option<Match> {
     let mut out = String::new();
     let mut pending_or = false;
     let mut any_prefix = false;
+    let mut texts = 0;
+    let mut plain = true;
     for term in terms(input) {
         match term {
             Term::Or => pending_or = !out.is_empty(),
@@ -133,6 +45,8 @@ pub(super) fn query(input: &str) -> Option<Match> {
                     out.push_str(if pending_or { " OR " } else { " " });
                 }
                 pending_or = false;
+                texts += 1;
+                plain &= text.chars().all(char::is_alphanumeric);
                 out.push('"');
                 out.push_str(&text.replace('"', "\"\""));
                 out.push('"');
@@ -148,6 +62,7 @@ pub(super) fn query(input: &str) -> Option<Match> {
     (!out.is_empty()).then_some(Match {
         expr: out,
         prefix: any_prefix,
+        single_word: texts == 1 && plain && !any_prefix,
     })
 }
 
@@ -215,7 +130,14 @@ mod tests {
             Some(r#""two words" "x""#)
         );
         assert_eq!(query("feder*").as_deref(), Some(r#""feder"*"#));
-        assert!(super::query("feder*").is_some_and(|m| m.prefix));
+        assert!(super::query("feder*").is_some_and(|m| m.prefix && !m.single_word));
+        assert!(super::query("rust").is_some_and(|m| m.single_word));
+        for several in ["rust sqlite", "\"open source\"", "a OR b", "c++"] {
+            assert!(
+                super::query(several).is_some_and(|m| !m.single_word),
+                "{several}"
+            );
+        }
         // Too short to expand cheaply: searched as the word itself.
         assert_eq!(query("a* b").as_deref(), Some(r#""a" "b""#));
         assert_eq!(query("a OR b").as_deref(), Some(r#""a" OR "b""#));

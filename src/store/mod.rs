@@ -8,8 +8,8 @@
 //!
 //! Files: `conn.rs` (connections, pragmas, the blocking-pool bridge), `schema.rs` (embedded
 //! versioned migrations), `sources.rs` (sources and poll state), `items.rs` (upsert, tombstones,
-//! cross-source linking), `timeline.rs` (keyset pages, search, row mapping), `fts.rs` (safe FTS5 queries from user
-//! input), `retention.rs` (the
+//! cross-source linking), `timeline.rs` (keyset pages, row mapping), `fts.rs` (safe FTS5 queries from user
+//! input), `search.rs` (the newest matches of a search, with bounded work), `retention.rs` (the
 //! retention policy).
 //!
 //! Conventions: every time is stored as integer unix **microseconds** (the same unit as
@@ -24,6 +24,7 @@ mod items;
 mod perms;
 mod retention;
 mod schema;
+mod search;
 mod sources;
 #[cfg(test)]
 mod tests;

@@ -12,7 +12,7 @@ use braid_core::{Attachment, Author, Item, ItemId, ItemKind, RemoteId, SourceId,
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use super::conn::{from_micros, micros, opt_time};
-use super::fts;
+use super::{fts, search};
 use super::{PageKey, Result, StoredItem, TimelinePage, TimelineQuery};
 
 pub(super) const MAX_LIMIT: usize = 500;
@@ -23,16 +23,16 @@ const COLUMNS: &str = "i.id, i.source_id, s.name, i.remote_id, i.kind, i.author_
     i.attachments, i.tags, i.url, i.visibility, i.first_seen, i.sort_time, i.dup_of";
 
 pub(super) fn page(conn: &Connection, q: &TimelineQuery) -> Result<TimelinePage> {
-    page_planned(conn, q, fts::THRESHOLDS)
+    page_planned(conn, q, search::KNOBS)
 }
 
 type Rows = Vec<(StoredItem, Option<i64>)>;
 
-/// [`page`] with the search thresholds as a parameter, so tests can force each plan.
+/// [`page`] with the search planner's knobs as a parameter, so tests can force each plan.
 pub(super) fn page_planned(
     conn: &Connection,
     q: &TimelineQuery,
-    thresholds: fts::Thresholds,
+    knobs: search::Knobs,
 ) -> Result<TimelinePage> {
     let limit = q.limit.clamp(1, MAX_LIMIT);
     let search = match q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
@@ -48,68 +48,34 @@ pub(super) fn page_planned(
             }
         },
     };
-    let (before_time, before_id) = q
+    let before = q
         .before
         .map(|k| (micros(k.sort_time), k.id.0))
         .unwrap_or((i64::MAX, i64::MAX));
-    // A source's own view shows its copies even when another source holds the primary.
-    let (filter, index) = match q.source {
-        Some(_) => ("i.source_id = ?3", "items_source_time"),
-        None => ("i.dup_of IS NULL", "items_timeline"),
-    };
-    let expr = search.as_ref().map(|m| m.expr.as_str());
-    let fetch = |sql: &str, floor: (i64, i64)| -> rusqlite::Result<Rows> {
-        let mut stmt = conn.prepare_cached(sql)?;
-        let all = params![
-            before_time,
-            before_id,
-            q.source.map(|s| s.0),
-            expr,
-            limit as i64,
-            floor.0,
-            floor.1
-        ];
-        // Each query uses a prefix of the parameter list.
-        let used = stmt.parameter_count().min(all.len());
-        let rows = stmt.query_map(&all[..used], read_row)?;
-        rows.collect()
-    };
+    let source = q.source.map(|s| s.0);
     let run = || -> rusqlite::Result<Rows> {
         let Some(m) = &search else {
-            return fetch(
-                &format!(
-                    "SELECT {COLUMNS} FROM items i JOIN sources s ON s.id = i.source_id
-                     WHERE (i.sort_time, i.id) < (?1, ?2) AND {filter}
-                     ORDER BY i.sort_time DESC, i.id DESC LIMIT ?5"
-                ),
-                (0, 0),
-            );
+            // A source's own view shows its copies even when another source holds the primary.
+            let filter = match q.source {
+                Some(_) => "i.source_id = ?3",
+                None => "i.dup_of IS NULL",
+            };
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM items i JOIN sources s ON s.id = i.source_id
+                 WHERE (i.sort_time, i.id) < (?1, ?2) AND {filter}
+                 ORDER BY i.sort_time DESC, i.id DESC LIMIT ?4"
+            ))?;
+            let rows =
+                stmt.query_map(params![before.0, before.1, source, limit as i64], read_row)?;
+            return rows.collect();
         };
-        let plan = fts::plan(conn, m, q.source.is_some(), thresholds)?;
-        if plan != fts::Plan::Many {
-            return fetch(&plan.sql(COLUMNS, filter, index), (0, 0));
-        }
-        // Probe only within the next `window` timeline rows; if that does not fill the page,
-        // the matches are sparse here after all.
-        let floor: Option<(i64, i64)> = conn
-            .prepare_cached(
-                "SELECT sort_time, id FROM items INDEXED BY items_timeline
-                 WHERE dup_of IS NULL AND (sort_time, id) < (?1, ?2)
-                 ORDER BY sort_time DESC, id DESC LIMIT 1 OFFSET ?3",
-            )?
-            .query_row(
-                params![before_time, before_id, thresholds.window - 1],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
-        let rows = fetch(
-            &plan.sql(COLUMNS, filter, index),
-            floor.unwrap_or((i64::MIN, i64::MIN)),
-        )?;
-        if rows.len() < limit && floor.is_some() {
-            return fetch(&fts::Plan::Medium.sql(COLUMNS, filter, index), (0, 0));
-        }
-        Ok(rows)
+        let scope = search::Scope {
+            source,
+            before,
+            limit,
+        };
+        let ids = search::newest(conn, m, &scope, knobs)?;
+        by_ids(conn, &ids)
     };
     let rows = match run() {
         Ok(rows) => rows,
@@ -128,6 +94,21 @@ pub(super) fn page_planned(
         items: with_also_in(conn, rows)?,
         next,
     })
+}
+
+/// The rows of `ids`, in timeline order (the order the search found them in).
+fn by_ids(conn: &Connection, ids: &[i64]) -> rusqlite::Result<Rows> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let json = serde_json::to_string(ids).unwrap_or_else(|_| "[]".to_owned());
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM items i JOIN sources s ON s.id = i.source_id
+         WHERE i.id IN (SELECT value FROM json_each(?1))
+         ORDER BY i.sort_time DESC, i.id DESC"
+    ))?;
+    let rows = stmt.query_map([json], read_row)?;
+    rows.collect()
 }
 
 pub(super) fn item(conn: &Connection, id: ItemId) -> Result<Option<StoredItem>> {

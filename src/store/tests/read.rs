@@ -200,86 +200,232 @@ async fn readers_run_during_writes_on_a_file() {
     assert_eq!(store.source(src).await.unwrap().unwrap().item_count, 2001);
 }
 
-#[tokio::test]
-async fn every_search_plan_agrees_page_by_page() {
-    use crate::store::fts::Thresholds;
-    use crate::store::timeline::page_planned;
-    let (store, ids) = store_with(&["a", "b"]).await;
-    let words = ["alpha", "beta", "gamma", "delta"];
+/// Items whose ids do not follow their times (a back-filling source), over three sources with
+/// cross-source duplicates, and words of every density: `every` in all items, `common` in
+/// most, `some` in a quarter, `rare` in a few, `single` in one; `word` + number for prefixes.
+async fn mixed_store() -> (Store, Vec<SourceId>) {
+    let (store, ids) = store_with(&["a", "b", "c"]).await;
     for (n, src) in ids.iter().enumerate() {
-        let items = (0..60)
-            .map(|i| Item {
-                content_text: Some(format!("{} {}", words[i % 4], words[(i / 4) % 4])),
-                // Some cross-source duplicates, so the primary filter matters.
-                url: Some(format!("https://x.example/{}", i % 20 + n * (i % 2) * 100)),
-                ..entry(&format!("{n}-{i}"), (i % 9) as i64)
+        let items = (0..120usize)
+            .map(|i| {
+                let mut words = vec!["every".to_owned(), format!("word{}", i % 13)];
+                if i % 10 != 3 {
+                    words.push("common".into());
+                    words.push("also".into());
+                }
+                if i % 4 == n {
+                    words.push("some".into());
+                }
+                if i % 37 == 5 {
+                    words.push("rare".into());
+                }
+                if i == 77 && n == 2 {
+                    words.push("single".into());
+                }
+                let turn = i % words.len();
+                words.rotate_left(turn);
+                // Times jump around: ids (insertion order) say nothing about the order shown.
+                let secs = ((i * 7919 + n * 104_729) % 500) as i64;
+                Item {
+                    content_text: Some(words.join(" ")),
+                    // Every fifth item is the same post in all three sources.
+                    url: Some(if i % 5 == 0 {
+                        format!("https://shared.example/{i}")
+                    } else {
+                        format!("https://{n}.example/{i}")
+                    }),
+                    ..entry(&format!("{n}-{i}"), secs)
+                }
             })
             .collect();
         ingest(&store, *src, items).await;
     }
+    (store, ids)
+}
+
+/// Every page of `search` through one set of planner knobs: ids and their "also in".
+fn walk_planned(
+    store: &Store,
+    search: &str,
+    source: Option<SourceId>,
+    limit: usize,
+    knobs: crate::store::search::Knobs,
+) -> Vec<(ItemId, Vec<String>)> {
+    let mut out = Vec::new();
+    let mut q = TimelineQuery {
+        search: Some(search.into()),
+        source,
+        ..query(limit)
+    };
+    loop {
+        let page = store
+            .pool
+            .with_reader(|c| crate::store::timeline::page_planned(c, &q, knobs))
+            .unwrap();
+        out.extend(page.items.iter().map(|i| (i.id, i.also_in.clone())));
+        match page.next {
+            Some(k) => q.before = Some(k),
+            None => return out,
+        }
+    }
+}
+
+/// The naive plan: every match, filtered and sorted by SQLite in one statement.
+fn naive(store: &Store, search: &str, source: Option<SourceId>) -> Vec<ItemId> {
+    let expr = crate::store::fts::query(search).unwrap().expr;
+    store
+        .pool
+        .with_reader(|c| {
+            let mut stmt = c.prepare(
+                "SELECT id FROM items
+                 WHERE id IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?1)
+                   AND CASE WHEN ?2 IS NULL THEN dup_of IS NULL ELSE source_id = ?2 END
+                 ORDER BY sort_time DESC, id DESC",
+            )?;
+            let ids = stmt
+                .query_map(rusqlite::params![expr, source.map(|s| s.0)], |r| {
+                    Ok(ItemId(r.get(0)?))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(ids)
+        })
+        .unwrap()
+}
+
+#[tokio::test]
+async fn every_search_plan_agrees_with_the_naive_plan_page_by_page() {
+    use crate::store::search::{Knobs, KNOBS};
+    let (store, ids) = mixed_store().await;
     let plans = [
+        ("default", KNOBS),
         (
-            "few",
-            Thresholds {
+            "walk the whole timeline",
+            Knobs {
+                first_chunk: 50,
+                walk_budget: usize::MAX,
                 few: i64::MAX,
-                many: i64::MAX,
-                window: 1,
+                by_cost: false,
             },
         ),
         (
-            "medium",
-            Thresholds {
-                few: 1,
-                many: i64::MAX,
-                window: 1,
+            "rank all matches",
+            Knobs {
+                first_chunk: 50,
+                walk_budget: 0,
+                few: i64::MAX,
+                by_cost: false,
             },
         ),
         (
-            "many",
-            Thresholds {
+            "bitset",
+            Knobs {
+                first_chunk: 50,
+                walk_budget: 0,
                 few: 1,
-                many: 1,
-                window: 1_000,
+                by_cost: false,
             },
         ),
-        // A window too small to fill a page: falls back to medium.
         (
-            "many, small window",
-            Thresholds {
+            "short walk, then rank",
+            Knobs {
+                first_chunk: 1,
+                walk_budget: 4,
+                few: i64::MAX,
+                by_cost: false,
+            },
+        ),
+        (
+            "walk by cost from one row",
+            Knobs {
+                first_chunk: 1,
+                walk_budget: 400,
+                few: 20,
+                by_cost: true,
+            },
+        ),
+        (
+            "short walk, then bitset",
+            Knobs {
+                first_chunk: 2,
+                walk_budget: 9,
                 few: 1,
-                many: 1,
-                window: 3,
+                by_cost: false,
             },
         ),
     ];
     let searches = [
-        ("alpha", None),
-        ("beta OR gamma", None),
-        ("delta", Some(ids[1])),
-        ("alp*", None),
-        ("\"alpha beta\"", None),
+        ("every", None),
+        ("common", None),
+        ("some", None),
+        ("rare", None),
+        ("single", None),
+        ("nowhere", None),
+        ("wor*", None),
+        ("word1*", None),
+        ("\"common also\"", None),
+        ("\"also common\"", None),
+        ("every some", None),
+        ("rare OR single", None),
+        ("common", Some(ids[1])),
+        ("wor*", Some(ids[2])),
+        ("some", Some(ids[0])),
     ];
     for (search, source) in searches {
-        let walk_with = |t: Thresholds| {
-            let mut out = Vec::new();
-            let mut q = TimelineQuery {
-                search: Some(search.into()),
-                source,
-                ..query(7)
-            };
-            loop {
-                let page = store.pool.with_reader(|c| page_planned(c, &q, t)).unwrap();
-                out.extend(page.items.iter().map(|i| (i.id, i.also_in.clone())));
-                match page.next {
-                    Some(k) => q.before = Some(k),
-                    None => return out,
-                }
+        let expected = naive(&store, search, source);
+        for limit in [4, 50] {
+            let reference = walk_planned(&store, search, source, limit, plans[0].1);
+            let got: Vec<ItemId> = reference.iter().map(|(id, _)| *id).collect();
+            assert_eq!(got, expected, "{search} (source {source:?}, limit {limit})");
+            for (name, knobs) in &plans[1..] {
+                assert_eq!(
+                    walk_planned(&store, search, source, limit, *knobs),
+                    reference,
+                    "{search} (source {source:?}, limit {limit}) with plan {name}"
+                );
             }
-        };
-        let expected = walk_with(plans[0].1);
-        assert!(!expected.is_empty(), "{search}");
-        for (name, t) in &plans[1..] {
-            assert_eq!(walk_with(*t), expected, "{search} with plan {name}");
         }
     }
+    // The data is what the cases claim: a term in every primary, duplicates grouped.
+    let every = naive(&store, "every", None);
+    assert_eq!(every.len(), 3 * 120 - 2 * 24);
+    assert_eq!(naive(&store, "single", None).len(), 1);
+    let first = walk_planned(&store, "every", None, 50, KNOBS);
+    assert!(first.iter().any(|(_, also)| also.len() == 2));
+}
+
+#[tokio::test]
+async fn common_prefix_search_on_a_file_store_finds_the_newest_first() {
+    // A file store: searches run on read-only connections, where the prefix check needs its
+    // TEMP table.
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("braid.db")).unwrap();
+    let src = store.add_source(new_source("a")).await.unwrap();
+    let items = (0..300)
+        .map(|i| Item {
+            content_text: Some(format!("wordy text number{i}")),
+            // Inserted oldest last: ids run against time.
+            ..entry(&i.to_string(), 1_000 - i)
+        })
+        .collect();
+    ingest(&store, src, items).await;
+    let page = store.timeline(search("wor*")).await.unwrap();
+    let bodies: Vec<_> = page
+        .items
+        .iter()
+        .map(|i| i.item.content_text.clone().unwrap())
+        .collect();
+    let expected: Vec<_> = (0..50).map(|i| format!("wordy text number{i}")).collect();
+    assert_eq!(bodies, expected);
+    // And the next page follows on.
+    let next = store
+        .timeline(TimelineQuery {
+            before: page.next,
+            ..search("wor*")
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        next.items[0].item.content_text.as_deref(),
+        Some("wordy text number50")
+    );
 }
