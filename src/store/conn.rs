@@ -37,8 +37,8 @@ pub(super) struct Pool {
 ///
 /// Opening a connection costs far more than a read (the schema is parsed, the file mapped), and
 /// under load an unbounded pool opened one per request beyond its idle ones and closed it after
-/// use: 50 concurrent clients got a tenth of the throughput 8 got. So a read that finds no free
-/// connection waits for one instead.
+/// use: 50 concurrent clients got under a third of the throughput 8 got (issue 6). So a read
+/// that finds no free connection waits for one instead.
 struct Readers {
     path: PathBuf,
     max: usize,
