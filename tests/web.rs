@@ -344,6 +344,36 @@ async fn timeline_page_escapes_pages_and_searches() {
     site.stop().await;
 }
 
+/// A source read in part is flagged on /sources with what was lost (escaped like all text).
+#[tokio::test]
+async fn sources_page_shows_what_a_poll_could_not_read() {
+    let dir = support::temp_dir();
+    let store = Store::open(&dir.path().join("braid.db")).expect("open store");
+    let id = add(&store, "partial", vec![]).await;
+    let warning = "feed: 1 of 3 entries skipped: entry 2 has content of type <application/pdf>";
+    store
+        .record_poll_success(
+            id,
+            vec![],
+            vec![],
+            PollSuccess {
+                warning: Some(warning.into()),
+                ..PollSuccess::default()
+            },
+        )
+        .await
+        .expect("record poll");
+    let site = serve(store, dir, id, id).await;
+    let (status, html) = site.text("/sources").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("badge warn\">partial"), "{html}");
+    assert!(html.contains(&escaped(warning)), "{html}");
+    assert!(html.contains("1 need attention"), "{html}");
+    let (_, api) = site.json("/api/sources").await;
+    assert_eq!(api[0]["last_warning"], warning);
+    site.stop().await;
+}
+
 #[tokio::test]
 async fn api_shapes_pagination_and_errors() {
     let site = start().await;

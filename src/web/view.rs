@@ -230,6 +230,8 @@ pub struct SourceView {
     pub next_poll: Option<TimeView>,
     pub error_count: i64,
     pub item_count: i64,
+    /// What the last successful poll could not read.
+    pub last_warning: Option<String>,
 }
 
 impl SourceView {
@@ -250,12 +252,14 @@ impl SourceView {
             next_poll: TimeView::maybe(s.next_poll),
             error_count: s.error_count,
             item_count: s.item_count,
+            last_warning: s.last_warning.clone(),
         }
     }
 
-    /// A row is flagged when the source is disabled or its last poll failed.
+    /// A row is flagged when the source is disabled, its last poll failed, or it was read
+    /// only in part.
     pub fn unhealthy(&self) -> bool {
-        !self.enabled || self.error_count > 0
+        !self.enabled || self.error_count > 0 || self.last_warning.is_some()
     }
 }
 

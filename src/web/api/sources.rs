@@ -29,6 +29,8 @@ struct ApiSource {
     error_count: i64,
     last_error: Option<String>,
     last_error_at: Option<DateTime<Utc>>,
+    /// What the last successful poll could not read (entries skipped, content lost).
+    last_warning: Option<String>,
     item_count: i64,
     created_at: DateTime<Utc>,
 }
@@ -52,6 +54,7 @@ impl From<SourceRecord> for ApiSource {
             error_count: s.error_count,
             last_error: s.last_error,
             last_error_at: s.last_error_at,
+            last_warning: s.last_warning,
             item_count: s.item_count,
             created_at: s.created_at,
         }
