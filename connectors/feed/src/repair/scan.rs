@@ -41,7 +41,11 @@ struct Frame {
     empty: bool,
     /// Holds child elements (markup, where text was expected).
     elements: bool,
+    /// Its text is read (a link, a title, a date); other elements only note whether they
+    /// hold any, so a long body is never copied.
     want_text: bool,
+    /// Holds text other than white space.
+    has_text: bool,
     text: String,
 }
 
@@ -68,6 +72,7 @@ impl Frame {
             empty,
             elements: false,
             want_text: false,
+            has_text: false,
             text: String::new(),
         }
     }
@@ -173,9 +178,18 @@ pub(super) fn scan(text: &str) -> Result<Found, quick_xml::Error> {
             }
             Event::Eof => break,
             other => {
-                if let Some(f) = w.stack.last_mut().filter(|f| f.want_text) {
-                    if let Some(t) = event_text(&other) {
-                        f.text.push_str(&t);
+                if let Some(f) = w.stack.last_mut() {
+                    if f.want_text {
+                        if let Some(t) = event_text(&other) {
+                            f.has_text |= !t.trim().is_empty();
+                            f.text.push_str(&t);
+                        }
+                    } else if !f.has_text {
+                        f.has_text = match &other {
+                            Event::Text(t) => !t.xml10_content().trim().is_empty(),
+                            Event::CData(_) | Event::GeneralRef(_) => true,
+                            _ => false,
+                        };
                     }
                 }
             }
@@ -268,7 +282,11 @@ impl Walk<'_> {
                 published: Vec::new(),
             });
         }
-        f.want_text = depth == 2 || Some(depth) == self.entry_child_depth();
+        f.want_text = (depth == 2 || Some(depth) == self.entry_child_depth())
+            && matches!(
+                f.local.as_str(),
+                "link" | "title" | "date" | "issued" | "created" | "modified"
+            );
         self.stack.push(f);
     }
 
@@ -397,7 +415,7 @@ impl Walk<'_> {
     /// Atom `<content>` (RFC 4287 §4.1.3) as feed-rs can read it. Returns true when the
     /// element was removed.
     fn fix_content(&mut self, f: &mut Frame, end: usize) -> bool {
-        let blank = f.text.trim().is_empty() && !f.elements;
+        let blank = !f.has_text && !f.elements;
         let v03 = self.kind == (Kind::Atom { v03: true });
         let fix = atom::content_type(
             f.attr("type"),
