@@ -140,7 +140,8 @@ fn tag_end(bytes: &[u8], start: usize) -> Option<usize> {
     None
 }
 
-fn floor_char_boundary(s: &str, max: usize) -> usize {
+/// The largest char boundary of `s` at or below `max`.
+pub(crate) fn floor_char_boundary(s: &str, max: usize) -> usize {
     if max >= s.len() {
         return s.len();
     }

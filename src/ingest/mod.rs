@@ -9,6 +9,7 @@ use braid_core::model::{Attachment, Author, Item};
 use braid_core::sanitize::html_to_text;
 
 pub use cap::{cut_balanced, DEFAULT_MAX_CONTENT_BYTES};
+pub(crate) use cap::floor_char_boundary;
 
 /// Longest title kept, in characters; longer ones are cut with an ellipsis.
 const MAX_TITLE_CHARS: usize = 500;

@@ -10,7 +10,7 @@
 
 use braid_core::sanitize::{clean_html, SafeHtml};
 
-use crate::ingest::cut_balanced;
+use crate::ingest::{cut_balanced, floor_char_boundary};
 
 use crate::store::StoredItem;
 
@@ -51,15 +51,6 @@ pub fn cut_html(html: &SafeHtml, max: usize) -> Option<SafeHtml> {
     })
 }
 
-fn floor_char_boundary(s: &str, max: usize) -> usize {
-    if max >= s.len() {
-        return s.len();
-    }
-    (0..=max)
-        .rev()
-        .find(|&i| s.is_char_boundary(i))
-        .unwrap_or(0)
-}
 
 #[cfg(test)]
 mod tests {
