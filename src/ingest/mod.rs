@@ -8,8 +8,8 @@ mod cap;
 use braid_core::model::{Attachment, Author, Item};
 use braid_core::sanitize::html_to_text;
 
-pub use cap::{cut_balanced, DEFAULT_MAX_CONTENT_BYTES};
 pub(crate) use cap::floor_char_boundary;
+pub use cap::{cut_balanced, DEFAULT_MAX_CONTENT_BYTES};
 
 /// Longest title kept, in characters; longer ones are cut with an ellipsis.
 const MAX_TITLE_CHARS: usize = 500;

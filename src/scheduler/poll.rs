@@ -63,16 +63,12 @@ async fn poll_source_with(
     // Preparing runs before anything is recorded: if it fails, the poll fails as a whole and the
     // old cursor stays, so the items are fetched again next time instead of being skipped.
     let result = match result {
-        Ok(mut page) => match prepare_items(
-            std::mem::take(&mut page.items),
-            prepare,
-            ctx.config.storage.max_content_bytes,
-        )
-        .await
-        {
-            Ok(items) => Ok(Page { items, ..page }),
-            Err(e) => Err(e),
-        },
+        Ok(mut page) => {
+            let items = std::mem::take(&mut page.items);
+            prepare_items(items, prepare, ctx.config.storage.max_content_bytes)
+                .await
+                .map(|items| Page { items, ..page })
+        }
         Err(e) => Err(e),
     };
     match result {

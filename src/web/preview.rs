@@ -51,7 +51,6 @@ pub fn cut_html(html: &SafeHtml, max: usize) -> Option<SafeHtml> {
     })
 }
 
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
