@@ -1,32 +1,30 @@
 //! Finding the newest matches of a search, with work bounded by what the page needs.
 //!
-//! The timeline wants matches by `(sort_time, id)`, newest first; FTS5 yields them by rowid
-//! (sqlite.org/fts5.html §5.1, "ORDER BY rowid"), and `sort_time` (the published date) does not
-//! follow insertion order: a new source back-fills years of entries. So neither side can stop
-//! early on its own, and the cost of a search depends on how dense its matches are:
+//! The timeline wants matches by `(sort_time, id)`, newest first. FTS5 yields them by rowid
+//! (sqlite.org/fts5.html §5.1, "ORDER BY rowid"), and since schema V4 its rowid is the item's
+//! [`search_key`], which orders like the timeline to the second. So the page comes from FTS5
+//! itself, newest first: it reads matches until the page is full and the second it ends in is
+//! complete, then orders those exactly ([`ordered`]). A word in every item costs a page of
+//! steps, a rare word its few matches, a phrase the candidates FTS5 compares on the way.
 //!
-//! - **Dense** (a word in most items): walk the timeline index newest first and check each
-//!   chunk of rows against the query; a page of 50 needs about `50 / density` rows.
-//! - **Sparse** (a rare word): let FTS5 list the matches, which is cheap when they are few, and
-//!   rank them by `(sort_time, id)` through the narrow `items_search` index.
-//! - **In between** (thousands of matches): FTS5 lists the match rowids into a bitset (no
-//!   wide rows touched, ~0.08 µs a match) and the timeline index is walked against it.
+//! Two cases still start from the timeline's side:
 //!
-//! Every search starts as a walk over a small chunk of the newest rows, which is also the
-//! density probe: after each chunk, the matches found so far project how many more rows the
-//! page needs and how many matches FTS5 would list, and as soon as listing looks cheaper (or
-//! the walk passes its budget) the rest of the page comes from FTS5's side, starting where the
-//! walk stopped. So a dense search costs a few dozen checks, a sparse one one small chunk of
-//! wasted checks, and no search ranks or holds hundreds of thousands of rows.
+//! - **Prefix terms.** FTS5 answers a prefix without a prefix index by merging the doclists of
+//!   every term it covers, whole, before the first row (fts5_index.c `fts5SetupPrefixIter`):
+//!   seconds for a common prefix. So a prefix search first walks the timeline index newest
+//!   first in small chunks and checks each against the query, which finds a page of a common
+//!   prefix in a few hundred rows; only when the matches look rare (or the walk passes its
+//!   budget) does FTS5's side take over, where the walk stopped.
+//! - **One source's view.** FTS5's order is the merged timeline's; a small source's matches may
+//!   sit far apart in it. The same walk runs over the source's own timeline; FTS5's side, when
+//!   it takes over, lists the matches' keys when they are many and the walk goes on against
+//!   them, or reads them in order when they are few.
 //!
 //! How a chunk is checked depends on the query. A single word is probed in the real index
-//! (`rowid = ?`, a seek in the term's doclist). A prefix term cannot be: FTS5 answers a prefix
-//! without a prefix index by merging the doclists of every term it covers, whole, before the
-//! first row (fts5_index.c `fts5SetupPrefixIter`), so one probe costs as much as the full query
-//! (seconds for a common prefix). So prefixes, phrases and several words are checked by
-//! indexing the chunk's rows into a small contentless FTS5 table in the connection's TEMP
-//! schema, with the same tokenizer, and running the query there: the same matching rules by
-//! construction, at the cost of tokenizing the chunk (cheaper than a phrase probe).
+//! (`rowid = key`, a seek in the term's doclist). A prefix cannot be (one probe costs the whole
+//! merge), so prefixes, phrases and several words are checked by indexing the chunk's rows into
+//! a small contentless FTS5 table in the connection's TEMP schema, with the same tokenizer, and
+//! running the query there: the same matching rules by construction.
 //!
 //! The plans agree on every page: tests walk searches of every density through each forced
 //! plan and compare with the naive plan, all matches sorted (`tests/read.rs`).
@@ -49,28 +47,59 @@ pub(super) struct Knobs {
     /// Whether the walk stops early when FTS5's side looks cheaper (off in tests that force
     /// a long walk).
     pub by_cost: bool,
+    /// Whether a merged-timeline search without a prefix goes straight to FTS5's ordered side
+    /// (off in tests that force the walk).
+    pub ordered_first: bool,
 }
 
 /// Measured on the benchmark's databases (docs/BENCHMARKS.md, SQLite 3.50): checking one row
 /// costs ~35 µs (a probe of the real index for a word, a row tokenized into the TEMP table
 /// otherwise), and FTS5 lists a word's matches at ~0.08 µs each, ~450 times cheaper. A phrase
 /// or several words cost FTS5 ~0.3 µs per candidate (positions compared), and a prefix a merge
-/// of every covered term's positions, so for those the walk is worth more rows.
+/// of every covered term's positions, so for those the walk is worth more rows. Reading the
+/// matches in order (the merged timeline's searches without a prefix) needs no walk at all.
 pub(super) const KNOBS: Knobs = Knobs {
     first_chunk: 32,
     walk_budget: 2_000,
     few: 10_000,
     by_cost: true,
+    ordered_first: true,
 };
 
+/// The low bits of a [`search_key`]: an id's place within its second.
+const KEY_ID_BITS: u32 = 27;
+/// Seconds of `sort_time` beyond this (either way) share the outermost key.
+const KEY_MAX_SECS: i64 = (1 << 35) - 1;
+
+/// The second a `sort_time` (µs) falls in for [`search_key`]; never decreases as time grows.
+fn key_second(sort_time: i64) -> i64 {
+    // `/` truncates toward zero, as SQLite's integer division does.
+    (sort_time / 1_000_000).clamp(-KEY_MAX_SECS - 1, KEY_MAX_SECS)
+}
+
+/// The FTS5 rowid of an item: the generated column `items.search_key` (schema.rs V4), which
+/// computes the same in SQL. Ordered by the key, items are in timeline order to the second.
+pub(super) fn search_key(sort_time: i64, id: i64) -> i64 {
+    (key_second(sort_time) << KEY_ID_BITS) + (id & ((1 << KEY_ID_BITS) - 1))
+}
+
+/// The smallest key of the second after `sort_time`'s: every item at or before `sort_time`
+/// has a smaller key.
+fn key_bound(sort_time: i64) -> i64 {
+    (key_second(sort_time) + 1) << KEY_ID_BITS
+}
+
 /// What FTS5's side would cost, in rows the walk could check instead, given the density seen.
-/// A word: ~450 listed matches per checked row. A prefix: its whole merge, assume the walk's
-/// budget. A phrase or several words: FTS5 compares positions in every candidate, and the
+/// A word: ~450 listed matches per checked row. A prefix: a merge of every covered term's
+/// doclist, ~0.2 µs a posting, ~160 postings per checked row; words in real text have a few
+/// forms a prefix covers in one item, so ~40 matches per checked row. (The benchmark's
+/// `w1*`, a thousand synthetic terms with dozens in every item, merges 46 postings per match:
+/// at the density where this estimate hands such a prefix to FTS5, a page costs ~0.3 s.) A phrase or several words: FTS5 compares positions in every candidate, and the
 /// candidates of common words are most items whatever the matches, ~120 per checked row.
 fn listing_cost(m: &Match, items: usize, found: usize, scanned: usize) -> usize {
     let matches = items.saturating_mul(found) / scanned.max(1);
     if m.prefix {
-        usize::MAX
+        matches / 40
     } else if m.single_word {
         matches / 450
     } else {
@@ -95,6 +124,9 @@ pub(super) fn newest(
     scope: &Scope,
     k: Knobs,
 ) -> rusqlite::Result<Vec<i64>> {
+    if k.ordered_first && scope.source.is_none() && !m.prefix {
+        return ordered(conn, m, scope);
+    }
     let limit = scope.limit;
     let mut found = Vec::with_capacity(limit);
     let mut pos = scope.before;
@@ -145,7 +177,9 @@ pub(super) fn newest(
         if projected > k.walk_budget.saturating_sub(scanned) || (k.by_cost && projected > listing) {
             break;
         }
-        chunk = projected.max(chunk);
+        // Growing at most fourfold a step refines a density guessed from a few rows before
+        // the walk commits hundreds of checks to it.
+        chunk = projected.min(chunk.saturating_mul(4)).max(chunk);
     }
     let rest = Scope {
         source: scope.source,
@@ -194,8 +228,8 @@ fn check_in_index(
     let mut stmt =
         conn.prepare_cached("SELECT 1 FROM items_fts WHERE items_fts MATCH ?1 AND rowid = ?2")?;
     let mut hits = HashSet::new();
-    for &(_, id) in rows {
-        if stmt.exists(params![m.expr, id])? {
+    for &(sort_time, id) in rows {
+        if stmt.exists(params![m.expr, search_key(sort_time, id)])? {
             hits.insert(id);
         }
     }
@@ -241,11 +275,15 @@ fn check_in_temp(
     hits
 }
 
-/// The page from FTS5's side: all matches ranked when they are few, else a bitset of them
-/// against the timeline index.
+/// The page from FTS5's side: the matches in timeline order when they are few or the view is
+/// the merged timeline; else (one source's view of a common query) their keys, sorted, against
+/// which the source's timeline index is walked.
 fn from_index(conn: &Connection, m: &Match, scope: &Scope, k: Knobs) -> rusqlite::Result<Vec<i64>> {
     if scope.limit == 0 {
         return Ok(Vec::new());
+    }
+    if scope.source.is_none() {
+        return ordered(conn, m, scope);
     }
     let n: i64 = conn
         .prepare_cached(
@@ -253,32 +291,14 @@ fn from_index(conn: &Connection, m: &Match, scope: &Scope, k: Knobs) -> rusqlite
         )?
         .query_row(params![m.expr, k.few], |r| r.get(0))?;
     if n < k.few {
-        return ranked(conn, m, scope);
+        return ordered(conn, m, scope);
     }
-    let mut bits: Vec<u64> = Vec::new();
-    {
-        let mut stmt =
-            conn.prepare_cached("SELECT rowid FROM items_fts WHERE items_fts MATCH ?1")?;
-        let mut rows = stmt.query([&m.expr])?;
-        while let Some(r) = rows.next()? {
-            let id: i64 = r.get(0)?;
-            // Item ids are positive (INTEGER PRIMARY KEY from 1); anything else cannot be an item.
-            let Ok(id) = usize::try_from(id) else {
-                continue;
-            };
-            let word = id / 64;
-            if word >= bits.len() {
-                bits.resize(word + 1, 0);
-            }
-            bits[word] |= 1 << (id % 64);
-        }
-    }
-    let matches = |id: i64| {
-        usize::try_from(id)
-            .ok()
-            .and_then(|id| bits.get(id / 64).map(|w| (w & (1 << (id % 64))) != 0))
-            .unwrap_or(false)
-    };
+    // Ascending: FTS5 yields rowids in order, so the list is sorted as it is read.
+    let keys: Vec<i64> = conn
+        .prepare_cached("SELECT rowid FROM items_fts WHERE items_fts MATCH ?1 ORDER BY rowid")?
+        .query_map([&m.expr], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let matches = |sort_time: i64, id: i64| keys.binary_search(&search_key(sort_time, id)).is_ok();
     let mut found = Vec::with_capacity(scope.limit);
     let mut pos = scope.before;
     // Density is at least `few` matches over the whole timeline, so chunks of this size
@@ -286,8 +306,8 @@ fn from_index(conn: &Connection, m: &Match, scope: &Scope, k: Knobs) -> rusqlite
     let chunk = 4_096;
     loop {
         let rows = timeline_chunk(conn, scope, pos, chunk)?;
-        for &(_, id) in &rows {
-            if matches(id) {
+        for &(sort_time, id) in &rows {
+            if matches(sort_time, id) {
                 found.push(id);
                 if found.len() == scope.limit {
                     return Ok(found);
@@ -301,28 +321,43 @@ fn from_index(conn: &Connection, m: &Match, scope: &Scope, k: Knobs) -> rusqlite
     }
 }
 
-/// All matches ranked by `(sort_time, id)` through the narrow `items_search` index; the wide
-/// rows are not read.
-fn ranked(conn: &Connection, m: &Match, scope: &Scope) -> rusqlite::Result<Vec<i64>> {
+/// The page straight from FTS5, in its rowid order (the timeline's, to the second): matches
+/// are read newest first until the page is full and the second it ends in is complete, then
+/// ordered exactly by `(sort_time, id)`. The view's filter and the page key are checked on the
+/// narrow `items_search_key` index, never the wide rows.
+fn ordered(conn: &Connection, m: &Match, scope: &Scope) -> rusqlite::Result<Vec<i64>> {
     let filter = match scope.source {
-        Some(_) => "i.source_id = ?3",
+        Some(_) => "i.source_id = ?5",
         None => "i.dup_of IS NULL",
     };
+    // CROSS JOIN keeps FTS5 the outer loop, whose order is the page's.
     let sql = format!(
-        "SELECT i.id FROM items_fts f JOIN items i INDEXED BY items_search ON i.id = f.rowid
-         WHERE f.items_fts MATCH ?4 AND (i.sort_time, i.id) < (?1, ?2) AND {filter}
-         ORDER BY i.sort_time DESC, i.id DESC LIMIT ?5"
+        "SELECT i.sort_time, i.id FROM items_fts f
+             CROSS JOIN items i INDEXED BY items_search_key ON i.search_key = f.rowid
+         WHERE f.items_fts MATCH ?1 AND f.rowid < ?2 AND (i.sort_time, i.id) < (?3, ?4)
+           AND {filter}
+         ORDER BY f.rowid DESC"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(
-        params![
-            scope.before.0,
-            scope.before.1,
-            scope.source,
-            m.expr,
-            scope.limit as i64
-        ],
-        |r| r.get(0),
-    )?;
-    rows.collect()
+    let bound = key_bound(scope.before.0);
+    let (time, id) = scope.before;
+    let mut rows = match scope.source {
+        Some(source) => stmt.query(params![m.expr, bound, time, id, source])?,
+        None => stmt.query(params![m.expr, bound, time, id])?,
+    };
+    let mut found: Vec<(i64, i64)> = Vec::with_capacity(scope.limit + 1);
+    while let Some(r) = rows.next()? {
+        let (sort_time, id): (i64, i64) = (r.get(0)?, r.get(1)?);
+        if found.len() >= scope.limit
+            && found
+                .last()
+                .is_some_and(|&(last, _)| key_second(last) != key_second(sort_time))
+        {
+            break;
+        }
+        found.push((sort_time, id));
+    }
+    found.sort_unstable_by(|a, b| b.cmp(a));
+    found.truncate(scope.limit);
+    Ok(found.into_iter().map(|(_, id)| id).collect())
 }

@@ -55,16 +55,7 @@ pub(super) fn page_planned(
     let source = q.source.map(|s| s.0);
     let run = || -> rusqlite::Result<Rows> {
         let Some(m) = &search else {
-            // A source's own view shows its copies even when another source holds the primary.
-            let filter = match q.source {
-                Some(_) => "i.source_id = ?3",
-                None => "i.dup_of IS NULL",
-            };
-            let mut stmt = conn.prepare_cached(&format!(
-                "SELECT {COLUMNS} FROM items i JOIN sources s ON s.id = i.source_id
-                 WHERE (i.sort_time, i.id) < (?1, ?2) AND {filter}
-                 ORDER BY i.sort_time DESC, i.id DESC LIMIT ?4"
-            ))?;
+            let mut stmt = conn.prepare_cached(&list_sql(q.source.is_some()))?;
             let rows =
                 stmt.query_map(params![before.0, before.1, source, limit as i64], read_row)?;
             return rows.collect();
@@ -94,6 +85,21 @@ pub(super) fn page_planned(
         items: with_also_in(conn, rows)?,
         next,
     })
+}
+
+/// One page of the merged timeline, or of one source's (`?3`): `?1, ?2` the page key to start
+/// after, `?4` the limit.
+pub(super) fn list_sql(by_source: bool) -> String {
+    // A source's own view shows its copies even when another source holds the primary.
+    let filter = match by_source {
+        true => "i.source_id = ?3",
+        false => "i.dup_of IS NULL",
+    };
+    format!(
+        "SELECT {COLUMNS} FROM items i JOIN sources s ON s.id = i.source_id
+         WHERE (i.sort_time, i.id) < (?1, ?2) AND {filter}
+         ORDER BY i.sort_time DESC, i.id DESC LIMIT ?4"
+    )
 }
 
 /// The rows of `ids`, in timeline order (the order the search found them in).
