@@ -26,6 +26,14 @@ pub(super) fn migrate_to(conn: &mut Connection, target: i64) -> Result<()> {
         return Err(StoreError::TooNew { found, known });
     }
     let wanted = usize::try_from(target).unwrap_or(0);
+    if found > 0 && found < target {
+        // Some migrations rebuild an index over every item: minutes on a large database.
+        tracing::info!(
+            from = found,
+            to = target,
+            "store: upgrading the database schema; a large database can take a few minutes"
+        );
+    }
     for (i, sql) in MIGRATIONS
         .iter()
         .enumerate()
@@ -224,10 +232,10 @@ CREATE VIRTUAL TABLE items_fts USING fts5 (
 );
 INSERT INTO items_fts (items_fts) VALUES ('rebuild');
 
-CREATE TRIGGER items_ai AFTER INSERT ON items BEGIN
-    INSERT INTO items_fts (rowid, title, content_text, author_name)
-        VALUES (new.search_key, new.title, new.content_text, new.author_name);
-END;
+-- No insert trigger: items.rs indexes a poll's new items in one statement (`index_new`).
+-- Through a trigger every INSERT INTO items was a statement of its own for FTS5, which flushes
+-- its pending terms at each statement's savepoint: one index segment per item, and the merges
+-- that follow were most of the cost of ingest.
 CREATE TRIGGER items_ad AFTER DELETE ON items BEGIN
     INSERT INTO items_fts (items_fts, rowid, title, content_text, author_name)
         VALUES ('delete', old.search_key, old.title, old.content_text, old.author_name);

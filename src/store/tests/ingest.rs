@@ -226,3 +226,82 @@ async fn sort_time_is_published_unless_far_future() {
         }
     }
 }
+
+/// FTS5 agrees with the rows it indexes (the content table), checked by FTS5 itself.
+fn assert_index_consistent(store: &Store) {
+    store
+        .pool
+        .with_writer(|c| {
+            c.execute_batch(
+                "INSERT INTO items_fts (items_fts, rank) VALUES ('integrity-check', 1)",
+            )?;
+            Ok(())
+        })
+        .unwrap();
+}
+
+fn searching(s: &str) -> TimelineQuery {
+    TimelineQuery {
+        search: Some(s.to_owned()),
+        ..query(50)
+    }
+}
+
+/// New items are indexed once per poll, after the rows are written: every path that changes
+/// them afterwards (an edit in the same page, a later edit that moves the item in time, a
+/// deletion, retention) keeps the index exact.
+#[tokio::test]
+async fn the_search_index_follows_every_change_to_items() {
+    let (store, ids) = store_with(&["a"]).await;
+    let with_text = |id: &str, secs: i64, text: &str| Item {
+        content_text: Some(text.to_owned()),
+        ..entry(id, secs)
+    };
+    // One page: an entry listed twice, its second copy edited; a page in feed order (newest
+    // first), so the rows are inserted against key order.
+    let stats = ingest(
+        &store,
+        ids[0],
+        vec![
+            with_text("n3", 30, "third alpha"),
+            with_text("twice", 20, "first draft"),
+            with_text("n1", 10, "first alpha"),
+            with_text("twice", 20, "final wording"),
+        ],
+    )
+    .await;
+    assert_eq!((stats.new, stats.updated), (3, 1));
+    assert_index_consistent(&store);
+    assert!(item_ids(&store, searching("draft")).await.is_empty());
+    assert_eq!(item_ids(&store, searching("wording")).await.len(), 1);
+    assert_eq!(
+        titles(&store, searching("alpha")).await,
+        ["Title of n3", "Title of n1"]
+    );
+
+    // An edit that moves an item to another time moves its key.
+    let moved = Item {
+        updated: Some(t(100)),
+        ..with_text("n1", 40, "first alpha, edited")
+    };
+    ingest(&store, ids[0], vec![moved]).await;
+    assert_index_consistent(&store);
+    assert_eq!(
+        titles(&store, searching("alpha")).await,
+        ["Title of n1", "Title of n3"]
+    );
+    assert_eq!(item_ids(&store, searching("edited")).await.len(), 1);
+
+    // Deleted at the origin.
+    store
+        .record_poll_success(ids[0], vec![], vec!["n3".into()], PollSuccess::default())
+        .await
+        .unwrap();
+    assert_index_consistent(&store);
+    assert_eq!(titles(&store, searching("alpha")).await, ["Title of n1"]);
+
+    // Removing the source removes its items.
+    store.remove_source(ids[0]).await.unwrap();
+    assert_index_consistent(&store);
+    assert!(item_ids(&store, searching("alpha")).await.is_empty());
+}
