@@ -204,8 +204,9 @@ ALTER TABLE sources ADD COLUMN last_warning TEXT;
 /// `search_key`, which orders like the timeline: the second of `sort_time` in the high bits, the
 /// low 27 bits of the id below (search.rs `search_key` computes the same in Rust; a test keeps
 /// them equal). A search reads FTS5's matches newest first and stops after a page instead of
-/// listing every match. A virtual column costs no space in the rows; its index answers the
-/// key → item lookup without reading the table.
+/// listing every match. A virtual column costs no space in the rows; its index finds the item
+/// of a key (SQLite never treats an index on a virtual column as covering, so the row is read
+/// too: only its first page, where the short columns are).
 ///
 /// Two items share a key only if they share a second of `sort_time` and their ids differ by a
 /// multiple of 2^27 (134 million); the index is UNIQUE so that such an insert fails with an
@@ -223,7 +224,7 @@ DROP INDEX items_search;
 ALTER TABLE items ADD COLUMN search_key INTEGER GENERATED ALWAYS AS (
     max(-34359738368, min(34359738367, sort_time / 1000000)) * 134217728 + (id & 134217727)
 ) VIRTUAL;
-CREATE UNIQUE INDEX items_search_key ON items (search_key, sort_time, dup_of, source_id);
+CREATE UNIQUE INDEX items_search_key ON items (search_key);
 
 CREATE VIRTUAL TABLE items_fts USING fts5 (
     title, content_text, author_name,

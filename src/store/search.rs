@@ -92,10 +92,11 @@ fn key_bound(sort_time: i64) -> i64 {
 /// What FTS5's side would cost, in rows the walk could check instead, given the density seen.
 /// A word: ~450 listed matches per checked row. A prefix: a merge of every covered term's
 /// doclist, ~0.2 µs a posting, ~160 postings per checked row; words in real text have a few
-/// forms a prefix covers in one item, so ~40 matches per checked row. (The benchmark's
-/// `w1*`, a thousand synthetic terms with dozens in every item, merges 46 postings per match:
-/// at the density where this estimate hands such a prefix to FTS5, a page costs ~0.3 s.) A phrase or several words: FTS5 compares positions in every candidate, and the
-/// candidates of common words are most items whatever the matches, ~120 per checked row.
+/// forms a prefix covers in one item, so ~40 matches per checked row. (The benchmark's `w1*`,
+/// a thousand synthetic terms with dozens in every item, merges 46 postings per match; at the
+/// density where this estimate hands such a prefix to FTS5, a page would cost a few hundred
+/// ms by that rate.) A phrase or several words: FTS5 compares positions in every candidate, and
+/// the candidates of common words are most items whatever the matches, ~120 per checked row.
 fn listing_cost(m: &Match, items: usize, found: usize, scanned: usize) -> usize {
     let matches = items.saturating_mul(found) / scanned.max(1);
     if m.prefix {
@@ -321,24 +322,29 @@ fn from_index(conn: &Connection, m: &Match, scope: &Scope, k: Knobs) -> rusqlite
     }
 }
 
-/// The page straight from FTS5, in its rowid order (the timeline's, to the second): matches
-/// are read newest first until the page is full and the second it ends in is complete, then
-/// ordered exactly by `(sort_time, id)`. The view's filter and the page key are checked on the
-/// narrow `items_search_key` index, never the wide rows.
-fn ordered(conn: &Connection, m: &Match, scope: &Scope) -> rusqlite::Result<Vec<i64>> {
-    let filter = match scope.source {
-        Some(_) => "i.source_id = ?5",
-        None => "i.dup_of IS NULL",
+/// [`ordered`]'s query: `?1` the MATCH expression, `?2` the key bound, `?3, ?4` the page key,
+/// `?5` the source of a source's view.
+pub(super) fn ordered_sql(by_source: bool) -> String {
+    let filter = match by_source {
+        true => "i.source_id = ?5",
+        false => "i.dup_of IS NULL",
     };
     // CROSS JOIN keeps FTS5 the outer loop, whose order is the page's.
-    let sql = format!(
+    format!(
         "SELECT i.sort_time, i.id FROM items_fts f
              CROSS JOIN items i INDEXED BY items_search_key ON i.search_key = f.rowid
          WHERE f.items_fts MATCH ?1 AND f.rowid < ?2 AND (i.sort_time, i.id) < (?3, ?4)
            AND {filter}
          ORDER BY f.rowid DESC"
-    );
-    let mut stmt = conn.prepare_cached(&sql)?;
+    )
+}
+
+/// The page straight from FTS5, in its rowid order (the timeline's, to the second): matches
+/// are read newest first until the page is full and the second it ends in is complete, then
+/// ordered exactly by `(sort_time, id)`. Each match's row is found through `items_search_key`
+/// and its filter columns read from the row's first page (the short columns come first).
+fn ordered(conn: &Connection, m: &Match, scope: &Scope) -> rusqlite::Result<Vec<i64>> {
+    let mut stmt = conn.prepare_cached(&ordered_sql(scope.source.is_some()))?;
     let bound = key_bound(scope.before.0);
     let (time, id) = scope.before;
     let mut rows = match scope.source {

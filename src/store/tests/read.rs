@@ -662,3 +662,34 @@ async fn upgrading_to_search_keys_keeps_every_item_searchable() {
         })
         .unwrap();
 }
+
+/// The ordered search stops early only if FTS5 drives the join in its own rowid order and each
+/// match's row is found through the key index: no sort of all matches, no scan.
+#[tokio::test]
+async fn ordered_search_reads_fts5_in_order_without_sorting() {
+    let (store, _) = store_with(&[]).await;
+    let _permit = store.pool.read_permit().await.unwrap();
+    store
+        .pool
+        .with_reader(|c| {
+            for by_source in [false, true] {
+                let sql = crate::store::search::ordered_sql(by_source);
+                let mut stmt = c.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+                use rusqlite::types::Value;
+                let mut values = vec![Value::Text("\"x\"".into())];
+                values.extend([i64::MAX, i64::MAX, i64::MAX, 1].map(Value::Integer));
+                values.truncate(stmt.parameter_count());
+                let rows = stmt.query_map(rusqlite::params_from_iter(values), |r| r.get(3))?;
+                let plan: Vec<String> = rows.collect::<rusqlite::Result<_>>()?;
+                let plan = plan.join("\n");
+                assert!(plan.starts_with("SCAN f VIRTUAL TABLE"), "{plan}");
+                assert!(
+                    plan.contains("USING INDEX items_search_key (search_key=?)"),
+                    "{plan}"
+                );
+                assert!(!plan.contains("TEMP B-TREE"), "{plan}");
+            }
+            Ok(())
+        })
+        .unwrap();
+}
