@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod connectors;
 pub mod ingest;
+pub mod kept;
 pub mod opml;
 pub mod publish;
 pub mod scheduler;

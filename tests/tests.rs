@@ -5,6 +5,7 @@
 mod accounts;
 mod cli;
 mod feeds;
+mod kept;
 mod mastodon;
 mod opml;
 mod proxy;

@@ -3,7 +3,6 @@
 //! new cursor in one transaction → schedule the next poll from cron, the server's hints and
 //! the error history.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use std::panic::AssertUnwindSafe;
@@ -157,11 +156,13 @@ async fn prepare_items(
     })
 }
 
-/// Builds the connector and polls it on its own task, so a panic inside a parser costs this
-/// poll and nothing else.
+/// Polls the source's kept connector (built when its record changed) on its own task, so a
+/// panic inside a parser costs this poll and nothing else.
 async fn fetch(ctx: &PollContext, source: &SourceRecord) -> Result<Page, ConnectorError> {
-    let connector = connectors::build(source, &ctx.connectors, &ctx.store).await?;
-    let connector: Arc<dyn braid_core::Connector> = Arc::from(connector);
+    let connector = ctx
+        .kept
+        .connector(source, &ctx.connectors, &ctx.store)
+        .await?;
     if connector.source().is_none() {
         return Err(ConnectorError::Unsupported(format!(
             "braid: {} connectors cannot be polled",

@@ -394,6 +394,17 @@ impl Store {
     pub async fn list_sources(&self) -> Result<Vec<SourceRecord>> {
         self.read(sources::list).await
     }
+    /// The ids of every source (cheap: the daemon sweeps its kept connectors with it).
+    pub async fn source_ids(&self) -> Result<Vec<SourceId>> {
+        self.read(|c| {
+            let ids = c
+                .prepare_cached("SELECT id FROM sources")?
+                .query_map([], |r| Ok(SourceId(r.get(0)?)))?
+                .collect::<rusqlite::Result<_>>()?;
+            Ok(ids)
+        })
+        .await
+    }
     /// Removes the source and its items (tombstones go too).
     pub async fn remove_source(&self, id: SourceId) -> Result<()> {
         self.write(move |c| sources::remove(c, id)).await

@@ -1,0 +1,116 @@
+//! Connectors are built once and kept while their record is unchanged; a change made through
+//! another handle on the database (another process: the CLI beside `braid run`) rebuilds them.
+
+use std::sync::Arc;
+
+use braid::store::{NewAccount, NewSource, PollSuccess, Store};
+
+use crate::support::server::{Reply, TestServer};
+use crate::support::Harness;
+
+const FEED: &str = r#"<?xml version="1.0"?><rss version="2.0"><channel><title>Kept</title>
+    <item><guid>k1</guid><title>One</title><link>https://kept.example/1</link></item>
+    </channel></rss>"#;
+
+#[tokio::test]
+async fn a_source_keeps_its_connector_until_its_record_changes() {
+    let server = TestServer::start(|_| Reply::ok("application/rss+xml", FEED)).await;
+    let h = Harness::new(|_| {});
+    let id = h.add_feed("kept", &server.url("/a.xml")).await;
+    let kept = &h.ctx.kept;
+
+    for _ in 0..3 {
+        let outcome = h.poll(id).await;
+        assert_eq!(outcome.error, None, "{outcome:?}");
+    }
+    assert_eq!(server.hits("/a.xml").len(), 3);
+    assert_eq!(
+        (kept.builds(), kept.len()),
+        (1, 1),
+        "one connector for three polls"
+    );
+
+    // Another process records a permanent move: the next poll builds for the new URL.
+    let other = Store::open(&h.ctx.config.storage.db).unwrap();
+    other
+        .record_poll_success(
+            id,
+            vec![],
+            vec![],
+            PollSuccess {
+                new_url: Some(server.url("/b.xml")),
+                ..PollSuccess::default()
+            },
+        )
+        .await
+        .unwrap();
+    let outcome = h.poll(id).await;
+    assert_eq!(outcome.error, None, "{outcome:?}");
+    assert_eq!(server.hits("/b.xml").len(), 1);
+    assert_eq!(server.hits("/a.xml").len(), 3);
+    assert_eq!((kept.builds(), kept.len()), (2, 1));
+
+    // An account-backed source: built once, rebuilt when the account logs in again (a new
+    // token) and refused, not kept, once the server refused the token. No network is needed
+    // to build one.
+    let account = other
+        .add_account(NewAccount {
+            name: "me@social.example".into(),
+            kind: "mastodon".into(),
+            instance_url: "https://social.example/".into(),
+            server_type: Some("mastodon".into()),
+            remote_id: Some("1".into()),
+            acct: Some("me@social.example".into()),
+            display_name: None,
+            profile_url: None,
+            token: "first-token".into(),
+            client_id: None,
+            client_secret: None,
+        })
+        .await
+        .unwrap();
+    let home = other
+        .add_source(NewSource {
+            name: "me home".into(),
+            kind: "mastodon".into(),
+            url: "https://social.example/@me/timeline/home".into(),
+            schedule: None,
+            category: None,
+            settings: serde_json::json!({ "account": account.0, "timeline": "home" }),
+        })
+        .await
+        .unwrap();
+    let connector = |store: Store| {
+        let ctx = h.ctx.clone();
+        async move {
+            let source = store.source(home).await.unwrap().unwrap();
+            ctx.kept.connector(&source, &ctx.connectors, &store).await
+        }
+    };
+    let first = connector(h.store.clone()).await.unwrap();
+    let again = connector(h.store.clone()).await.unwrap();
+    assert!(Arc::ptr_eq(&first, &again));
+    assert_eq!(kept.builds(), 3);
+
+    other
+        .relogin_account(account, "second-token".into())
+        .await
+        .unwrap();
+    let relogged = connector(h.store.clone()).await.unwrap();
+    assert!(!Arc::ptr_eq(&first, &relogged));
+    assert_eq!(kept.builds(), 4);
+
+    other
+        .record_account_error(account, "the server refused the token".into(), true)
+        .await
+        .unwrap();
+    let refused = connector(h.store.clone()).await.err().unwrap();
+    assert!(refused.to_string().contains("log in again"), "{refused}");
+    assert_eq!(kept.builds(), 4);
+
+    // Removed sources are let go when the daemon sweeps.
+    other.remove_source(id).await.unwrap();
+    let live = h.store.source_ids().await.unwrap();
+    kept.retain(&live.into_iter().collect());
+    assert_eq!(kept.len(), 1);
+}
