@@ -10,5 +10,6 @@ mod mastodon;
 mod opml;
 mod proxy;
 mod secrets;
+mod structure;
 mod support;
 mod web;
