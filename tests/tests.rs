@@ -12,4 +12,5 @@ mod proxy;
 mod secrets;
 mod structure;
 mod support;
+mod upgrade;
 mod web;

@@ -95,6 +95,35 @@ impl Harness {
         }
     }
 
+    /// A harness on a copy of the database `bytes` (a fixture written by an earlier Braid),
+    /// after `prepare` ran on it with plain SQLite (to point its addresses at this test's
+    /// servers): Braid opens it only then, migrating it.
+    pub fn from_database(
+        bytes: &[u8],
+        prepare: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<()>,
+    ) -> Harness {
+        let dir = temp_dir();
+        let path = dir.path().join("braid.db");
+        std::fs::write(&path, bytes).expect("write the database");
+        let db = rusqlite::Connection::open(&path).expect("open the fixture");
+        prepare(&db).expect("prepare the fixture");
+        drop(db);
+        let mut config = braid::config::Config::default();
+        config.storage.db = path;
+        config.fetch.allow_private_networks = true;
+        config.fetch.timeout_secs = 5;
+        let store = braid::store::Store::open(&config.storage.db).expect("open store");
+        let client = braid_core::http::SafeClient::new(config.http_config()).expect("client");
+        let ctx =
+            braid::scheduler::PollContext::new(store.clone(), std::sync::Arc::new(config), client)
+                .expect("poll context");
+        Harness {
+            dir,
+            store,
+            ctx: std::sync::Arc::new(ctx),
+        }
+    }
+
     pub async fn add_feed(&self, name: &str, url: &str) -> braid_core::SourceId {
         self.store
             .add_source(braid::store::NewSource {
