@@ -66,6 +66,7 @@ fn main() {
                 schedule: None,
                 category: None,
                 settings: serde_json::json!({}),
+                account: None,
             }))
             .unwrap();
         let t = Instant::now();

@@ -61,6 +61,7 @@ fn main() {
                     schedule: None,
                     category: None,
                     settings: serde_json::json!({}),
+                    account: None,
                 })
                 .await
                 .unwrap();

@@ -533,6 +533,7 @@ async fn build(path: &Path, items: usize, sources: usize, g: &mut Gen) {
             schedule: None,
             category: None,
             settings: serde_json::json!({}),
+            account: None,
         };
         ids.push(
             store

@@ -118,6 +118,7 @@ async fn build(path: &std::path::Path, items: usize) -> Store {
                 schedule: None,
                 category: None,
                 settings: serde_json::json!({}),
+                account: None,
             })
             .await
             .unwrap_or_else(|e| fail("add source", e));

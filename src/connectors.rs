@@ -62,10 +62,11 @@ async fn build_mastodon(
     if record.needs_login {
         return Err(ConnectorError::Auth(format!(
             "mastodon: {} must log in again: `braid account add mastodon {}`",
-            record.name, record.instance_url
+            record.name,
+            record.server_url.as_deref().unwrap_or("SERVER")
         )));
     }
-    let token = crate::accounts::token(store, &record).await?;
+    let credentials = crate::accounts::mastodon_credentials(store, &record).await?;
     let timeline = match source.settings.get("timeline").and_then(|t| t.as_str()) {
         Some(t) => Some(
             t.parse()
@@ -79,23 +80,19 @@ async fn build_mastodon(
         .and_then(|b| b.as_u64())
         .and_then(|b| u32::try_from(b).ok())
         .unwrap_or(DEFAULT_BACKFILL);
-    let instance = parse_url(&record.instance_url)?;
+    let instance = parse_url(record.server_url.as_deref().unwrap_or_default())?;
     Ok(Box::new(braid_mastodon::MastodonConnector::new(
         instance,
-        token,
+        credentials.token,
         timeline,
         backfill,
         ctx.http.clone(),
     )?))
 }
 
-/// The account a source reads through (`settings.account`), if any.
+/// The account a source reads through, if any.
 pub fn account_of(source: &SourceRecord) -> Option<AccountId> {
-    source
-        .settings
-        .get("account")
-        .and_then(|a| a.as_i64())
-        .map(AccountId)
+    source.account
 }
 
 fn parse_url(raw: &str) -> Result<url::Url, ConnectorError> {

@@ -105,11 +105,13 @@ async fn fingerprint(source: &SourceRecord, store: &Store) -> Result<Fingerprint
         // A missing account hashes as absent: the build then fails with its own message.
         if let Some(record) = store.account(account).await.map_err(transient)? {
             field(record.kind.as_bytes());
-            field(record.instance_url.as_bytes());
-            field(record.server_type.as_deref().unwrap_or_default().as_bytes());
+            field(record.server_url.as_deref().unwrap_or_default().as_bytes());
             field(&[u8::from(record.needs_login)]);
-            let token = store.account_token(account).await.map_err(transient)?;
-            field(token.as_deref().unwrap_or_default().as_bytes());
+            let credentials = store
+                .account_credentials(account)
+                .await
+                .map_err(transient)?;
+            field(credentials.unwrap_or_default().to_string().as_bytes());
         }
     }
     Ok(h.finalize().into())

@@ -52,14 +52,16 @@ pub async fn publish_now(
     if record.needs_login {
         return Err(ConnectorError::Auth(format!(
             "mastodon: {} must log in again first: `braid account add mastodon {}`",
-            record.name, record.instance_url
+            record.name,
+            record.server_url.as_deref().unwrap_or("SERVER")
         ))
         .into());
     }
-    let token = crate::accounts::token(store, &record).await?;
-    let instance = url::Url::parse(&record.instance_url)
+    let credentials = crate::accounts::mastodon_credentials(store, &record).await?;
+    let instance = url::Url::parse(record.server_url.as_deref().unwrap_or_default())
         .map_err(|e| ConnectorError::Permanent(format!("mastodon: bad instance URL: {e}")))?;
-    let connector = braid_mastodon::MastodonConnector::new(instance, token, None, 0, http.clone())?;
+    let connector =
+        braid_mastodon::MastodonConnector::new(instance, credentials.token, None, 0, http.clone())?;
     let sink = braid_core::Connector::sink(&connector)
         .ok_or_else(|| ConnectorError::Unsupported("this account cannot publish".into()))?;
     let key = match key {

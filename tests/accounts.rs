@@ -86,14 +86,15 @@ async fn token_login_adds_home_timeline_and_never_shows_the_token() {
     assert!(!out(&sources).contains(&token) && !out(&listed).contains(&token));
     let accounts = json(&accounts);
     assert_eq!(
-        accounts[0]["acct"]
+        accounts[0]["handle"]
             .as_str()
             .unwrap_or_default()
             .split('@')
             .next(),
         Some("alice")
     );
-    assert_eq!(accounts[0]["server_type"], "mastodon");
+    assert_eq!(accounts[0]["kind"], "mastodon");
+    assert!(accounts[0].get("credentials").is_none());
     let sources = json(&sources);
     assert_eq!(sources[0]["kind"], "mastodon");
     assert!(sources[0]["name"]
@@ -763,15 +764,12 @@ async fn a_missing_token_asks_to_log_in_again() {
         .add_account(braid::store::NewAccount {
             name: "nobody".into(),
             kind: "mastodon".into(),
-            instance_url: instance.to_string(),
-            server_type: Some("mastodon".into()),
-            remote_id: Some("1".into()),
-            acct: Some("nobody@127.0.0.1".into()),
+            identity: format!("{instance}#1"),
+            handle: Some("nobody@127.0.0.1".into()),
             display_name: None,
             profile_url: None,
-            token: String::new(),
-            client_id: None,
-            client_secret: None,
+            server_url: Some(instance.to_string()),
+            credentials: serde_json::json!({ "token": "", "server_type": "mastodon" }),
         })
         .await
         .expect("add account");

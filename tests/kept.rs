@@ -57,15 +57,12 @@ async fn a_source_keeps_its_connector_until_its_record_changes() {
         .add_account(NewAccount {
             name: "me@social.example".into(),
             kind: "mastodon".into(),
-            instance_url: "https://social.example/".into(),
-            server_type: Some("mastodon".into()),
-            remote_id: Some("1".into()),
-            acct: Some("me@social.example".into()),
+            identity: "https://social.example/#1".into(),
+            handle: Some("me@social.example".into()),
             display_name: None,
             profile_url: None,
-            token: "first-token".into(),
-            client_id: None,
-            client_secret: None,
+            server_url: Some("https://social.example/".into()),
+            credentials: serde_json::json!({ "token": "first-token", "server_type": "mastodon" }),
         })
         .await
         .unwrap();
@@ -76,7 +73,8 @@ async fn a_source_keeps_its_connector_until_its_record_changes() {
             url: "https://social.example/@me/timeline/home".into(),
             schedule: None,
             category: None,
-            settings: serde_json::json!({ "account": account.0, "timeline": "home" }),
+            settings: serde_json::json!({ "timeline": "home" }),
+            account: Some(account),
         })
         .await
         .unwrap();
@@ -93,7 +91,7 @@ async fn a_source_keeps_its_connector_until_its_record_changes() {
     assert_eq!(kept.builds(), 3);
 
     other
-        .relogin_account(account, "second-token".into())
+        .relogin_account(account, serde_json::json!({ "token": "second-token" }))
         .await
         .unwrap();
     let relogged = connector(h.store.clone()).await.unwrap();

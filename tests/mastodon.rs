@@ -46,6 +46,7 @@ async fn add_source(h: &Harness, mock: &MastodonMock) -> SourceId {
             schedule: None,
             category: None,
             settings: serde_json::json!({}),
+            account: None,
         })
         .await
         .unwrap()

@@ -28,6 +28,7 @@ async fn a_new_database_and_its_wal_files_are_owner_only() {
             schedule: None,
             category: None,
             settings: serde_json::json!({}),
+            account: None,
         })
         .await
         .unwrap();

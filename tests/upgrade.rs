@@ -32,23 +32,42 @@ async fn a_schema_v4_database_keeps_its_accounts_sources_and_items() {
     let me = &accounts[0];
     assert_eq!(me.kind, "mastodon");
     assert_eq!(me.display_name.as_deref(), Some("Fixture Me"));
+    assert_eq!(me.handle.as_deref(), Some("me@social.fixture.test"));
     assert_eq!(
-        h.store.account_token(me.id).await.unwrap().as_deref(),
-        Some("fixture-token-home")
+        me.server_url.as_deref(),
+        Some("https://social.fixture.test/")
     );
+    assert_eq!(me.identity, "https://social.fixture.test/#9001");
+    // The credentials moved into one value, as the Mastodon connector reads it.
     assert_eq!(
-        h.store
-            .account_token(accounts[1].id)
+        h.store.account_credentials(me.id).await.unwrap(),
+        Some(serde_json::json!({
+            "token": "fixture-token-home",
+            "server_type": "pleroma",
+            "client_id": "fixture-client-id",
+            "client_secret": "fixture-client-secret",
+        }))
+    );
+    let poster = braid_mastodon::Credentials::from_value(
+        &h.store
+            .account_credentials(accounts[1].id)
             .await
             .unwrap()
-            .as_deref(),
-        Some("fixture-token-poster")
-    );
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(poster.token, "fixture-token-poster");
+    assert_eq!(poster.client_secret, None);
 
     let sources = h.store.list_sources().await.unwrap();
     assert_eq!(sources.len(), 2);
     let home = sources.iter().find(|s| s.kind == "mastodon").unwrap();
-    assert_eq!(braid::connectors::account_of(home), Some(me.id));
+    assert_eq!(home.account, Some(me.id));
+    // The link moved out of the settings into its own column.
+    assert_eq!(
+        home.settings,
+        serde_json::json!({ "timeline": "home", "backfill": 40 })
+    );
     assert_eq!(home.cursor.as_deref(), Some("9100"));
     // Its connector builds from the stored account and token (no network needed to build).
     let built = h

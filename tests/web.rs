@@ -74,6 +74,7 @@ async fn add(store: &Store, name: &str, items: Vec<Item>) -> SourceId {
             schedule: None,
             category: None,
             settings: serde_json::json!({}),
+            account: None,
         })
         .await
         .expect("add source");

@@ -80,18 +80,25 @@ pub async fn server_type(
 pub fn missing_token(account: &AccountRecord) -> ConnectorError {
     ConnectorError::Auth(format!(
         "{}: account {} has no access token; log in again with `braid account add {} {}`",
-        account.kind, account.name, account.kind, account.instance_url
+        account.kind,
+        account.name,
+        account.kind,
+        account.server_url.as_deref().unwrap_or("SERVER")
     ))
 }
 
-/// The account's token, or [`missing_token`]. A store that cannot be read is transient.
-pub async fn token(store: &Store, account: &AccountRecord) -> Result<String, ConnectorError> {
-    store
-        .account_token(account.id)
+/// The account's Mastodon-family credentials, or [`missing_token`]. A store that cannot be
+/// read is transient.
+pub async fn mastodon_credentials(
+    store: &Store,
+    account: &AccountRecord,
+) -> Result<braid_mastodon::Credentials, ConnectorError> {
+    let stored = store
+        .account_credentials(account.id)
         .await
         .map_err(|e| ConnectorError::Transient(e.to_string()))?
-        .filter(|t| !t.trim().is_empty())
-        .ok_or_else(|| missing_token(account))
+        .unwrap_or_default();
+    braid_mastodon::Credentials::from_value(&stored).map_err(|_| missing_token(account))
 }
 
 /// Verifies `token` on the instance, stores the account, and (unless asked not to) adds its
@@ -112,36 +119,41 @@ pub async fn add_mastodon_with_token(
         format!("{}@{host}", me.acct)
     };
     let name = login.name.clone().unwrap_or_else(|| acct.clone());
-    // Logging in again to an account Braid already has replaces its token.
-    let existing = store.list_accounts().await?.into_iter().find(|a| {
-        a.kind == "mastodon"
-            && a.instance_url == login.instance.as_str()
-            && a.remote_id.as_deref() == Some(me.id.as_str())
-    });
+    let identity = braid_mastodon::credentials::identity(&login.instance, &me.id);
+    let (client_id, client_secret) = match oauth_app {
+        Some((id, secret)) => (Some(id), Some(secret)),
+        None => (None, None),
+    };
+    let credentials = braid_mastodon::Credentials {
+        token,
+        server_type: Some(server_type),
+        client_id,
+        client_secret,
+    }
+    .to_value();
+    // Logging in again to an account Braid already has replaces its credentials.
+    let existing = store
+        .list_accounts()
+        .await?
+        .into_iter()
+        .find(|a| a.kind == "mastodon" && a.identity == identity);
     if let Some(existing) = existing {
-        store.relogin_account(existing.id, token).await?;
+        store.relogin_account(existing.id, credentials).await?;
         return store
             .account(existing.id)
             .await?
             .ok_or_else(|| LoginError::Invalid("the account vanished while logging in".into()));
     }
-    let (client_id, client_secret) = match oauth_app {
-        Some((id, secret)) => (Some(id), Some(secret)),
-        None => (None, None),
-    };
     let id = store
         .add_account(NewAccount {
             name: name.clone(),
             kind: "mastodon".into(),
-            instance_url: login.instance.to_string(),
-            server_type: Some(server_type),
-            remote_id: Some(me.id.clone()),
-            acct: Some(acct.clone()),
+            identity,
+            handle: Some(acct.clone()),
             display_name: me.display_name.clone(),
             profile_url: me.url.clone(),
-            token,
-            client_id,
-            client_secret,
+            server_url: Some(login.instance.to_string()),
+            credentials,
         })
         .await?;
     if login.add_home {
@@ -188,10 +200,10 @@ pub async fn add_timeline_source(
             schedule: None,
             category: None,
             settings: serde_json::json!({
-                "account": account.0,
                 "timeline": parsed.to_string(),
                 "backfill": backfill,
             }),
+            account: Some(account),
         })
         .await?)
 }

@@ -54,7 +54,8 @@ pub enum AccountCommand {
     },
     /// List accounts with their health (a refused token shows "log in again").
     List {
-        /// Print JSON instead of a table (never includes tokens).
+        /// Print JSON instead of a table: name, kind, identity, handle, display_name,
+        /// profile_url, server_url and health. Never includes credentials.
         #[arg(long)]
         json: bool,
     },
@@ -117,8 +118,8 @@ pub async fn account(cmd: AccountCommand, config: Arc<Config>) -> anyhow::Result
                 accounts::add_mastodon_with_token(&store, &http, &login, token, app).await?;
             println!(
                 "Logged in as {} ({}){}.",
-                account.acct.as_deref().unwrap_or(&account.name),
-                account.server_type.as_deref().unwrap_or("mastodon"),
+                account.handle.as_deref().unwrap_or(&account.name),
+                login.server_type.as_deref().unwrap_or("mastodon"),
                 if login.add_home {
                     "; its home timeline is now a source — run `braid sync` to fetch it"
                 } else {
@@ -137,10 +138,7 @@ pub async fn account(cmd: AccountCommand, config: Arc<Config>) -> anyhow::Result
                 println!("No accounts yet. Add one with `braid account add mastodon https://your.instance`.");
                 return Ok(());
             }
-            println!(
-                "{:<32}  {:<10}  {:<14}  INSTANCE",
-                "NAME", "SERVER", "STATUS"
-            );
+            println!("{:<32}  {:<10}  {:<14}  SERVER", "NAME", "KIND", "STATUS");
             for a in &accounts {
                 let status = if a.needs_login {
                     "log in again"
@@ -152,9 +150,9 @@ pub async fn account(cmd: AccountCommand, config: Arc<Config>) -> anyhow::Result
                 println!(
                     "{:<32}  {:<10}  {:<14}  {}",
                     a.name,
-                    a.server_type.as_deref().unwrap_or("?"),
+                    a.kind,
                     status,
-                    a.instance_url
+                    a.server_url.as_deref().unwrap_or("")
                 );
                 if let Some(err) = &a.last_error {
                     println!(

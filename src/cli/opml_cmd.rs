@@ -92,6 +92,7 @@ async fn import(store: &Store, config: &Config, file: &Path, out: &mut Out) -> a
             schedule: None,
             category: sub.category.clone(),
             settings: serde_json::json!({}),
+            account: None,
         };
         match store.add_source(new).await {
             Ok(_) => tally.added += 1,

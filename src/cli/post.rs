@@ -93,7 +93,7 @@ pub async fn post(args: PostArgs, config: Arc<Config>) -> anyhow::Result<()> {
         crate::publish::publish_now(&store, &http, &args.to, &post, args.key).await?;
     println!(
         "Posted as {}: {}",
-        account.acct.as_deref().unwrap_or(&account.name),
+        account.handle.as_deref().unwrap_or(&account.name),
         published
             .url
             .as_deref()

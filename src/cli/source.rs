@@ -135,6 +135,7 @@ async fn add(
             schedule,
             category,
             settings: serde_json::json!({}),
+            account: None,
         })
         .await
         .map_err(|e| match e {
@@ -162,8 +163,8 @@ async fn add_timeline(
     let record = store.find_account(account).await?.ok_or_else(|| {
         anyhow::anyhow!("no account named {account:?}; `braid account list` shows them")
     })?;
-    let instance = url::Url::parse(&record.instance_url)?;
-    let acct = record.acct.clone().unwrap_or_else(|| record.name.clone());
+    let instance = url::Url::parse(record.server_url.as_deref().unwrap_or_default())?;
+    let acct = record.handle.clone().unwrap_or_else(|| record.name.clone());
     crate::accounts::add_timeline_source(
         store, record.id, &instance, &acct, timeline, name, backfill,
     )

@@ -338,6 +338,7 @@ mod tests {
                 schedule: None,
                 category: None,
                 settings: serde_json::json!({}),
+                account: None,
             })
             .await
             .unwrap();

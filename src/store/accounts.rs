@@ -1,53 +1,56 @@
-//! Accounts: logins on remote networks. The token is a secret: it is read only through
-//! [`token`], for the connector that needs it, and no other query returns it.
+//! Accounts: logins on remote networks, for every network alike. The credentials are a secret:
+//! they are read only through [`credentials`], for the connector that needs them, and no other
+//! query returns them.
 
 use braid_core::AccountId;
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
 
 use super::conn::{from_micros, micros, opt_time};
 use super::{AccountRecord, NewAccount, Result, StoreError};
 
-const COLUMNS: &str = "id, name, kind, instance_url, server_type, remote_id, acct, display_name, \
-    profile_url, needs_login, last_error, last_error_at, last_verified, created_at";
+const COLUMNS: &str = "id, name, kind, identity, handle, display_name, profile_url, server_url, \
+    needs_login, last_error, last_error_at, last_verified, created_at";
 
 fn record(r: &Row<'_>) -> rusqlite::Result<AccountRecord> {
     Ok(AccountRecord {
         id: AccountId(r.get(0)?),
         name: r.get(1)?,
         kind: r.get(2)?,
-        instance_url: r.get(3)?,
-        server_type: r.get(4)?,
-        remote_id: r.get(5)?,
-        acct: r.get(6)?,
-        display_name: r.get(7)?,
-        profile_url: r.get(8)?,
-        needs_login: r.get(9)?,
-        last_error: r.get(10)?,
-        last_error_at: opt_time(r.get(11)?),
-        last_verified: opt_time(r.get(12)?),
-        created_at: from_micros(r.get(13)?),
+        identity: r.get(3)?,
+        handle: r.get(4)?,
+        display_name: r.get(5)?,
+        profile_url: r.get(6)?,
+        server_url: r.get(7)?,
+        needs_login: r.get(8)?,
+        last_error: r.get(9)?,
+        last_error_at: opt_time(r.get(10)?),
+        last_verified: opt_time(r.get(11)?),
+        created_at: from_micros(r.get(12)?),
     })
+}
+
+fn to_text(credentials: &serde_json::Value) -> Result<String> {
+    // Never the value in the message: it is a secret.
+    serde_json::to_string(credentials)
+        .map_err(|_| StoreError::Other("account credentials could not be encoded".into()))
 }
 
 pub(super) fn add(conn: &Connection, new: &NewAccount, now: DateTime<Utc>) -> Result<AccountId> {
     conn.prepare_cached(
-        "INSERT INTO accounts (name, kind, instance_url, server_type, remote_id, acct, display_name,
-             profile_url, token, client_id, client_secret, last_verified, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)",
+        "INSERT INTO accounts (name, kind, identity, handle, display_name, profile_url,
+             server_url, credentials, last_verified, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
     )?
     .execute(params![
         new.name,
         new.kind,
-        new.instance_url,
-        new.server_type,
-        new.remote_id,
-        new.acct,
+        new.identity,
+        new.handle,
         new.display_name,
         new.profile_url,
-        new.token,
-        new.client_id,
-        new.client_secret,
+        new.server_url,
+        to_text(&new.credentials)?,
         micros(now),
     ])
     .map_err(|e| match &e {
@@ -58,9 +61,8 @@ pub(super) fn add(conn: &Connection, new: &NewAccount, now: DateTime<Utc>) -> Re
                 StoreError::Other(format!("an account named {:?} already exists", new.name))
             } else {
                 StoreError::Other(format!(
-                    "{} on {} is already an account; `braid account list` shows it",
-                    new.acct.as_deref().unwrap_or("this login"),
-                    new.instance_url
+                    "{} is already an account; `braid account list` shows it",
+                    new.handle.as_deref().unwrap_or(&new.identity),
                 ))
             }
         }
@@ -69,18 +71,19 @@ pub(super) fn add(conn: &Connection, new: &NewAccount, now: DateTime<Utc>) -> Re
     Ok(AccountId(conn.last_insert_rowid()))
 }
 
-/// Replaces the token of an existing account after a new login, and clears `needs_login`.
+/// Replaces the credentials of an existing account after a new login, and clears
+/// `needs_login`.
 pub(super) fn relogin(
     conn: &Connection,
     id: AccountId,
-    token: &str,
+    credentials: &serde_json::Value,
     now: DateTime<Utc>,
 ) -> Result<()> {
     conn.prepare_cached(
-        "UPDATE accounts SET token = ?2, needs_login = 0, last_error = NULL, last_error_at = NULL,
-             last_verified = ?3 WHERE id = ?1",
+        "UPDATE accounts SET credentials = ?2, needs_login = 0, last_error = NULL,
+             last_error_at = NULL, last_verified = ?3 WHERE id = ?1",
     )?
-    .execute(params![id.0, token, micros(now)])?;
+    .execute(params![id.0, to_text(credentials)?, micros(now)])?;
     Ok(())
 }
 
@@ -94,7 +97,8 @@ pub(super) fn by_id(conn: &Connection, id: AccountId) -> Result<Option<AccountRe
 pub(super) fn find(conn: &Connection, name: &str) -> Result<Option<AccountRecord>> {
     Ok(conn
         .prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM accounts WHERE name = ?1 OR acct = ?1 ORDER BY name = ?1 DESC LIMIT 1"
+            "SELECT {COLUMNS} FROM accounts WHERE name = ?1 OR handle = ?1
+             ORDER BY name = ?1 DESC LIMIT 1"
         ))?
         .query_row([name], record)
         .optional()?)
@@ -106,11 +110,14 @@ pub(super) fn list(conn: &Connection) -> Result<Vec<AccountRecord>> {
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
-pub(super) fn token(conn: &Connection, id: AccountId) -> Result<Option<String>> {
-    Ok(conn
-        .prepare_cached("SELECT token FROM accounts WHERE id = ?1")?
+pub(super) fn credentials(conn: &Connection, id: AccountId) -> Result<Option<serde_json::Value>> {
+    let text: Option<String> = conn
+        .prepare_cached("SELECT credentials FROM accounts WHERE id = ?1")?
         .query_row([id.0], |r| r.get(0))
-        .optional()?)
+        .optional()?;
+    // Written by us from a JSON value; an unreadable one (a hand edit) reads as null, which
+    // the connector reports as missing credentials: log in again.
+    Ok(text.map(|t| serde_json::from_str(&t).unwrap_or(serde_json::Value::Null)))
 }
 
 /// Records an error seen while using the account; `needs_login` marks a refused token.
@@ -129,16 +136,23 @@ pub(super) fn record_error(
     Ok(())
 }
 
-/// Removes the account and every source that reads through it (with their items).
-pub(super) fn remove(conn: &mut Connection, id: AccountId) -> Result<Vec<braid_core::SourceId>> {
-    let ids: Vec<i64> = {
-        let mut stmt = conn.prepare_cached(
-            "SELECT id FROM sources WHERE json_extract(settings, '$.account') = ?1",
-        )?;
-        let rows = stmt.query_map([id.0], |r| r.get(0))?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()?
-    };
-    conn.prepare_cached("DELETE FROM accounts WHERE id = ?1")?
+/// Removes the account and every source that reads through it (with their items), in one
+/// transaction. Returns how many sources went.
+pub(super) fn remove(conn: &mut Connection, id: AccountId) -> Result<usize> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let sources: Vec<i64> = tx
+        .prepare_cached("SELECT id FROM sources WHERE account_id = ?1")?
+        .query_map([id.0], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    for source in &sources {
+        super::sources::remove_in(&tx, braid_core::SourceId(*source))?;
+    }
+    let removed = tx
+        .prepare_cached("DELETE FROM accounts WHERE id = ?1")?
         .execute([id.0])?;
-    Ok(ids.into_iter().map(braid_core::SourceId).collect())
+    if removed == 0 {
+        return Err(StoreError::Other(format!("there is no account {}", id.0)));
+    }
+    tx.commit()?;
+    Ok(sources.len())
 }

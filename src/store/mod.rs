@@ -73,30 +73,29 @@ pub struct NewSource {
     pub category: Option<String>,
     /// Connector-specific settings as JSON (`{}` for feeds).
     pub settings: serde_json::Value,
+    /// The account the source reads through, if any.
+    pub account: Option<AccountId>,
 }
 
 /// An account to create (a verified login).
 #[derive(Clone, Default)]
 pub struct NewAccount {
-    /// Unique, human-chosen name (`--name`), by default `user@host`.
+    /// Unique, human-chosen name (`--name`), by default the handle.
     pub name: String,
     /// Connector kind (`"mastodon"`).
     pub kind: String,
-    /// The instance's base URL (`https://example.social/`).
-    pub instance_url: String,
-    /// `mastodon`, `pleroma`, `friendica`, `gotosocial`, `firefish`, … (nodeinfo).
-    pub server_type: Option<String>,
-    /// The account's id on its server.
-    pub remote_id: Option<String>,
-    /// `user@host`.
-    pub acct: Option<String>,
+    /// Who the account is on its network, as its connector names it; unique per kind, so a
+    /// second login to the same account finds it.
+    pub identity: String,
+    /// The handle people know the account by (`user@host`).
+    pub handle: Option<String>,
     pub display_name: Option<String>,
     pub profile_url: Option<String>,
-    /// The access token. A secret: never logged or shown.
-    pub token: String,
-    /// The OAuth app Braid registered on the instance, when it logged in through OAuth.
-    pub client_id: Option<String>,
-    pub client_secret: Option<String>,
+    /// The server the account lives on (`https://example.social/`), where the network has one.
+    pub server_url: Option<String>,
+    /// How the connector logs in: one value only the connector's crate reads. A secret: never
+    /// logged, served or shown.
+    pub credentials: serde_json::Value,
 }
 
 /// Redacts the secrets, so a `NewAccount` in a log line or an error never carries them.
@@ -105,13 +104,10 @@ impl std::fmt::Debug for NewAccount {
         f.debug_struct("NewAccount")
             .field("name", &self.name)
             .field("kind", &self.kind)
-            .field("instance_url", &self.instance_url)
-            .field("acct", &self.acct)
-            .field("token", &"[redacted]")
-            .field(
-                "client_secret",
-                &self.client_secret.as_ref().map(|_| "[redacted]"),
-            )
+            .field("identity", &self.identity)
+            .field("handle", &self.handle)
+            .field("server_url", &self.server_url)
+            .field("credentials", &"[redacted]")
             .finish_non_exhaustive()
     }
 }
@@ -122,13 +118,12 @@ pub struct AccountRecord {
     pub id: AccountId,
     pub name: String,
     pub kind: String,
-    pub instance_url: String,
-    pub server_type: Option<String>,
-    pub remote_id: Option<String>,
-    pub acct: Option<String>,
+    pub identity: String,
+    pub handle: Option<String>,
     pub display_name: Option<String>,
     pub profile_url: Option<String>,
-    /// The server refused the token: the owner must log in again.
+    pub server_url: Option<String>,
+    /// The server refused the credentials: the owner must log in again.
     pub needs_login: bool,
     pub last_error: Option<String>,
     pub last_error_at: Option<DateTime<Utc>>,
@@ -149,6 +144,8 @@ pub struct SourceRecord {
     pub schedule: Option<String>,
     pub category: Option<String>,
     pub settings: serde_json::Value,
+    /// The account the source reads through, if any.
+    pub account: Option<AccountId>,
     pub enabled: bool,
     /// Why the source was disabled (HTTP 410, too many failures), shown to the owner.
     pub disabled_reason: Option<String>,
@@ -349,13 +346,17 @@ impl Store {
     pub async fn list_accounts(&self) -> Result<Vec<AccountRecord>> {
         self.read(accounts::list).await
     }
-    /// The account's access token, for the connector that uses it. Never log the result.
-    pub async fn account_token(&self, id: AccountId) -> Result<Option<String>> {
-        self.read(move |c| accounts::token(c, id)).await
+    /// The account's credentials, for the connector that uses them. Never log the result.
+    pub async fn account_credentials(&self, id: AccountId) -> Result<Option<serde_json::Value>> {
+        self.read(move |c| accounts::credentials(c, id)).await
     }
-    /// Stores a new token after the owner logged in again; clears `needs_login`.
-    pub async fn relogin_account(&self, id: AccountId, token: String) -> Result<()> {
-        self.write(move |c| accounts::relogin(c, id, &token, Utc::now()))
+    /// Stores new credentials after the owner logged in again; clears `needs_login`.
+    pub async fn relogin_account(
+        &self,
+        id: AccountId,
+        credentials: serde_json::Value,
+    ) -> Result<()> {
+        self.write(move |c| accounts::relogin(c, id, &credentials, Utc::now()))
             .await
     }
     /// Records an error seen through the account; `needs_login` marks a refused token.
@@ -368,14 +369,10 @@ impl Store {
         self.write(move |c| accounts::record_error(c, id, &message, needs_login, Utc::now()))
             .await
     }
-    /// Removes the account and the sources that read through it (with their items).
+    /// Removes the account and the sources that read through it (with their items), in one
+    /// transaction. Returns how many sources went.
     pub async fn remove_account(&self, id: AccountId) -> Result<usize> {
-        let sources = self.write(move |c| accounts::remove(c, id)).await?;
-        let n = sources.len();
-        for s in sources {
-            self.remove_source(s).await?;
-        }
-        Ok(n)
+        self.write(move |c| accounts::remove(c, id)).await
     }
 
     // ---- sources ----

@@ -7,7 +7,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use super::{Result, StoreError};
 
 /// Migration `n` (1-based) is `MIGRATIONS[n - 1]`.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
 
 /// The schema version this build understands.
 pub(super) const fn known_version() -> i64 {
@@ -249,4 +249,53 @@ CREATE TRIGGER items_au AFTER UPDATE OF title, content_text, author_name, sort_t
     INSERT INTO items_fts (rowid, title, content_text, author_name)
         VALUES (new.search_key, new.title, new.content_text, new.author_name);
 END;
+"#;
+
+/// Generic accounts (issue 7): one table for every network. The core keeps what it shows and
+/// what it acts on (name, kind, display fields, health); how the connector logs in (tokens,
+/// server software, OAuth app) is one JSON value, `credentials`, that only the connector's
+/// crate reads, a secret like the token before it. `identity` is who the account is on its
+/// network, as its connector names it (Mastodon family: the instance URL and the account id),
+/// unique per kind so logging in again finds the account. Sources name their account in a real
+/// column with a foreign key, instead of `settings.account`.
+///
+/// The Mastodon-family columns move into `credentials` as that connector's `Credentials` reads
+/// them: `{"token", "server_type", "client_id", "client_secret"}`. A source whose settings named
+/// an account that no longer exists keeps no link (its polls already failed saying so).
+const V5: &str = r#"
+CREATE TABLE accounts_v5 (
+    id            INTEGER PRIMARY KEY,
+    name          TEXT NOT NULL UNIQUE,
+    kind          TEXT NOT NULL,
+    identity      TEXT NOT NULL,
+    handle        TEXT,
+    display_name  TEXT,
+    profile_url   TEXT,
+    server_url    TEXT,
+    credentials   TEXT NOT NULL,
+    needs_login   INTEGER NOT NULL DEFAULT 0,
+    last_error    TEXT,
+    last_error_at INTEGER,
+    last_verified INTEGER,
+    created_at    INTEGER NOT NULL,
+    UNIQUE (kind, identity)
+);
+INSERT INTO accounts_v5 (id, name, kind, identity, handle, display_name, profile_url, server_url,
+                         credentials, needs_login, last_error, last_error_at, last_verified,
+                         created_at)
+    SELECT id, name, kind, instance_url || '#' || coalesce(remote_id, name), acct, display_name,
+           profile_url, instance_url,
+           json_object('token', token, 'server_type', server_type, 'client_id', client_id,
+                       'client_secret', client_secret),
+           needs_login, last_error, last_error_at, last_verified, created_at
+    FROM accounts;
+DROP TABLE accounts;
+ALTER TABLE accounts_v5 RENAME TO accounts;
+
+ALTER TABLE sources ADD COLUMN account_id INTEGER REFERENCES accounts (id);
+UPDATE sources SET account_id = json_extract(settings, '$.account')
+    WHERE json_extract(settings, '$.account') IN (SELECT id FROM accounts);
+UPDATE sources SET settings = json_remove(settings, '$.account')
+    WHERE json_extract(settings, '$.account') IS NOT NULL;
+CREATE INDEX sources_account ON sources (account_id) WHERE account_id IS NOT NULL;
 "#;

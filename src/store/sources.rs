@@ -11,7 +11,7 @@ use super::{NewSource, PollFailure, Result, SourceRecord, StoreError};
 
 const COLUMNS: &str = "id, name, kind, url, title, site_url, schedule, category, settings, \
     enabled, disabled_reason, cursor, next_poll, last_poll, last_success, error_count, \
-    last_error, last_error_at, item_count, created_at, last_warning";
+    last_error, last_error_at, item_count, created_at, last_warning, account_id";
 
 fn record(r: &Row<'_>) -> rusqlite::Result<SourceRecord> {
     let settings: String = r.get(8)?;
@@ -39,6 +39,7 @@ fn record(r: &Row<'_>) -> rusqlite::Result<SourceRecord> {
         item_count: r.get(18)?,
         created_at: from_micros(r.get(19)?),
         last_warning: r.get(20)?,
+        account: r.get::<_, Option<i64>>(21)?.map(braid_core::AccountId),
     })
 }
 
@@ -61,8 +62,9 @@ pub(super) fn add(conn: &mut Connection, new: &NewSource, now: DateTime<Utc>) ->
     let settings = serde_json::to_string(&new.settings)
         .map_err(|e| StoreError::Other(format!("source settings: {e}")))?;
     conn.prepare_cached(
-        "INSERT INTO sources (name, kind, url, schedule, category, settings, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO sources (name, kind, url, schedule, category, settings, created_at,
+             account_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?
     .execute(params![
         new.name,
@@ -71,7 +73,8 @@ pub(super) fn add(conn: &mut Connection, new: &NewSource, now: DateTime<Utc>) ->
         new.schedule,
         new.category,
         settings,
-        micros(now)
+        micros(now),
+        new.account.map(|a| a.0),
     ])
     .map_err(|e| {
         // SQLite names only the first constraint it trips; when both clash, the name is the
@@ -136,19 +139,25 @@ fn expect_one(changed: usize, id: SourceId) -> Result<()> {
 
 pub(super) fn remove(conn: &mut Connection, id: SourceId) -> Result<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    remove_in(&tx, id)?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Removes a source inside the caller's transaction (an account's removal takes its sources
+/// with it in one).
+pub(super) fn remove_in(tx: &rusqlite::Transaction<'_>, id: SourceId) -> Result<()> {
     // Other sources' copies linked to this source's items must get a new primary first, or
     // they would vanish from the merged timeline along with it.
     tx.execute(
         "INSERT INTO temp.doomed (id) SELECT id FROM items WHERE source_id = ?1",
         [id.0],
     )?;
-    release_groups(&tx)?;
+    release_groups(tx)?;
     // Items and tombstones go by ON DELETE CASCADE; the items triggers keep FTS in step.
     let changed = tx.execute("DELETE FROM sources WHERE id = ?1", [id.0])?;
     tx.execute("DELETE FROM temp.doomed", [])?;
-    expect_one(changed, id)?;
-    tx.commit()?;
-    Ok(())
+    expect_one(changed, id)
 }
 
 pub(super) fn enable(conn: &mut Connection, id: SourceId) -> Result<()> {

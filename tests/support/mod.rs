@@ -133,6 +133,7 @@ impl Harness {
                 schedule: None,
                 category: None,
                 settings: serde_json::json!({}),
+                account: None,
             })
             .await
             .expect("add source")

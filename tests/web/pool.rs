@@ -20,6 +20,7 @@ async fn concurrent_reads_wait_for_a_pooled_reader() {
             schedule: None,
             category: None,
             settings: serde_json::json!({}),
+            account: None,
         })
         .await
         .unwrap();

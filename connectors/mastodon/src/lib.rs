@@ -29,6 +29,7 @@ use url::Url;
 
 pub mod api;
 pub mod convert;
+pub mod credentials;
 pub mod cursor;
 pub mod detect;
 pub mod error;
@@ -45,6 +46,7 @@ pub mod wire;
 #[cfg(test)]
 mod golden;
 
+pub use credentials::Credentials;
 pub use detect::ServerKind;
 pub use sink::MastodonSink;
 pub use source::MastodonSource;

@@ -5,11 +5,10 @@ fn alice() -> NewAccount {
     NewAccount {
         name: "alice@social.example".into(),
         kind: "mastodon".into(),
-        instance_url: "https://social.example/".into(),
-        server_type: Some("mastodon".into()),
-        remote_id: Some("1".into()),
-        acct: Some("alice@social.example".into()),
-        token: "s3cret-token".into(),
+        identity: "https://social.example/#1".into(),
+        handle: Some("alice@social.example".into()),
+        server_url: Some("https://social.example/".into()),
+        credentials: serde_json::json!({ "token": "s3cret-token", "server_type": "mastodon" }),
         ..Default::default()
     }
 }
@@ -19,8 +18,8 @@ async fn accounts_keep_their_token_to_themselves() {
     let store = Store::open_in_memory().unwrap();
     let id = store.add_account(alice()).await.unwrap();
     assert_eq!(
-        store.account_token(id).await.unwrap().as_deref(),
-        Some("s3cret-token")
+        store.account_credentials(id).await.unwrap(),
+        Some(serde_json::json!({ "token": "s3cret-token", "server_type": "mastodon" }))
     );
     let listed = store.list_accounts().await.unwrap();
     assert_eq!(listed.len(), 1);
@@ -37,7 +36,7 @@ async fn accounts_keep_their_token_to_themselves() {
     );
 
     let mut same_name = alice();
-    same_name.remote_id = Some("2".into());
+    same_name.identity = "https://social.example/#2".into();
     let err = store.add_account(same_name).await.unwrap_err().to_string();
     assert!(err.contains("already exists"), "{err}");
     let mut same_login = alice();
@@ -60,12 +59,15 @@ async fn refused_token_marks_needs_login_until_relogin() {
         a.last_error.as_deref(),
         Some("mastodon: the token was refused")
     );
-    store.relogin_account(id, "new-token".into()).await.unwrap();
+    store
+        .relogin_account(id, serde_json::json!({ "token": "new-token" }))
+        .await
+        .unwrap();
     let a = store.account(id).await.unwrap().unwrap();
     assert!(!a.needs_login && a.last_error.is_none());
     assert_eq!(
-        store.account_token(id).await.unwrap().as_deref(),
-        Some("new-token")
+        store.account_credentials(id).await.unwrap(),
+        Some(serde_json::json!({ "token": "new-token" }))
     );
 }
 
@@ -75,11 +77,62 @@ async fn removing_an_account_removes_its_sources() {
     let id = store.add_account(alice()).await.unwrap();
     let mut home = new_source("home");
     home.kind = "mastodon".into();
-    home.settings = serde_json::json!({ "account": id.0, "timeline": "home" });
+    home.settings = serde_json::json!({ "timeline": "home" });
+    home.account = Some(id);
     let home = store.add_source(home).await.unwrap();
+    assert_eq!(store.source(home).await.unwrap().unwrap().account, Some(id));
     let feed = store.add_source(new_source("blog")).await.unwrap();
+    ingest(&store, home, vec![entry("h1", 1)]).await;
+    ingest(&store, feed, vec![entry("b1", 2)]).await;
     assert_eq!(store.remove_account(id).await.unwrap(), 1);
     assert!(store.source(home).await.unwrap().is_none());
     assert!(store.source(feed).await.unwrap().is_some());
     assert!(store.list_accounts().await.unwrap().is_empty());
+    assert_eq!(item_ids(&store, query(10)).await.len(), 1);
+    // Gone means gone: a second removal says so, and no source can name a missing account.
+    assert!(store.remove_account(id).await.is_err());
+    let mut orphan = new_source("orphan");
+    orphan.account = Some(id);
+    assert!(store.add_source(orphan).await.is_err());
+}
+
+/// Schema V5 moves `settings.account` into `sources.account_id`; a link to an account that no
+/// longer exists is dropped instead of failing the upgrade on the new foreign key.
+#[tokio::test]
+async fn upgrading_moves_account_links_and_drops_dangling_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("braid.db");
+    {
+        let mut conn = rusqlite::Connection::open(&path).unwrap();
+        crate::store::schema::migrate_to(&mut conn, 4).unwrap();
+        conn.execute_batch(
+            "INSERT INTO accounts (id, name, kind, instance_url, remote_id, token, created_at)
+                 VALUES (3, 'a', 'mastodon', 'https://s.example/', '1', 'tok', 0);
+             INSERT INTO sources (name, kind, url, settings, created_at) VALUES
+                 ('linked', 'mastodon', 'https://s.example/@a/timeline/home',
+                  '{\"account\":3,\"timeline\":\"home\"}', 0),
+                 ('dangling', 'mastodon', 'https://gone.example/@b/timeline/home',
+                  '{\"account\":99,\"timeline\":\"home\"}', 0);",
+        )
+        .unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    let linked = store.find_source("linked").await.unwrap().unwrap();
+    assert_eq!(linked.account, Some(braid_core::AccountId(3)));
+    assert_eq!(linked.settings, serde_json::json!({ "timeline": "home" }));
+    let dangling = store.find_source("dangling").await.unwrap().unwrap();
+    assert_eq!(dangling.account, None);
+    assert_eq!(dangling.settings, serde_json::json!({ "timeline": "home" }));
+    let account = store
+        .account(braid_core::AccountId(3))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(account.identity, "https://s.example/#1");
+    assert_eq!(
+        store.account_credentials(account.id).await.unwrap(),
+        Some(serde_json::json!({
+            "token": "tok", "server_type": null, "client_id": null, "client_secret": null
+        }))
+    );
 }

@@ -27,6 +27,7 @@ fn new_source(name: &str) -> NewSource {
         schedule: None,
         category: None,
         settings: serde_json::json!({}),
+        account: None,
     }
 }
 
