@@ -205,6 +205,34 @@ async fn oauth_out_of_band_login() {
     let path = dir.path().to_path_buf();
     let accounts = blocking(move || braid(&path, &["account", "list", "--json"])).await;
     assert_eq!(json(&accounts)[0]["name"], "carol");
+
+    // The OAuth app is kept with the credentials, and a later login by token keeps it while
+    // replacing the token.
+    let stored = |dir: std::path::PathBuf| async move {
+        let store = braid::store::Store::open(&dir.join("braid.db")).expect("store");
+        let account = store
+            .find_account("carol")
+            .await
+            .expect("read")
+            .expect("carol");
+        let value = store
+            .account_credentials(account.id)
+            .await
+            .expect("read")
+            .expect("credentials");
+        braid_mastodon::Credentials::from_value(&value).expect("credentials")
+    };
+    let first = stored(dir.path().to_path_buf()).await;
+    assert_eq!(first.client_id.as_deref(), Some(client_id.as_str()));
+    assert!(first.client_secret.is_some());
+    let fresh = mock.login("carol").await;
+    let again = add_account(dir.path(), &mock.base, &fresh, &["--no-home"]).await;
+    assert!(again.status.success(), "{}", err(&again));
+    let second = stored(dir.path().to_path_buf()).await;
+    assert_eq!(second.token, fresh);
+    assert_ne!(second.token, first.token);
+    assert_eq!(second.client_id, first.client_id);
+    assert_eq!(second.client_secret, first.client_secret);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

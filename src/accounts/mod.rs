@@ -124,21 +124,30 @@ pub async fn add_mastodon_with_token(
         Some((id, secret)) => (Some(id), Some(secret)),
         None => (None, None),
     };
-    let credentials = braid_mastodon::Credentials {
+    let mut credentials = braid_mastodon::Credentials {
         token,
         server_type: Some(server_type),
         client_id,
         client_secret,
-    }
-    .to_value();
-    // Logging in again to an account Braid already has replaces its credentials.
+    };
+    // Logging in again to an account Braid already has replaces its credentials; a login by
+    // token keeps the OAuth app registered by an earlier login.
     let existing = store
         .list_accounts()
         .await?
         .into_iter()
         .find(|a| a.kind == "mastodon" && a.identity == identity);
     if let Some(existing) = existing {
-        store.relogin_account(existing.id, credentials).await?;
+        if credentials.client_id.is_none() {
+            let old = store.account_credentials(existing.id).await?;
+            if let Some(old) = old.and_then(|v| braid_mastodon::Credentials::from_value(&v).ok()) {
+                credentials.client_id = old.client_id;
+                credentials.client_secret = old.client_secret;
+            }
+        }
+        store
+            .relogin_account(existing.id, credentials.to_value())
+            .await?;
         return store
             .account(existing.id)
             .await?
@@ -153,7 +162,7 @@ pub async fn add_mastodon_with_token(
             display_name: me.display_name.clone(),
             profile_url: me.url.clone(),
             server_url: Some(login.instance.to_string()),
-            credentials,
+            credentials: credentials.to_value(),
         })
         .await?;
     if login.add_home {
