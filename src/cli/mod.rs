@@ -27,10 +27,12 @@ pub use out::{JsonArray, Out, OutputError};
 #[command(
     name = "braid",
     version,
-    about = "Braid merges your feeds (RSS, Atom, JSON Feed) into one searchable timeline you \
-             read in the browser or as a feed of its own.",
-    long_about = "Braid merges your feeds (RSS, Atom, JSON Feed) into one searchable timeline \
-                  you read in the browser or as a feed of its own.\n\n\
+    about = "Braid merges your feeds (RSS, Atom, JSON Feed) and social accounts into one \
+             searchable timeline you read in the browser or as a feed of its own, and posts to \
+             those accounts.",
+    long_about = "Braid merges your feeds (RSS, Atom, JSON Feed) and social accounts into one \
+                  searchable timeline you read in the browser or as a feed of its own, and \
+                  posts to those accounts (`braid account add`, `braid post`).\n\n\
                   Quick start:\n  \
                   braid source add https://example.com/       find and subscribe to a site's feed\n  \
                   braid sync                                  fetch every source once now\n  \
