@@ -81,9 +81,18 @@ impl Harness {
         config.fetch.allow_private_networks = true;
         config.fetch.timeout_secs = 5;
         tweak(&mut config);
-        let store = braid::store::Store::open(&config.storage.db).expect("open store");
         let mut http = config.http_config();
         http_tweak(&mut http);
+        Self::open(dir, config, http)
+    }
+
+    /// Opens the store `config` names and the poll context around it.
+    fn open(
+        dir: tempfile::TempDir,
+        config: braid::config::Config,
+        http: braid_core::http::HttpConfig,
+    ) -> Harness {
+        let store = braid::store::Store::open(&config.storage.db).expect("open store");
         let client = braid_core::http::SafeClient::new(http).expect("client");
         let ctx =
             braid::scheduler::PollContext::new(store.clone(), std::sync::Arc::new(config), client)
@@ -112,16 +121,8 @@ impl Harness {
         config.storage.db = path;
         config.fetch.allow_private_networks = true;
         config.fetch.timeout_secs = 5;
-        let store = braid::store::Store::open(&config.storage.db).expect("open store");
-        let client = braid_core::http::SafeClient::new(config.http_config()).expect("client");
-        let ctx =
-            braid::scheduler::PollContext::new(store.clone(), std::sync::Arc::new(config), client)
-                .expect("poll context");
-        Harness {
-            dir,
-            store,
-            ctx: std::sync::Arc::new(ctx),
-        }
+        let http = config.http_config();
+        Self::open(dir, config, http)
     }
 
     pub async fn add_feed(&self, name: &str, url: &str) -> braid_core::SourceId {

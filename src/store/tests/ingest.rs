@@ -240,13 +240,6 @@ fn assert_index_consistent(store: &Store) {
         .unwrap();
 }
 
-fn searching(s: &str) -> TimelineQuery {
-    TimelineQuery {
-        search: Some(s.to_owned()),
-        ..query(50)
-    }
-}
-
 /// New items are indexed once per poll, after the rows are written: every path that changes
 /// them afterwards (an edit in the same page, a later edit that moves the item in time, a
 /// deletion, retention) keeps the index exact.
@@ -272,10 +265,10 @@ async fn the_search_index_follows_every_change_to_items() {
     .await;
     assert_eq!((stats.new, stats.updated), (3, 1));
     assert_index_consistent(&store);
-    assert!(item_ids(&store, searching("draft")).await.is_empty());
-    assert_eq!(item_ids(&store, searching("wording")).await.len(), 1);
+    assert!(item_ids(&store, search("draft")).await.is_empty());
+    assert_eq!(item_ids(&store, search("wording")).await.len(), 1);
     assert_eq!(
-        titles(&store, searching("alpha")).await,
+        titles(&store, search("alpha")).await,
         ["Title of n3", "Title of n1"]
     );
 
@@ -287,10 +280,10 @@ async fn the_search_index_follows_every_change_to_items() {
     ingest(&store, ids[0], vec![moved]).await;
     assert_index_consistent(&store);
     assert_eq!(
-        titles(&store, searching("alpha")).await,
+        titles(&store, search("alpha")).await,
         ["Title of n1", "Title of n3"]
     );
-    assert_eq!(item_ids(&store, searching("edited")).await.len(), 1);
+    assert_eq!(item_ids(&store, search("edited")).await.len(), 1);
 
     // Deleted at the origin.
     store
@@ -298,10 +291,10 @@ async fn the_search_index_follows_every_change_to_items() {
         .await
         .unwrap();
     assert_index_consistent(&store);
-    assert_eq!(titles(&store, searching("alpha")).await, ["Title of n1"]);
+    assert_eq!(titles(&store, search("alpha")).await, ["Title of n1"]);
 
     // Removing the source removes its items.
     store.remove_source(ids[0]).await.unwrap();
     assert_index_consistent(&store);
-    assert!(item_ids(&store, searching("alpha")).await.is_empty());
+    assert!(item_ids(&store, search("alpha")).await.is_empty());
 }

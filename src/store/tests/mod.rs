@@ -71,6 +71,14 @@ fn query(limit: usize) -> TimelineQuery {
     }
 }
 
+/// A search for `s`, first page of 50.
+fn search(s: &str) -> TimelineQuery {
+    TimelineQuery {
+        search: Some(s.to_owned()),
+        ..query(50)
+    }
+}
+
 async fn item_ids(store: &Store, q: TimelineQuery) -> Vec<ItemId> {
     store
         .timeline(q)

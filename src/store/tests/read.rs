@@ -68,13 +68,6 @@ async fn keyset_pages_cover_everything_once_with_ties() {
     assert_eq!(one.iter().collect::<HashSet<_>>().len(), 30);
 }
 
-fn search(s: &str) -> TimelineQuery {
-    TimelineQuery {
-        search: Some(s.to_owned()),
-        ..query(50)
-    }
-}
-
 #[tokio::test]
 async fn search_finds_title_text_and_author() {
     let (store, ids) = store_with(&["a", "b"]).await;
