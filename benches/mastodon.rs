@@ -132,20 +132,46 @@ async fn run() {
     let ctx = Arc::new(
         braid::scheduler::PollContext::new(store.clone(), config.clone(), http.clone()).unwrap(),
     );
-    let instance = braid::accounts::instance_url(&mock.base).unwrap();
-    let login = |name: &str| braid::accounts::MastodonLogin {
-        instance: instance.clone(),
-        name: Some(name.to_owned()),
-        server_type: Some("mastodon".into()),
-        add_home: true,
-        backfill: 0,
+    let login_ctx = braid_core::LoginContext { http: http.clone() };
+    // Logs in through the registry's factory, as `braid account add mastodon` does.
+    let login = |name: &str, token: String, backfill: u32| {
+        let input = braid_core::factory::LoginInput {
+            values: [
+                ("instance", mock.base.clone()),
+                ("token", token),
+                ("server-type", "mastodon".to_owned()),
+                ("backfill", backfill.to_string()),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect(),
+        };
+        let (store, login_ctx, name) = (store.clone(), login_ctx.clone(), name.to_owned());
+        let factory = braid::connectors::Registry::builtin()
+            .get("mastodon")
+            .unwrap();
+        async move {
+            braid::accounts::login(
+                &store,
+                factory,
+                &login_ctx,
+                Some(name),
+                &input,
+                |_| {},
+                |_| {
+                    Err(braid::accounts::LoginError::Invalid(
+                        "a login by token asks nothing".into(),
+                    ))
+                },
+            )
+            .await
+            .unwrap()
+        }
     };
 
     // Throughput: one account, `statuses` new statuses after a first (empty) poll.
     let token = user(&mock, "reader").await;
-    braid::accounts::add_mastodon_with_token(&store, &http, &login("reader"), token.clone(), None)
-        .await
-        .unwrap();
+    login("reader", token.clone(), 0).await;
     let source = store.list_sources().await.unwrap().remove(0);
     braid::scheduler::poll_source(&ctx, &source).await;
     post_many(&mock, &token, "reader", statuses).await;
@@ -172,18 +198,14 @@ async fn run() {
     for n in 0..50 {
         let token = user(&mock, &format!("user{n}")).await;
         post_many(&mock, &token, &format!("user{n}"), 40).await;
-        let mut l = login(&format!("user{n}"));
-        l.backfill = 40;
-        braid::accounts::add_mastodon_with_token(&store, &http, &l, token, None)
-            .await
-            .unwrap();
+        login(&format!("user{n}"), token, 40).await;
     }
     let sources: Vec<_> = store
         .list_sources()
         .await
         .unwrap()
         .into_iter()
-        .filter(|s| s.name != "reader home")
+        .filter(|s| s.id != source.id)
         .collect();
     let rss_before = common::peak_rss_mib().unwrap_or(f64::NAN);
     let started = Instant::now();

@@ -1,102 +1,233 @@
-//! The connector registry: one arm per kind turns a stored source into a live connector.
-//! A new network is one new crate under `connectors/` and one arm here.
+//! The connector registry: the list of networks this build knows, one factory per connector
+//! crate. A new network is one new crate under `connectors/` and one line in [`BUILTIN`];
+//! nothing else under `src/` names a network. Everything else asks the registry: which factory
+//! makes a kind's connectors, which one subscribes by URL, which ones have accounts.
+//!
+//! This file also builds connectors from stored records, handing each factory what the
+//! contract promises: the safe HTTP client, the connector's own key/value store, and a handle
+//! that saves refreshed credentials of its account.
+
+use std::sync::Arc;
 
 use braid_core::http::SafeClient;
-use braid_core::{AccountId, Connector, ConnectorError};
+use braid_core::state::{CredentialSaver, Scope, ScopeOwner, StateStore};
+use braid_core::{
+    AccountId, AccountView, BuildContext, Connector, ConnectorError, Factory, SourceView,
+};
 
-use crate::store::{SourceRecord, Store};
+use crate::store::{AccountRecord, SourceRecord, Store, StoreError};
 
-/// What every connector may be built with.
+/// Every network this build knows, in the order help texts list them.
+static BUILTIN: &[&'static dyn Factory] = &[&braid_feed::FACTORY, &braid_mastodon::FACTORY];
+
+/// The factories in use: [`Registry::builtin`], plus any a test adds.
+#[derive(Clone)]
+pub struct Registry {
+    factories: Vec<&'static dyn Factory>,
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.kinds()).finish()
+    }
+}
+
+impl Default for Registry {
+    fn default() -> Self {
+        Registry::builtin()
+    }
+}
+
+impl Registry {
+    /// The networks compiled into this build.
+    pub fn builtin() -> Registry {
+        Registry {
+            factories: BUILTIN.to_vec(),
+        }
+    }
+
+    /// This registry and `factory` (a test's own network). A kind already known is replaced.
+    pub fn with(mut self, factory: &'static dyn Factory) -> Registry {
+        self.factories.retain(|f| f.kind() != factory.kind());
+        self.factories.push(factory);
+        self
+    }
+
+    pub fn factories(&self) -> &[&'static dyn Factory] {
+        &self.factories
+    }
+
+    /// The kinds, for help texts and errors.
+    pub fn kinds(&self) -> Vec<&'static str> {
+        self.factories.iter().map(|f| f.kind()).collect()
+    }
+
+    /// The factory of `kind`, or an error that lists the known kinds.
+    pub fn get(&self, kind: &str) -> Result<&'static dyn Factory, ConnectorError> {
+        self.factories
+            .iter()
+            .copied()
+            .find(|f| f.kind() == kind)
+            .ok_or_else(|| {
+                ConnectorError::Permanent(format!(
+                    "braid: unknown kind {kind:?}; this build knows {}",
+                    self.kinds().join(", ")
+                ))
+            })
+    }
+
+    /// The network a bare URL subscribes to (`braid source add URL`, OPML): the first that
+    /// subscribes by URL.
+    pub fn by_url(&self) -> Result<&'static dyn Factory, ConnectorError> {
+        self.factories
+            .iter()
+            .copied()
+            .find(|f| f.subscribes_by_url())
+            .ok_or_else(|| {
+                ConnectorError::Unsupported("braid: no network here subscribes by URL".into())
+            })
+    }
+
+    /// The networks that have accounts to log in to.
+    pub fn with_accounts(&self) -> impl Iterator<Item = &'static dyn Factory> + '_ {
+        self.factories
+            .iter()
+            .copied()
+            .filter(|f| f.login().is_some())
+    }
+}
+
+/// What every connector is built with.
 #[derive(Clone, Debug)]
 pub struct ConnectorContext {
     /// The safe HTTP client (private-network blocking, body caps, timeouts).
     pub http: SafeClient,
+    pub registry: Registry,
 }
 
-/// The kinds this build knows, for help texts and errors.
-pub const KINDS: &[&str] = &["feed", "mastodon"];
+impl ConnectorContext {
+    pub fn new(http: SafeClient) -> Self {
+        ConnectorContext {
+            http,
+            registry: Registry::builtin(),
+        }
+    }
+}
 
-/// Statuses fetched on a Mastodon timeline's first poll when the source does not say.
-pub const DEFAULT_BACKFILL: u32 = 40;
+fn transient(e: StoreError) -> ConnectorError {
+    ConnectorError::Transient(e.to_string())
+}
 
-/// Builds the connector for `source`. Sources that read through an account get its token from
-/// the store here, and nowhere else.
+/// Builds the connector of `source`. A source that reads through an account gets the
+/// account's credentials here, and nowhere else.
 pub async fn build(
     source: &SourceRecord,
     ctx: &ConnectorContext,
     store: &Store,
-) -> Result<Box<dyn Connector>, ConnectorError> {
-    match source.kind.as_str() {
-        "feed" => Ok(Box::new(braid_feed::FeedSource::new(
-            parse_url(&source.url)?,
-            ctx.http.clone(),
-        ))),
-        "mastodon" => build_mastodon(source, ctx, store).await,
-        other => Err(ConnectorError::Permanent(format!(
-            "braid: unknown source kind {other:?}; this build knows {}",
-            KINDS.join(", ")
-        ))),
+) -> Result<Arc<dyn Connector>, ConnectorError> {
+    let factory = ctx.registry.get(&source.kind)?;
+    let account = match account_of(source) {
+        Some(id) => Some(account_view(store, id, factory).await?.ok_or_else(|| {
+            ConnectorError::Permanent(format!(
+                "{}: the account this source read through was removed",
+                factory.kind()
+            ))
+        })?),
+        None => None,
+    };
+    let owner = match &account {
+        Some(a) => ScopeOwner::Account(a.id),
+        None => ScopeOwner::Source(source.id),
+    };
+    let build_ctx = build_context(ctx, store, factory, owner, account.as_ref().map(|a| a.id));
+    let view = SourceView {
+        id: source.id,
+        name: source.name.clone(),
+        url: source.url.clone(),
+        settings: source.settings.clone(),
+    };
+    factory.connector(&build_ctx, &view, account.as_ref()).await
+}
+
+/// Builds a connector that publishes as `account`.
+pub async fn sink(
+    account: &AccountRecord,
+    ctx: &ConnectorContext,
+    store: &Store,
+) -> Result<Arc<dyn Connector>, ConnectorError> {
+    let factory = ctx.registry.get(&account.kind)?;
+    let view = account_view(store, account.id, factory)
+        .await?
+        .ok_or_else(|| {
+            ConnectorError::Permanent(format!("{}: the account was removed", account.kind))
+        })?;
+    let build_ctx = build_context(
+        ctx,
+        store,
+        factory,
+        ScopeOwner::Account(account.id),
+        Some(account.id),
+    );
+    factory.sink(&build_ctx, &view).await
+}
+
+fn build_context(
+    ctx: &ConnectorContext,
+    store: &Store,
+    factory: &dyn Factory,
+    owner: ScopeOwner,
+    account: Option<AccountId>,
+) -> BuildContext {
+    let backend = Arc::new(store.clone());
+    let scope = |owner| Scope {
+        kind: factory.kind().to_owned(),
+        owner,
+    };
+    BuildContext {
+        http: ctx.http.clone(),
+        state: StateStore::new(backend.clone(), scope(owner)),
+        network_state: StateStore::new(backend.clone(), scope(ScopeOwner::Network)),
+        credentials: account.map(|id| CredentialSaver::new(backend, id)),
     }
 }
 
-async fn build_mastodon(
-    source: &SourceRecord,
-    ctx: &ConnectorContext,
+/// The account as its factory sees it, credentials included; `None` when it is gone. An
+/// account whose credentials were refused is an error that says how to log in again, so no
+/// request goes out with credentials known to be bad.
+pub async fn account_view(
     store: &Store,
-) -> Result<Box<dyn Connector>, ConnectorError> {
-    let account = account_of(source).ok_or_else(|| {
-        ConnectorError::Permanent(
-            "mastodon: this source names no account; add it again with `braid account add`".into(),
-        )
-    })?;
-    let store_err = |e: crate::store::StoreError| ConnectorError::Transient(e.to_string());
-    let record = store
-        .account(account)
+    id: AccountId,
+    factory: &dyn Factory,
+) -> Result<Option<AccountView>, ConnectorError> {
+    let Some(record) = store.account(id).await.map_err(transient)? else {
+        return Ok(None);
+    };
+    let credentials = store
+        .account_credentials(id)
         .await
-        .map_err(store_err)?
-        .ok_or_else(|| {
-            ConnectorError::Permanent(
-                "mastodon: the account this source read through was removed".into(),
-            )
-        })?;
+        .map_err(transient)?
+        .unwrap_or_default();
+    let view = AccountView {
+        id,
+        name: record.name.clone(),
+        kind: record.kind.clone(),
+        identity: record.identity.clone(),
+        handle: record.handle.clone(),
+        server_url: record.server_url.clone(),
+        credentials,
+    };
     if record.needs_login {
         return Err(ConnectorError::Auth(format!(
-            "mastodon: {} must log in again: `braid account add mastodon {}`",
+            "{}: {} must log in again: `{}`",
+            record.kind,
             record.name,
-            record.server_url.as_deref().unwrap_or("SERVER")
+            factory.login_again(&view)
         )));
     }
-    let credentials = crate::accounts::mastodon_credentials(store, &record).await?;
-    let timeline = match source.settings.get("timeline").and_then(|t| t.as_str()) {
-        Some(t) => Some(
-            t.parse()
-                .map_err(|e: String| ConnectorError::Permanent(format!("mastodon: {e}")))?,
-        ),
-        None => None,
-    };
-    let backfill = source
-        .settings
-        .get("backfill")
-        .and_then(|b| b.as_u64())
-        .and_then(|b| u32::try_from(b).ok())
-        .unwrap_or(DEFAULT_BACKFILL);
-    let instance = parse_url(record.server_url.as_deref().unwrap_or_default())?;
-    Ok(Box::new(braid_mastodon::MastodonConnector::new(
-        instance,
-        credentials.token,
-        timeline,
-        backfill,
-        ctx.http.clone(),
-    )?))
+    Ok(Some(view))
 }
 
 /// The account a source reads through, if any.
 pub fn account_of(source: &SourceRecord) -> Option<AccountId> {
     source.account
-}
-
-fn parse_url(raw: &str) -> Result<url::Url, ConnectorError> {
-    url::Url::parse(raw).map_err(|e| {
-        ConnectorError::Permanent(format!("braid: source URL {raw:?} is not valid: {e}"))
-    })
 }

@@ -51,7 +51,7 @@ impl Kept {
                 return Ok(entry.connector.clone());
             }
         }
-        let connector: Arc<dyn Connector> = Arc::from(connectors::build(source, ctx, store).await?);
+        let connector = connectors::build(source, ctx, store).await?;
         self.builds.fetch_add(1, Ordering::Relaxed);
         self.lock().insert(
             source.id,

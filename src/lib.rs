@@ -15,4 +15,5 @@ pub mod opml;
 pub mod publish;
 pub mod scheduler;
 pub mod store;
+pub mod subscribe;
 pub mod web;

@@ -161,7 +161,8 @@ impl OutlineAttrs {
     }
 }
 
-/// Writes `sources` (feeds only) as an OPML 2.0 document, grouped by category.
+/// Writes `sources` as an OPML 2.0 document, grouped by category. The caller passes the
+/// sources a URL alone subscribes to (feeds); an account's timeline is not an OPML outline.
 pub fn export(sources: &[SourceRecord], title: &str) -> Result<String, String> {
     let mut doc = OPML {
         version: "2.0".into(),
@@ -173,7 +174,7 @@ pub fn export(sources: &[SourceRecord], title: &str) -> Result<String, String> {
         ..Default::default()
     });
     let mut folders: Vec<Outline> = Vec::new();
-    for s in sources.iter().filter(|s| s.kind == "feed") {
+    for s in sources {
         let outline = Outline {
             text: s.name.clone(),
             title: Some(s.name.clone()),

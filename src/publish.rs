@@ -4,10 +4,10 @@
 //! the idempotency key before calling the same `Sink::publish`.
 
 use braid_core::connector::{MediaUpload, Post, Published};
-use braid_core::http::SafeClient;
 use braid_core::ConnectorError;
 use sha2::{Digest, Sha256};
 
+use crate::connectors::ConnectorContext;
 use crate::store::{AccountRecord, Store};
 
 /// Why a post was not published, worded for the person posting.
@@ -37,10 +37,11 @@ pub fn idempotency_key(account: &AccountRecord) -> Result<String, PublishError> 
     Ok(format!("braid-{}", hex::encode(&h.finalize()[..16])))
 }
 
-/// Publishes `post` through the account named `account` with idempotency key `key`.
+/// Publishes `post` through the account named `account` with idempotency key `key`. The sink
+/// comes from the account's network through the registry.
 pub async fn publish_now(
     store: &Store,
-    http: &SafeClient,
+    ctx: &ConnectorContext,
     account: &str,
     post: &Post,
     key: Option<String>,
@@ -49,21 +50,10 @@ pub async fn publish_now(
         .find_account(account)
         .await?
         .ok_or_else(|| PublishError::NoAccount(account.to_owned()))?;
-    if record.needs_login {
-        return Err(ConnectorError::Auth(format!(
-            "mastodon: {} must log in again first: `braid account add mastodon {}`",
-            record.name,
-            record.server_url.as_deref().unwrap_or("SERVER")
-        ))
-        .into());
-    }
-    let credentials = crate::accounts::mastodon_credentials(store, &record).await?;
-    let instance = url::Url::parse(record.server_url.as_deref().unwrap_or_default())
-        .map_err(|e| ConnectorError::Permanent(format!("mastodon: bad instance URL: {e}")))?;
-    let connector =
-        braid_mastodon::MastodonConnector::new(instance, credentials.token, None, 0, http.clone())?;
-    let sink = braid_core::Connector::sink(&connector)
-        .ok_or_else(|| ConnectorError::Unsupported("this account cannot publish".into()))?;
+    let connector = crate::connectors::sink(&record, ctx, store).await?;
+    let sink = connector.sink().ok_or_else(|| {
+        ConnectorError::Unsupported(format!("{}: this account cannot publish", record.kind))
+    })?;
     let key = match key {
         Some(key) => key,
         None => idempotency_key(&record)?,

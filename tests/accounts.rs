@@ -801,17 +801,23 @@ async fn a_missing_token_asks_to_log_in_again() {
         })
         .await
         .expect("add account");
-    let source = braid::accounts::add_timeline_source(
+    let record = h
+        .store
+        .account(account)
+        .await
+        .expect("read")
+        .expect("account");
+    let source = braid::subscribe::timeline(
         &h.store,
-        account,
-        &instance,
-        "nobody@127.0.0.1",
+        &braid::connectors::Registry::builtin(),
+        &record,
         "home",
-        None,
-        5,
+        Some(5),
+        braid::subscribe::Placement::default(),
     )
     .await
-    .expect("add source");
+    .expect("add source")
+    .id;
     let expected =
         "mastodon: account nobody has no access token; log in again with `braid account add mastodon http://127.0.0.1:9/`";
     let path = h.dir.path().to_path_buf();
@@ -834,4 +840,45 @@ fn post_key_help_says_which_servers_honour_it() {
         text.contains("only on servers that honour Idempotency-Key"),
         "{text}"
     );
+}
+
+/// `braid account add` is assembled from the registry: each network with accounts is a
+/// subcommand, its flags are the login fields its factory declares (today's flags unchanged).
+#[test]
+fn account_add_flags_come_from_the_factories() {
+    let dir = temp_dir();
+    let help = braid(dir.path(), &["account", "add", "--help"]);
+    assert!(help.status.success());
+    assert!(out(&help).contains("mastodon"), "{}", out(&help));
+    let help = braid(dir.path(), &["account", "add", "mastodon", "--help"]);
+    let text = out(&help);
+    for flag in [
+        "<INSTANCE>",
+        "--name",
+        "--token",
+        "--code",
+        "--server-type",
+        "--no-home",
+        "--backfill",
+    ] {
+        assert!(text.contains(flag), "{flag} missing from:\n{text}");
+    }
+    let both = braid(
+        dir.path(),
+        &[
+            "account",
+            "add",
+            "mastodon",
+            "x.example",
+            "--token",
+            "t",
+            "--code",
+            "c",
+        ],
+    );
+    assert!(!both.status.success());
+    assert!(err(&both).contains("cannot be used with"), "{}", err(&both));
+    let unknown = braid(dir.path(), &["account", "add", "nosuchnet", "x"]);
+    assert!(!unknown.status.success());
+    assert!(err(&unknown).contains("nosuchnet"), "{}", err(&unknown));
 }

@@ -1,23 +1,13 @@
 //! The shape of the code: a network is one crate under `connectors/` plus one line in the
 //! registry (`src/connectors.rs`), so no other file under `src/` names a connector crate.
 //!
-//! Issue 7 moves the files that still do behind the connectors' factories. Until then they are
-//! listed in [`NOT_YET_MOVED`]: a file outside the lists that names a connector crate fails
-//! this test, and so does a listed file that no longer does (take it off the list), so the list
-//! only shrinks.
+//! The same holds for a network's kind (`"feed"`, `"mastodon"`): no file under `src/` but the
+//! registry spells one as a string, so no code branches on a network's name.
 
 use std::path::{Path, PathBuf};
 
 /// The registry: the one file under `src/` that names every connector crate.
 const REGISTRY: &str = "src/connectors.rs";
-
-/// Files that still name a connector crate outside the registry (issue 7 moves them).
-const NOT_YET_MOVED: &[&str] = &[
-    "src/accounts/mod.rs",
-    "src/cli/account.rs",
-    "src/cli/source.rs",
-    "src/publish.rs",
-];
 
 /// Connector crates, from `connectors/*/Cargo.toml`, in both spellings (`braid-x`, `braid_x`);
 /// `braid-core` is the shared contract, not a network.
@@ -82,21 +72,41 @@ fn only_the_registry_names_connector_crates() {
         naming.iter().any(|f| f == REGISTRY),
         "the registry {REGISTRY} names no connector crate: {naming:?}"
     );
-    let outside: Vec<&String> = naming
-        .iter()
-        .filter(|f| *f != REGISTRY && !NOT_YET_MOVED.contains(&f.as_str()))
-        .collect();
+    let outside: Vec<&String> = naming.iter().filter(|f| *f != REGISTRY).collect();
     assert!(
         outside.is_empty(),
         "these files name a connector crate; a network's code belongs in its crate under \
          connectors/, reached through the registry ({REGISTRY}): {outside:?}"
     );
-    let moved: Vec<&&str> = NOT_YET_MOVED
-        .iter()
-        .filter(|f| !naming.iter().any(|n| n == *f))
-        .collect();
+}
+
+#[test]
+fn only_the_registry_spells_a_networks_kind() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let kinds = braid::connectors::Registry::builtin().kinds();
     assert!(
-        moved.is_empty(),
-        "these files no longer name a connector crate: take them off NOT_YET_MOVED: {moved:?}"
+        kinds.contains(&"feed") && kinds.contains(&"mastodon"),
+        "{kinds:?}"
+    );
+    let mut files = Vec::new();
+    rust_files(&root.join("src"), &mut files);
+    let mut naming: Vec<String> = files
+        .iter()
+        .filter(|f| {
+            let text = std::fs::read_to_string(f).unwrap();
+            kinds.iter().any(|k| text.contains(&format!("\"{k}\"")))
+        })
+        .map(|f| {
+            f.strip_prefix(root)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/")
+        })
+        .filter(|f| f != REGISTRY)
+        .collect();
+    naming.sort();
+    assert!(
+        naming.is_empty(),
+        "these files spell a network's kind; ask the registry ({REGISTRY}) instead: {naming:?}"
     );
 }

@@ -40,7 +40,14 @@ pub async fn opml(cmd: OpmlCommand, config: Arc<Config>) -> anyhow::Result<()> {
     match cmd {
         OpmlCommand::Import { file } => import(&store, &config, &file, &mut out).await?,
         OpmlCommand::Export { output } => {
-            let sources = store.list_sources().await?;
+            // OPML lists what a URL alone subscribes to (feeds), not accounts' timelines.
+            let registry = crate::connectors::Registry::builtin();
+            let sources: Vec<_> = store
+                .list_sources()
+                .await?
+                .into_iter()
+                .filter(|s| registry.get(&s.kind).is_ok_and(|f| f.subscribes_by_url()))
+                .collect();
             let xml =
                 crate::opml::export(&sources, &config.web.title).map_err(anyhow::Error::msg)?;
             match output {
@@ -66,6 +73,8 @@ async fn import(store: &Store, config: &Config, file: &Path, out: &mut Out) -> a
         ),
     };
     drop(xml);
+    // An outline is a URL: it becomes a source of the network that subscribes by URL.
+    let kind = crate::connectors::Registry::builtin().by_url()?.kind();
     // Names and URLs already taken, read once: checking each outline against the database
     // (and each " (2)", " (3)" … candidate name) made a file of same-titled feeds quadratic.
     let existing = store.list_sources().await?;
@@ -87,7 +96,7 @@ async fn import(store: &Store, config: &Config, file: &Path, out: &mut Out) -> a
         }
         let new = NewSource {
             name: names.unique(&sub.title, &url),
-            kind: "feed".into(),
+            kind: kind.to_owned(),
             url,
             schedule: None,
             category: sub.category.clone(),
@@ -181,7 +190,7 @@ impl Names {
     }
 
     fn unique(&mut self, title: &str, url: &str) -> String {
-        let base = super::source::base_name(title, url);
+        let base = crate::subscribe::base_name(title, url);
         let mut candidate = base.clone();
         let n = self.next.entry(base.clone()).or_insert(2);
         while self.taken.contains(&candidate) {

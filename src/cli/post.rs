@@ -66,7 +66,9 @@ pub struct PostArgs {
 
 pub async fn post(args: PostArgs, config: Arc<Config>) -> anyhow::Result<()> {
     let store = super::open_store(&config)?;
-    let http = braid_core::http::SafeClient::new(config.http_config())?;
+    let ctx = crate::connectors::ConnectorContext::new(braid_core::http::SafeClient::new(
+        config.http_config(),
+    )?);
     if args.alt.len() > args.media.len() {
         anyhow::bail!(
             "more --alt texts ({}) than --media files ({})",
@@ -90,7 +92,7 @@ pub async fn post(args: PostArgs, config: Arc<Config>) -> anyhow::Result<()> {
         in_reply_to: args.reply_to.map(RemoteId),
     };
     let (account, published) =
-        crate::publish::publish_now(&store, &http, &args.to, &post, args.key).await?;
+        crate::publish::publish_now(&store, &ctx, &args.to, &post, args.key).await?;
     println!(
         "Posted as {}: {}",
         account.handle.as_deref().unwrap_or(&account.name),

@@ -6,8 +6,11 @@ use clap::Subcommand;
 
 use super::Out;
 use crate::config::Config;
+use crate::connectors::Registry;
 use crate::scheduler::cron_expr::parse_schedule;
-use crate::store::{NewSource, SourceRecord, Store, StoreError};
+use crate::store::{SourceRecord, Store};
+use crate::subscribe::{self, Placement};
+use braid_core::LoginContext;
 
 #[derive(Debug, Subcommand)]
 pub enum SourceCommand {
@@ -29,9 +32,10 @@ pub enum SourceCommand {
             default_value = "home"
         )]
         timeline: String,
-        /// With --account: statuses fetched on the first poll.
-        #[arg(long, requires = "account", default_value_t = crate::connectors::DEFAULT_BACKFILL)]
-        backfill: u32,
+        /// With --account: entries fetched on the first poll (default: the network's, 40 on
+        /// the Mastodon API family).
+        #[arg(long, requires = "account")]
+        backfill: Option<u32>,
         /// A short name for the source (default: the feed's title).
         #[arg(long)]
         name: Option<String>,
@@ -72,13 +76,22 @@ pub async fn source(cmd: SourceCommand, config: Arc<Config>) -> anyhow::Result<(
             name,
             schedule,
             category,
-        } => match (url, account) {
-            (_, Some(account)) => add_timeline(&store, &account, &timeline, name, backfill).await,
-            (Some(url), None) => add(&store, &config, &url, name, schedule, category).await,
-            (None, None) => Err(anyhow::anyhow!(
-                "give a feed URL, or --account NAME for an account's timeline"
-            )),
-        },
+        } => {
+            let placement = Placement {
+                name,
+                schedule,
+                category,
+            };
+            match (url, account) {
+                (_, Some(account)) => {
+                    add_timeline(&store, &account, &timeline, backfill, placement).await
+                }
+                (Some(url), None) => add(&store, &config, &url, placement).await,
+                (None, None) => Err(anyhow::anyhow!(
+                    "give a feed URL, or --account NAME for an account's timeline"
+                )),
+            }
+        }
         SourceCommand::List { json } => list(&store, json).await,
         SourceCommand::Remove { name } => {
             let s = super::find_source(&store, &name).await?;
@@ -101,55 +114,27 @@ async fn add(
     store: &Store,
     config: &Config,
     raw_url: &str,
-    name: Option<String>,
-    schedule: Option<String>,
-    category: Option<String>,
+    placement: Placement,
 ) -> anyhow::Result<()> {
-    if let Some(s) = &schedule {
+    if let Some(s) = &placement.schedule {
         parse_schedule(s).map_err(|e| anyhow::anyhow!("--schedule: {e}"))?;
     }
     // The same rule as `braid opml import`.
     let url = super::check_feed_url(raw_url, config.fetch.allow_private_networks)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    if let Some(existing) = store.find_source(url.as_str()).await? {
-        anyhow::bail!("already subscribed to {url} as {:?}", existing.name);
-    }
-    let http = braid_core::http::SafeClient::new(config.http_config())?;
-    let found = braid_feed::discover(&http, &url)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let feed_url = found.feed_url.to_string();
-    if let Some(existing) = store.find_source(&feed_url).await? {
-        anyhow::bail!("already subscribed to {feed_url} as {:?}", existing.name);
-    }
-    let title = found.title.clone().unwrap_or_default();
-    let name = match name {
-        Some(n) => n,
-        None => unique_name(store, &title, &feed_url).await?,
+    let ctx = LoginContext {
+        http: braid_core::http::SafeClient::new(config.http_config())?,
     };
-    let id = store
-        .add_source(NewSource {
-            name: name.clone(),
-            kind: "feed".into(),
-            url: feed_url.clone(),
-            schedule,
-            category,
-            settings: serde_json::json!({}),
-            account: None,
-        })
-        .await
-        .map_err(|e| match e {
-            StoreError::DuplicateName(n) => {
-                anyhow::anyhow!("a source named {n:?} already exists; choose another with --name")
-            }
-            other => other.into(),
-        })?;
-    tracing::debug!(source_id = %id, "source added");
+    let added = subscribe::by_url(store, &Registry::builtin(), &ctx, &url, placement).await?;
     let mut out = Out::stdout();
-    if feed_url != url.as_str() {
-        writeln!(out, "Found the feed {feed_url} on {url}.")?;
+    if let Some(page) = &added.found_from {
+        writeln!(out, "Found the feed {} on {page}.", added.url)?;
     }
-    writeln!(out, "Added {name:?} ({feed_url}). Run `braid sync` to fetch it now, or `braid run` to keep it fresh.")?;
+    writeln!(
+        out,
+        "Added {:?} ({}). Run `braid sync` to fetch it now, or `braid run` to keep it fresh.",
+        added.name, added.url
+    )?;
     Ok(out.finish()?)
 }
 
@@ -157,19 +142,21 @@ async fn add_timeline(
     store: &Store,
     account: &str,
     timeline: &str,
-    name: Option<String>,
-    backfill: u32,
+    backfill: Option<u32>,
+    placement: Placement,
 ) -> anyhow::Result<()> {
     let record = store.find_account(account).await?.ok_or_else(|| {
         anyhow::anyhow!("no account named {account:?}; `braid account list` shows them")
     })?;
-    let instance = url::Url::parse(record.server_url.as_deref().unwrap_or_default())?;
-    let acct = record.handle.clone().unwrap_or_else(|| record.name.clone());
-    crate::accounts::add_timeline_source(
-        store, record.id, &instance, &acct, timeline, name, backfill,
+    subscribe::timeline(
+        store,
+        &Registry::builtin(),
+        &record,
+        timeline,
+        backfill,
+        placement,
     )
-    .await
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    .await?;
     let mut out = Out::stdout();
     writeln!(
         out,
@@ -177,30 +164,6 @@ async fn add_timeline(
         record.name
     )?;
     Ok(out.finish()?)
-}
-
-/// The name a source gets before any clash: the title with its spaces tidied, else the host.
-pub fn base_name(title: &str, url: &str) -> String {
-    if title.trim().is_empty() {
-        url::Url::parse(url)
-            .ok()
-            .and_then(|u| u.host_str().map(str::to_owned))
-            .unwrap_or_else(|| url.to_owned())
-    } else {
-        title.split_whitespace().collect::<Vec<_>>().join(" ")
-    }
-}
-
-/// A name not yet taken: the title, else the host, with " (2)", " (3)" … when needed.
-pub async fn unique_name(store: &Store, title: &str, url: &str) -> anyhow::Result<String> {
-    let base = base_name(title, url);
-    let mut candidate = base.clone();
-    let mut n = 2;
-    while store.find_source(&candidate).await?.is_some() {
-        candidate = format!("{base} ({n})");
-        n += 1;
-    }
-    Ok(candidate)
 }
 
 async fn list(store: &Store, json: bool) -> anyhow::Result<()> {

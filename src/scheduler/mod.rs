@@ -47,7 +47,7 @@ impl PollContext {
                 config.scheduler.max_per_host,
             ),
             config,
-            connectors: ConnectorContext { http },
+            connectors: ConnectorContext::new(http),
             kept: Kept::default(),
             default_schedule,
         })

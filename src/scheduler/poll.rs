@@ -333,7 +333,11 @@ mod tests {
         let id = store
             .add_source(NewSource {
                 name: "f".into(),
-                kind: "feed".into(),
+                kind: crate::connectors::Registry::builtin()
+                    .by_url()
+                    .unwrap()
+                    .kind()
+                    .into(),
                 url,
                 schedule: None,
                 category: None,

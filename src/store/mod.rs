@@ -26,6 +26,7 @@ mod retention;
 mod schema;
 mod search;
 mod sources;
+mod state;
 #[cfg(test)]
 mod tests;
 mod timeline;
@@ -63,7 +64,7 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 pub struct NewSource {
     /// Unique, human-chosen name (`braid sync --source NAME`).
     pub name: String,
-    /// Connector kind (`"feed"`).
+    /// The network, as the registry names it (its factory's kind).
     pub kind: String,
     /// The URL polled (feed URL, instance URL).
     pub url: String,
@@ -82,7 +83,7 @@ pub struct NewSource {
 pub struct NewAccount {
     /// Unique, human-chosen name (`--name`), by default the handle.
     pub name: String,
-    /// Connector kind (`"mastodon"`).
+    /// The network, as the registry names it (its factory's kind).
     pub kind: String,
     /// Who the account is on its network, as its connector names it; unique per kind, so a
     /// second login to the same account finds it.

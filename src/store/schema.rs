@@ -7,7 +7,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use super::{Result, StoreError};
 
 /// Migration `n` (1-based) is `MIGRATIONS[n - 1]`.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
 
 /// The schema version this build understands.
 pub(super) const fn known_version() -> i64 {
@@ -298,4 +298,23 @@ UPDATE sources SET account_id = json_extract(settings, '$.account')
 UPDATE sources SET settings = json_remove(settings, '$.account')
     WHERE json_extract(settings, '$.account') IS NOT NULL;
 CREATE INDEX sources_account ON sources (account_id) WHERE account_id IS NOT NULL;
+"#;
+
+/// V6: each connector's own key/value store (`braid_core::state`): a network's shared state
+/// (`scope = 'network'`), an account's (`'account:ID'`) or a source's (`'source:ID'`). The
+/// account and source columns only make the rows go with their record (ON DELETE CASCADE); the
+/// scope text is the key. Values are JSON text.
+const V6: &str = r#"
+CREATE TABLE connector_state (
+    kind       TEXT NOT NULL,
+    scope      TEXT NOT NULL,
+    key        TEXT NOT NULL,
+    value      TEXT NOT NULL,
+    account_id INTEGER REFERENCES accounts (id) ON DELETE CASCADE,
+    source_id  INTEGER REFERENCES sources (id) ON DELETE CASCADE,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (kind, scope, key)
+) WITHOUT ROWID;
+CREATE INDEX connector_state_account ON connector_state (account_id) WHERE account_id IS NOT NULL;
+CREATE INDEX connector_state_source ON connector_state (source_id) WHERE source_id IS NOT NULL;
 "#;

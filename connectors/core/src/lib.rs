@@ -2,6 +2,8 @@
 //!
 //! - [`model`]: the normalized item every network is converted into.
 //! - [`connector`]: the capability traits a connector exposes (source, sink, listener).
+//! - [`factory`]: what a network is and how its connectors are made; one per connector crate.
+//! - [`state`]: what a connector may keep (its key/value store, refreshed credentials).
 //! - [`error`]: the error kinds that tell the scheduler what to do next.
 //! - [`ids`]: newtype ids, so a source id is never confused with an item id.
 //! - [`http`]: the safe HTTP client every connector must use for outbound requests.
@@ -14,12 +16,15 @@
 pub mod canonical;
 pub mod connector;
 pub mod error;
+pub mod factory;
 pub mod http;
 pub mod ids;
 pub mod model;
 pub mod sanitize;
+pub mod state;
 
 pub use connector::{Connector, Cursor, Listener, Page, PollHints, Sink, Source, SourceMeta};
 pub use error::ConnectorError;
+pub use factory::{AccountView, BuildContext, Factory, LoginContext, SourceView};
 pub use ids::{AccountId, ItemId, RemoteId, SourceId};
 pub use model::{Attachment, Author, Item, ItemKind, Visibility};

@@ -9,7 +9,8 @@
 //! - [`convert`]: feed-rs's model into [`braid_core::Item`], links resolved and HTML sanitized;
 //! - [`hints`]: when to poll next (`<ttl>`, `Cache-Control`, `Expires`, `Retry-After`) and the
 //!   `ETag`/`Last-Modified` cursor;
-//! - [`discover`]: from a site's home page to its feed (`braid source add https://site/`).
+//! - [`discover`]: from a site's home page to its feed (`braid source add https://site/`);
+//! - [`factory`]: the registry's entry: sources by URL, no accounts.
 
 use async_trait::async_trait;
 use braid_core::http::{Response, SafeClient};
@@ -22,6 +23,7 @@ use url::Url;
 pub mod convert;
 mod dates;
 pub mod discover;
+pub mod factory;
 pub mod hints;
 mod jsonfeed;
 pub mod parse;
@@ -36,6 +38,7 @@ mod live_tests;
 mod tolerant_tests;
 
 pub use discover::{discover, find_feed_links, Discovered, FeedLink};
+pub use factory::{FeedFactory, FACTORY};
 pub use hints::FeedCursor;
 pub use parse::{parse_feed, ParsedFeed};
 
@@ -67,7 +70,7 @@ impl FeedSource {
 
 impl Connector for FeedSource {
     fn kind(&self) -> &'static str {
-        "feed"
+        factory::KIND
     }
 
     fn source(&self) -> Option<&dyn Source> {

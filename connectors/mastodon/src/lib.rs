@@ -12,7 +12,9 @@
 //! - [`hints`]: rate-limit, `Retry-After` and `Link` headers;
 //! - [`api`]: authenticated calls through the safe client;
 //! - [`detect`] and [`oauth`]: logging in (which software, app registration, authorization
-//!   code) and [`verify_credentials`].
+//!   code) and [`verify_credentials`];
+//! - [`factory`]: the registry's entry: the login steps, an account's timelines as sources,
+//!   connectors built from an account's [`Credentials`].
 //!
 //! **Every call goes through [`SafeClient`]** (Braid's private-network rules on every hop,
 //! no environment proxy, body caps and timeouts; the `Link`, `X-RateLimit-*` and
@@ -33,6 +35,7 @@ pub mod credentials;
 pub mod cursor;
 pub mod detect;
 pub mod error;
+pub mod factory;
 pub mod hints;
 pub mod ids;
 pub mod limits;
@@ -48,6 +51,7 @@ mod golden;
 
 pub use credentials::Credentials;
 pub use detect::ServerKind;
+pub use factory::{MastodonFactory, FACTORY};
 pub use sink::MastodonSink;
 pub use source::MastodonSource;
 pub use timeline::Timeline;
@@ -79,7 +83,7 @@ impl MastodonConnector {
 
 impl Connector for MastodonConnector {
     fn kind(&self) -> &'static str {
-        "mastodon"
+        factory::KIND
     }
 
     fn source(&self) -> Option<&dyn Source> {

@@ -4,11 +4,11 @@ use crate::store::NewAccount;
 fn alice() -> NewAccount {
     NewAccount {
         name: "alice@social.example".into(),
-        kind: "mastodon".into(),
+        kind: "example".into(),
         identity: "https://social.example/#1".into(),
         handle: Some("alice@social.example".into()),
         server_url: Some("https://social.example/".into()),
-        credentials: serde_json::json!({ "token": "s3cret-token", "server_type": "mastodon" }),
+        credentials: serde_json::json!({ "token": "s3cret-token", "server_type": "example" }),
         ..Default::default()
     }
 }
@@ -19,7 +19,7 @@ async fn accounts_keep_their_token_to_themselves() {
     let id = store.add_account(alice()).await.unwrap();
     assert_eq!(
         store.account_credentials(id).await.unwrap(),
-        Some(serde_json::json!({ "token": "s3cret-token", "server_type": "mastodon" }))
+        Some(serde_json::json!({ "token": "s3cret-token", "server_type": "example" }))
     );
     let listed = store.list_accounts().await.unwrap();
     assert_eq!(listed.len(), 1);
@@ -76,7 +76,7 @@ async fn removing_an_account_removes_its_sources() {
     let store = Store::open_in_memory().unwrap();
     let id = store.add_account(alice()).await.unwrap();
     let mut home = new_source("home");
-    home.kind = "mastodon".into();
+    home.kind = "example".into();
     home.settings = serde_json::json!({ "timeline": "home" });
     home.account = Some(id);
     let home = store.add_source(home).await.unwrap();
@@ -134,5 +134,94 @@ async fn upgrading_moves_account_links_and_drops_dangling_ones() {
         Some(serde_json::json!({
             "token": "tok", "server_type": null, "client_id": null, "client_secret": null
         }))
+    );
+}
+
+/// A connector's key/value store is scoped (network, account, source), survives a reopen of
+/// the handle, and goes with its account or source; refreshed credentials saved through the
+/// connector's handle replace the stored ones.
+#[tokio::test]
+async fn connector_state_is_scoped_and_goes_with_its_record() {
+    use braid_core::state::{CredentialBackend, Scope, ScopeOwner, StateStore};
+    use std::sync::Arc;
+
+    let store = Store::open_in_memory().unwrap();
+    let account = store.add_account(alice()).await.unwrap();
+    let mut home = new_source("home");
+    home.account = Some(account);
+    let source = store.add_source(new_source("feed")).await.unwrap();
+    store.add_source(home).await.unwrap();
+    let backend = Arc::new(store.clone());
+    let scoped = |owner| {
+        StateStore::new(
+            backend.clone(),
+            Scope {
+                kind: "example".into(),
+                owner,
+            },
+        )
+    };
+    let network = scoped(ScopeOwner::Network);
+    let by_account = scoped(ScopeOwner::Account(account));
+    let by_source = scoped(ScopeOwner::Source(source));
+    network
+        .put("key", serde_json::json!("network"))
+        .await
+        .unwrap();
+    by_account
+        .put("key", serde_json::json!({"session": 1}))
+        .await
+        .unwrap();
+    by_account
+        .put("key", serde_json::json!({"session": 2}))
+        .await
+        .unwrap();
+    by_account
+        .put("follower:b", serde_json::json!(2))
+        .await
+        .unwrap();
+    by_account
+        .put("follower:a", serde_json::json!(1))
+        .await
+        .unwrap();
+    by_source
+        .put("key", serde_json::json!("source"))
+        .await
+        .unwrap();
+    assert_eq!(
+        network.get("key").await.unwrap(),
+        Some(serde_json::json!("network"))
+    );
+    assert_eq!(
+        by_account.get("key").await.unwrap(),
+        Some(serde_json::json!({"session": 2}))
+    );
+    let followers: Vec<String> = by_account
+        .list("follower:")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    assert_eq!(followers, ["follower:a", "follower:b"]);
+    // A `%` or `_` in a prefix is text, not a pattern.
+    assert!(by_account.list("follower%").await.unwrap().is_empty());
+
+    CredentialBackend::save(&store, account, serde_json::json!({"token": "rotated"}))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.account_credentials(account).await.unwrap(),
+        Some(serde_json::json!({"token": "rotated"}))
+    );
+
+    store.remove_source(source).await.unwrap();
+    assert_eq!(by_source.get("key").await.unwrap(), None);
+    store.remove_account(account).await.unwrap();
+    assert_eq!(by_account.get("key").await.unwrap(), None);
+    assert!(by_account.list("").await.unwrap().is_empty());
+    assert_eq!(
+        network.get("key").await.unwrap(),
+        Some(serde_json::json!("network"))
     );
 }

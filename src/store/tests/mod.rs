@@ -22,7 +22,7 @@ fn t(secs: i64) -> DateTime<Utc> {
 fn new_source(name: &str) -> NewSource {
     NewSource {
         name: name.to_owned(),
-        kind: "feed".to_owned(),
+        kind: "example".to_owned(),
         url: format!("https://{name}.example/feed.xml"),
         schedule: None,
         category: None,
