@@ -4,6 +4,7 @@
 //! the idempotency key before calling the same `Sink::publish`.
 
 use braid_core::connector::{MediaUpload, Post, Published};
+use braid_core::richtext::RichText;
 use braid_core::ConnectorError;
 use sha2::{Digest, Sha256};
 
@@ -37,28 +38,62 @@ pub fn idempotency_key(account: &AccountRecord) -> Result<String, PublishError> 
     Ok(format!("braid-{}", hex::encode(&h.finalize()[..16])))
 }
 
-/// Publishes `post` through the account named `account` with idempotency key `key`. The sink
-/// comes from the account's network through the registry.
+/// What a person asked to publish, before it meets a network: the text as typed, files read
+/// from disk, and a reply target as they named it.
+#[derive(Debug, Clone)]
+pub struct Draft {
+    pub text: String,
+    pub content_warning: Option<String>,
+    pub visibility: braid_core::Visibility,
+    pub language: Option<String>,
+    pub media: Vec<MediaUpload>,
+    /// An id or URL on the account's network, or an item's remote id.
+    pub reply_to: Option<String>,
+}
+
+/// Publishes `draft` through the account named `account` with idempotency key `key`: the sink
+/// comes from the account's network through the registry; the files are uploaded, the reply
+/// target resolved, then the post is published once.
 pub async fn publish_now(
     store: &Store,
     ctx: &ConnectorContext,
     account: &str,
-    post: &Post,
+    draft: Draft,
     key: Option<String>,
 ) -> Result<(AccountRecord, Published), PublishError> {
     let record = store
         .find_account(account)
         .await?
         .ok_or_else(|| PublishError::NoAccount(account.to_owned()))?;
-    let connector = crate::connectors::sink(&record, ctx, store).await?;
-    let sink = connector.sink().ok_or_else(|| {
-        ConnectorError::Unsupported(format!("{}: this account cannot publish", record.kind))
-    })?;
     let key = match key {
         Some(key) => key,
         None => idempotency_key(&record)?,
     };
-    match sink.publish(post, &key).await {
+    let result = async {
+        let connector = crate::connectors::sink(&record, ctx, store).await?;
+        let sink = connector.sink().ok_or_else(|| {
+            ConnectorError::Unsupported(format!("{}: this account cannot publish", record.kind))
+        })?;
+        let reply_to = match &draft.reply_to {
+            Some(target) => Some(sink.reply_ref(target).await?),
+            None => None,
+        };
+        let mut media = Vec::with_capacity(draft.media.len());
+        for file in &draft.media {
+            media.push(sink.upload(file).await?);
+        }
+        let post = Post {
+            body: RichText::from_plain(&draft.text),
+            content_warning: draft.content_warning,
+            visibility: draft.visibility,
+            language: draft.language,
+            media,
+            reply_to,
+        };
+        sink.publish(&post, &key).await
+    }
+    .await;
+    match result {
         Ok(published) => Ok((record, published)),
         Err(e) => {
             if matches!(e, ConnectorError::Auth(_)) {

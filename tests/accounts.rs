@@ -825,9 +825,13 @@ async fn a_missing_token_asks_to_log_in_again() {
     assert!(!posted.status.success());
     assert_eq!(err(&posted).trim(), format!("error: {expected}"));
 
+    // `braid post` found the account unusable, so its sources say so too, with the same fix.
     h.poll(source).await;
     let last_error = h.source(source).await.last_error.unwrap_or_default();
-    assert_eq!(last_error, expected);
+    assert_eq!(
+        last_error,
+        "mastodon: nobody must log in again: `braid account add mastodon http://127.0.0.1:9/`"
+    );
 }
 
 /// The key only protects on servers that honour `Idempotency-Key`; `--help` says so.

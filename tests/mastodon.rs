@@ -1,20 +1,18 @@
 //! The Mastodon connector against a real Mastodon API server on 127.0.0.1 (mastodon-mock from
-//! PyPI): polling into the store with cursors across restarts, edits, pacing and errors, and
-//! publishing (idempotency, threads, media, edit, delete, limits).
-//!
-//! The scheduler has no `mastodon` arm yet, so these tests drive `Source::poll` themselves and
-//! commit like the scheduler does: `ingest::prepare`, then `record_poll_success` with the cursor.
+//! PyPI), the way Braid uses it: accounts logged in through the registry's factory, sources
+//! polled by the scheduler (kept connectors, cursors committed with the items, across
+//! restarts), sinks built from the registry; edits, pacing and errors; publishing
+//! (idempotency, reconciling, threads, media uploaded once, edit, delete, limits).
 
 use std::collections::HashSet;
 use std::time::Duration;
 
-use braid_core::connector::{MediaUpload, Post};
+use braid_core::connector::{MediaUpload, Post, Probe};
 use braid_core::http::{HttpConfig, SafeClient};
-use braid_core::{Connector, ConnectorError, Cursor, RemoteId, SourceId, Visibility};
-use braid_mastodon::{MastodonConnector, Timeline};
+use braid_core::{ConnectorError, Cursor, Visibility};
 use url::Url;
 
-use crate::support::mastodon::MastodonMock;
+use crate::support::mastodon::{log_in, MastodonMock};
 use crate::support::Harness;
 
 fn client() -> SafeClient {
@@ -26,54 +24,11 @@ fn client() -> SafeClient {
     .unwrap()
 }
 
-fn connector(mock: &MastodonMock, token: &str, backfill: u32) -> MastodonConnector {
-    MastodonConnector::new(
-        Url::parse(&mock.base).unwrap(),
-        token.to_owned(),
-        Some(Timeline::Home),
-        backfill,
-        client(),
-    )
-    .unwrap()
-}
-
-async fn add_source(h: &Harness, mock: &MastodonMock) -> SourceId {
-    h.store
-        .add_source(braid::store::NewSource {
-            name: "alice home".into(),
-            kind: "mastodon".into(),
-            url: format!("{}/", mock.base),
-            schedule: None,
-            category: None,
-            settings: serde_json::json!({}),
-            account: None,
-        })
-        .await
-        .unwrap()
-}
-
-/// Polls with the stored cursor and commits items and cursor together, as the scheduler does.
-async fn poll_and_store(
-    h: &Harness,
-    id: SourceId,
-    conn: &MastodonConnector,
-) -> Result<braid::store::IngestStats, ConnectorError> {
-    let cursor = Cursor(h.source(id).await.cursor);
-    let page = conn.source().unwrap().poll(&cursor).await?;
-    let stats = h
-        .store
-        .record_poll_success(
-            id,
-            braid::ingest::prepare(page.items, braid::ingest::DEFAULT_MAX_CONTENT_BYTES),
-            page.deleted,
-            braid::store::PollSuccess {
-                cursor: page.next_cursor.and_then(|c| c.0),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-    Ok(stats)
+/// Polls through the scheduler and returns what it stored, failing the test on a poll error.
+async fn poll_ok(h: &Harness, id: braid_core::SourceId) -> braid::store::IngestStats {
+    let outcome = h.poll(id).await;
+    assert_eq!(outcome.error, None, "{outcome:?}");
+    outcome.stats
 }
 
 fn texts(items: &[braid::store::StoredItem]) -> HashSet<String> {
@@ -85,12 +40,8 @@ fn texts(items: &[braid::store::StoredItem]) -> HashSet<String> {
 
 fn post(text: &str) -> Post {
     Post {
-        text: text.into(),
-        content_warning: None,
-        visibility: Visibility::Public,
         language: Some("en".into()),
-        media: vec![],
-        in_reply_to: None,
+        ..Post::text(text)
     }
 }
 
@@ -118,13 +69,11 @@ async fn home_timeline_pages_and_resumes_across_restart_without_gap_or_duplicate
         )
         .await;
     }
-    let h = Harness::new(|_| {});
-    let id = add_source(&h, &mock).await;
+    let mut h = Harness::new(|_| {});
+    let (_account, id) = log_in(&h, &mock, &token, 3).await;
 
     // First poll: bounded by the backfill, newest first.
-    let stats = poll_and_store(&h, id, &connector(&mock, &token, 3))
-        .await
-        .unwrap();
+    let stats = poll_ok(&h, id).await;
     assert_eq!(stats.new, 3);
     let stored = texts(&h.items(id).await);
     assert_eq!(stored, ["old 2", "old 3", "old 4"].map(String::from).into());
@@ -138,10 +87,9 @@ async fn home_timeline_pages_and_resumes_across_restart_without_gap_or_duplicate
         )
         .await;
     }
-    // "Restart": a new connector instance, the cursor from the store.
-    let stats = poll_and_store(&h, id, &connector(&mock, &token, 3))
-        .await
-        .unwrap();
+    // "Restart": a fresh poll context (no kept connector), the cursor from the store.
+    h.restart();
+    let stats = poll_ok(&h, id).await;
     assert_eq!(stats.new, 95, "{stats:?}");
     let items = h.items(id).await;
     assert_eq!(items.len(), 98);
@@ -155,9 +103,7 @@ async fn home_timeline_pages_and_resumes_across_restart_without_gap_or_duplicate
 
     // Caught up: nothing new, the cursor stays.
     let cursor = h.source(id).await.cursor;
-    let stats = poll_and_store(&h, id, &connector(&mock, &token, 3))
-        .await
-        .unwrap();
+    let stats = poll_ok(&h, id).await;
     assert_eq!(stats.new, 0);
     assert_eq!(h.source(id).await.cursor, cursor);
 }
@@ -169,9 +115,8 @@ async fn an_empty_timeline_then_more_than_a_page_loses_nothing() {
     };
     let token = mock.user("alice").await;
     let h = Harness::new(|_| {});
-    let id = add_source(&h, &mock).await;
-    let conn = connector(&mock, &token, 0);
-    assert_eq!(poll_and_store(&h, id, &conn).await.unwrap().new, 0);
+    let (_account, id) = log_in(&h, &mock, &token, 0).await;
+    assert_eq!(poll_ok(&h, id).await.new, 0);
     for n in 0..45 {
         mock.post(
             &token,
@@ -179,7 +124,7 @@ async fn an_empty_timeline_then_more_than_a_page_loses_nothing() {
         )
         .await;
     }
-    assert_eq!(poll_and_store(&h, id, &conn).await.unwrap().new, 45);
+    assert_eq!(poll_ok(&h, id).await.new, 45);
 }
 
 #[tokio::test]
@@ -197,9 +142,8 @@ async fn an_edit_updates_the_stored_item_in_place() {
     mock.post(&token, &[("status", "another"), ("visibility", "public")])
         .await;
     let h = Harness::new(|_| {});
-    let id = add_source(&h, &mock).await;
-    let conn = connector(&mock, &token, 20);
-    poll_and_store(&h, id, &conn).await.unwrap();
+    let (_account, id) = log_in(&h, &mock, &token, 20).await;
+    poll_ok(&h, id).await;
 
     let resp = reqwest::Client::new()
         .put(format!(
@@ -214,7 +158,7 @@ async fn an_edit_updates_the_stored_item_in_place() {
         .unwrap();
     assert!(resp.status().is_success());
 
-    let stats = poll_and_store(&h, id, &conn).await.unwrap();
+    let stats = poll_ok(&h, id).await;
     assert_eq!((stats.new, stats.updated), (0, 1), "{stats:?}");
     let items = h.items(id).await;
     assert_eq!(items.len(), 2);
@@ -241,16 +185,20 @@ async fn rate_limited_then_success() {
     }))
     .await;
     let h = Harness::new(|_| {});
-    let id = add_source(&h, &mock).await;
-    let conn = connector(&mock, &token, 20);
-    match poll_and_store(&h, id, &conn).await {
-        Err(ConnectorError::RateLimited { retry_after, .. }) => {
-            assert_eq!(retry_after, Some(Duration::from_secs(2)))
-        }
-        other => panic!("expected RateLimited, got {other:?}"),
-    }
+    let (_account, id) = log_in(&h, &mock, &token, 20).await;
+    let before = chrono::Utc::now();
+    let limited = h.poll(id).await;
+    assert!(limited.error.is_some(), "{limited:?}");
+    let source = h.source(id).await;
+    // A rate limit waits out Retry-After and does not count as a failure.
+    assert_eq!(source.error_count, 0);
+    assert!(
+        source.next_poll.unwrap() >= before + chrono::Duration::seconds(2),
+        "{:?}",
+        source.next_poll
+    );
     assert!(h.items(id).await.is_empty());
-    let stats = poll_and_store(&h, id, &conn).await.unwrap();
+    let stats = poll_ok(&h, id).await;
     assert_eq!(stats.new, 1);
 }
 
@@ -260,7 +208,9 @@ async fn server_errors_and_garbage_are_transient() {
         return;
     };
     let token = mock.user("alice").await;
-    let conn = connector(&mock, &token, 20);
+    let h = Harness::new(|_| {});
+    let (_account, id) = log_in(&h, &mock, &token, 20).await;
+    let conn = h.connector(id).await.unwrap();
     mock.fault(serde_json::json!({
         "match": {"path": "/api/v1/timelines/home"},
         "effect": {"type": "status", "status": 502}, "count": 1
@@ -294,16 +244,29 @@ async fn a_refused_token_asks_for_a_new_login() {
         return;
     };
     let token = mock.user("alice").await;
-    let conn = connector(&mock, "not-a-token", 20);
-    let err = conn
-        .source()
-        .unwrap()
-        .poll(&Cursor::none())
+    let h = Harness::new(|_| {});
+    let (account, id) = log_in(&h, &mock, &token, 20).await;
+    // The token is revoked on the server: here, replaced by one the server never issued.
+    h.store
+        .relogin_account(account.id, serde_json::json!({ "token": "not-a-token" }))
         .await
-        .unwrap_err();
+        .unwrap();
+    let refused = h.poll(id).await;
+    let message = refused.error.clone().unwrap_or_default();
+    assert!(message.contains("braid account add"), "{refused:?}");
+    let account = h.store.account(account.id).await.unwrap().unwrap();
     assert!(
-        matches!(&err, ConnectorError::Auth(m) if m.contains("braid account add")),
-        "{err:?}"
+        account.needs_login,
+        "the account must show that it needs a new login"
+    );
+    // Until then, no request goes out with the refused token: the poll says what to do.
+    let again = h.poll(id).await;
+    assert!(
+        again
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("must log in again")),
+        "{again:?}"
     );
     let instance = Url::parse(&mock.base).unwrap();
     let err = braid_mastodon::verify_credentials(&instance, "not-a-token", &client())
@@ -333,21 +296,41 @@ async fn private_instances_are_refused_unless_allowed() {
     let token = mock.user("alice").await;
     let strict = SafeClient::new(HttpConfig::default()).unwrap();
     let instance = Url::parse(&mock.base).unwrap();
-    let conn = MastodonConnector::new(
-        instance.clone(),
-        token.clone(),
-        Some(Timeline::Home),
-        5,
-        strict.clone(),
-    )
-    .unwrap();
-    let err = conn
-        .source()
-        .unwrap()
-        .poll(&Cursor::none())
+    // An account stored while private addresses were allowed, polled once they are not.
+    let h = Harness::new(|c| c.fetch.allow_private_networks = false);
+    let account = h
+        .store
+        .add_account(braid::store::NewAccount {
+            name: "alice".into(),
+            kind: "mastodon".into(),
+            identity: format!("{instance}#1"),
+            handle: Some("alice@127.0.0.1".into()),
+            server_url: Some(instance.to_string()),
+            credentials: serde_json::json!({ "token": token }),
+            ..Default::default()
+        })
         .await
-        .unwrap_err();
-    assert_eq!(err.kind(), "permanent", "{err}");
+        .unwrap();
+    let record = h.store.account(account).await.unwrap().unwrap();
+    let id = braid::subscribe::timeline(
+        &h.store,
+        &h.ctx.connectors.registry,
+        &record,
+        "home",
+        Some(5),
+        braid::subscribe::Placement::default(),
+    )
+    .await
+    .unwrap()
+    .id;
+    let refused = h.poll(id).await;
+    assert!(
+        refused
+            .disabled
+            .as_deref()
+            .is_some_and(|d| d.contains("private")),
+        "a private address is a permanent refusal: {refused:?}"
+    );
     // The login-time calls go through the same safe client and are refused too.
     let err = braid_mastodon::verify_credentials(&instance, &token, &strict)
         .await
@@ -369,7 +352,9 @@ async fn a_rejected_post_shows_the_servers_message() {
         return;
     };
     let token = mock.user("alice").await;
-    let conn = connector(&mock, &token, 0);
+    let h = Harness::new(|_| {});
+    let (account, _home) = log_in(&h, &mock, &token, 0).await;
+    let conn = h.sink(account.id).await;
     let err = conn
         .sink()
         .unwrap()
@@ -388,7 +373,9 @@ async fn the_same_create_retried_with_the_same_key_makes_one_status() {
         return;
     };
     let token = mock.user("alice").await;
-    let conn = connector(&mock, &token, 0);
+    let h = Harness::new(|_| {});
+    let (account, _home) = log_in(&h, &mock, &token, 0).await;
+    let conn = h.sink(account.id).await;
     let sink = conn.sink().unwrap();
     let first = sink
         .publish(&post("exactly once"), "braid-outbox-1")
@@ -414,26 +401,77 @@ async fn the_same_create_retried_with_the_same_key_makes_one_status() {
     assert_eq!(statuses.as_array().unwrap().len(), 2);
 }
 
+/// After an unknown outcome, reconcile finds the post that did land (by its content, since
+/// the Mastodon API cannot look a key up) and finds nothing for one that did not.
+#[tokio::test]
+async fn an_unknown_outcome_is_reconciled_from_the_accounts_own_posts() {
+    let Some(mock) = MastodonMock::start().await else {
+        return;
+    };
+    let token = mock.user("alice").await;
+    let h = Harness::new(|_| {});
+    let (account, _home) = log_in(&h, &mock, &token, 0).await;
+    let conn = h.sink(account.id).await;
+    let sink = conn.sink().unwrap();
+    let sent_at = chrono::Utc::now();
+    let parent = sink.publish(&post("the parent"), "k-parent").await.unwrap();
+    let mut reply = post("landed  despite\nthe timeout");
+    reply.content_warning = Some("cw".into());
+    reply.reply_to = Some(parent.reply_ref.clone());
+    let landed = sink.publish(&reply, "k-1").await.unwrap();
+    // Someone else's post with the same text does not count, nor does one of ours elsewhere.
+    let bob = mock.user("bob").await;
+    mock.post(&bob, &[("status", "landed despite the timeout")])
+        .await;
+    mock.post(&token, &[("status", "landed despite the timeout")])
+        .await;
+
+    let probe = |post| Probe {
+        key: "k-1",
+        post,
+        sent_at,
+    };
+    let found = sink.reconcile(&probe(&reply)).await.unwrap();
+    assert_eq!(
+        found.as_ref().map(|p| &p.remote_id),
+        Some(&landed.remote_id)
+    );
+    assert_eq!(found.and_then(|p| p.local_id), landed.local_id);
+    let never_sent = post("this one never arrived");
+    assert_eq!(sink.reconcile(&probe(&never_sent)).await.unwrap(), None);
+    // A post sent later than everything on the account is not any of them.
+    let later = Probe {
+        sent_at: chrono::Utc::now() + chrono::Duration::minutes(10),
+        ..probe(&reply)
+    };
+    assert_eq!(sink.reconcile(&later).await.unwrap(), None);
+}
+
 #[tokio::test]
 async fn a_reply_thread_of_three_reads_back_as_a_thread() {
     let Some(mock) = MastodonMock::start().await else {
         return;
     };
     let token = mock.user("alice").await;
-    let conn = connector(&mock, &token, 20);
+    let h = Harness::new(|_| {});
+    let (account, home) = log_in(&h, &mock, &token, 20).await;
+    let conn = h.sink(account.id).await;
     let sink = conn.sink().unwrap();
     let one = sink.publish(&post("1/3"), "t1").await.unwrap();
     let mut p2 = post("2/3");
-    p2.in_reply_to = Some(one.remote_id.clone());
+    p2.reply_to = Some(one.reply_ref.clone());
     let two = sink.publish(&p2, "t2").await.unwrap();
     let mut p3 = post("3/3");
-    p3.in_reply_to = Some(two.remote_id.clone());
+    p3.reply_to = Some(two.reply_ref.clone());
     let three = sink.publish(&p3, "t3").await.unwrap();
 
     let (_, context) = get_json(
         &mock,
         &token,
-        &format!("/api/v1/statuses/{}/context", three.remote_id),
+        &format!(
+            "/api/v1/statuses/{}/context",
+            three.local_id.as_deref().unwrap()
+        ),
     )
     .await;
     let ancestors: Vec<&str> = context["ancestors"]
@@ -444,14 +482,15 @@ async fn a_reply_thread_of_three_reads_back_as_a_thread() {
         .collect();
     assert_eq!(
         ancestors,
-        vec![one.remote_id.as_str(), two.remote_id.as_str()]
+        vec![
+            one.local_id.as_deref().unwrap(),
+            two.local_id.as_deref().unwrap()
+        ]
     );
 
     // Polled back, each reply names its parent's remote id (the status uri).
-    let h = Harness::new(|_| {});
-    let id = add_source(&h, &mock).await;
-    poll_and_store(&h, id, &conn).await.unwrap();
-    let items = h.items(id).await;
+    poll_ok(&h, home).await;
+    let items = h.items(home).await;
     let by_text = |t: &str| {
         items
             .iter()
@@ -466,6 +505,8 @@ async fn a_reply_thread_of_three_reads_back_as_a_thread() {
     assert_eq!(i2.in_reply_to.as_deref(), Some(i1.remote_id.as_str()));
     assert_eq!(i3.in_reply_to.as_deref(), Some(i2.remote_id.as_str()));
     assert_eq!(i3.url, three.url);
+    // One meaning of a remote id: what the sink returned is what the source stores.
+    assert_eq!(i3.remote_id, three.remote_id);
 }
 
 #[tokio::test]
@@ -474,7 +515,9 @@ async fn media_with_alt_text_edit_and_delete() {
         return;
     };
     let token = mock.user("alice").await;
-    let conn = connector(&mock, &token, 20);
+    let h = Harness::new(|_| {});
+    let (account, home) = log_in(&h, &mock, &token, 20).await;
+    let conn = h.sink(account.id).await;
     let sink = conn.sink().unwrap();
     const PNG: &[u8] = &[
         0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44,
@@ -486,16 +529,21 @@ async fn media_with_alt_text_edit_and_delete() {
     let mut p = post("a pixel");
     p.content_warning = Some("tiny art".into());
     p.visibility = Visibility::Unlisted;
-    p.media = vec![MediaUpload {
-        bytes: bytes::Bytes::from_static(PNG),
-        media_type: "image/png".into(),
-        alt: Some("One red pixel".into()),
-    }];
+    // Uploaded once; the post (and later its edit) references the upload.
+    let upload = sink
+        .upload(&MediaUpload {
+            bytes: bytes::Bytes::from_static(PNG),
+            media_type: "image/png".into(),
+            alt: Some("One red pixel".into()),
+        })
+        .await
+        .unwrap();
+    assert_eq!(upload.alt.as_deref(), Some("One red pixel"));
+    p.media = vec![upload];
     let published = sink.publish(&p, "media-1").await.unwrap();
 
-    let h = Harness::new(|_| {});
-    let id = add_source(&h, &mock).await;
-    poll_and_store(&h, id, &conn).await.unwrap();
+    let id = home;
+    poll_ok(&h, id).await;
     let items = h.items(id).await;
     assert_eq!(items.len(), 1);
     let item = &items[0].item;
@@ -504,32 +552,33 @@ async fn media_with_alt_text_edit_and_delete() {
     assert_eq!(item.content_warning.as_deref(), Some("tiny art"));
     assert_eq!(item.visibility, Visibility::Unlisted);
 
-    // Edit through the sink; the next poll updates the stored item.
-    sink.edit(&published.remote_id, &post("a red pixel"))
-        .await
-        .unwrap();
-    let stats = poll_and_store(&h, id, &conn).await.unwrap();
+    // Edit through the sink, keeping the upload; the next poll updates the stored item.
+    let editor = sink.editor().expect("the Mastodon API edits");
+    let mut edited = post("a red pixel");
+    edited.media = p.media.clone();
+    editor.edit(&published, &edited).await.unwrap();
+    let stats = poll_ok(&h, id).await;
     assert_eq!(stats.updated, 1, "{stats:?}");
-    assert_eq!(
-        h.items(id).await[0].item.content_text.as_deref(),
-        Some("a red pixel")
-    );
+    let item = h.items(id).await[0].item.clone();
+    assert_eq!(item.content_text.as_deref(), Some("a red pixel"));
+    assert_eq!(item.attachments.len(), 1, "the edit kept the upload");
+
+    // An edit found by its remote id alone (no local id kept) reaches the same status.
+    let by_uri = braid_core::connector::Published {
+        local_id: None,
+        ..published.clone()
+    };
+    editor.edit(&by_uri, &edited).await.unwrap();
 
     // Delete; deleting again is not an error.
-    sink.delete(&published.remote_id).await.unwrap();
-    let (status, _) = get_json(
-        &mock,
-        &token,
-        &format!("/api/v1/statuses/{}", published.remote_id),
-    )
-    .await;
+    let deleter = sink.deleter().expect("the Mastodon API deletes");
+    deleter.delete(&published).await.unwrap();
+    let local = published.local_id.clone().unwrap();
+    let (status, _) = get_json(&mock, &token, &format!("/api/v1/statuses/{local}")).await;
     assert_eq!(status, 404);
-    sink.delete(&published.remote_id).await.unwrap();
-    let err = sink
-        .edit(
-            &RemoteId::from(published.remote_id.as_str()),
-            &post("too late"),
-        )
+    deleter.delete(&published).await.unwrap();
+    let err = editor
+        .edit(&published, &post("too late"))
         .await
         .unwrap_err();
     assert_eq!(err.kind(), "permanent", "{err}");
@@ -541,12 +590,19 @@ async fn limits_come_from_the_instance() {
         return;
     };
     let token = mock.user("alice").await;
-    let conn = connector(&mock, &token, 0);
+    let h = Harness::new(|_| {});
+    let (account, _home) = log_in(&h, &mock, &token, 0).await;
+    let conn = h.sink(account.id).await;
     let limits = conn.sink().unwrap().limits().await.unwrap();
-    assert_eq!(limits.max_graphemes, 500);
+    assert_eq!(limits.text.max, 500);
+    assert_eq!(
+        limits.text.unit,
+        braid_core::connector::CountUnit::Graphemes
+    );
+    assert_eq!(limits.text.url_length, Some(23));
     assert_eq!(limits.max_media, 4);
-    assert_eq!(limits.max_media_bytes, 41_943_040);
-    assert!(limits.media_types.iter().any(|t| t == "image/png"));
+    assert!(limits.media_bytes("image/png").is_some());
+    assert!(limits.content_warnings && limits.threads);
 }
 
 #[tokio::test]
@@ -593,7 +649,9 @@ async fn few_remaining_calls_push_the_next_poll_to_the_reset() {
         "count": 1
     }))
     .await;
-    let conn = connector(&mock, &token, 20);
+    let h = Harness::new(|_| {});
+    let (_account, id) = log_in(&h, &mock, &token, 20).await;
+    let conn = h.connector(id).await.unwrap();
     let page = conn.source().unwrap().poll(&Cursor::none()).await.unwrap();
     assert_eq!(page.hints.not_before.map(|t| t.timestamp()), Some(reset));
     let page = conn.source().unwrap().poll(&Cursor::none()).await.unwrap();
@@ -609,9 +667,8 @@ async fn a_429_while_catching_up_keeps_what_was_read_and_loses_nothing() {
     mock.post(&token, &[("status", "seed"), ("visibility", "public")])
         .await;
     let h = Harness::new(|_| {});
-    let id = add_source(&h, &mock).await;
-    let conn = connector(&mock, &token, 20);
-    poll_and_store(&h, id, &conn).await.unwrap();
+    let (_account, id) = log_in(&h, &mock, &token, 20).await;
+    poll_ok(&h, id).await;
     let cursor = h.source(id).await.cursor;
     for n in 0..50 {
         mock.post(
@@ -631,28 +688,28 @@ async fn a_429_while_catching_up_keeps_what_was_read_and_loses_nothing() {
         "effect": {"type": "ratelimit", "headers": {"Retry-After": "30"}}, "count": 1
     }))
     .await;
-    let page = conn
-        .source()
-        .unwrap()
-        .poll(&Cursor(cursor.clone()))
-        .await
-        .unwrap();
-    assert_eq!(page.items.len(), 40, "the newest page is kept");
+    let outcome = h.poll(id).await;
+    assert_eq!(outcome.error, None, "{outcome:?}");
+    assert_eq!(outcome.stats.new, 40, "the newest page is kept");
     let newest = |c: &Option<String>| {
         braid_mastodon::cursor::SourceCursor::from_cursor(&Cursor(c.clone())).newest
     };
+    let after = h.source(id).await;
     assert_eq!(
-        newest(&page.next_cursor.and_then(|c| c.0)),
+        newest(&after.cursor),
         newest(&cursor),
         "the cursor waits at the gap"
     );
-    assert!(page
-        .hints
-        .not_before
-        .is_some_and(|t| t > chrono::Utc::now()));
-    // Committed like the scheduler would, then the next poll fills the gap.
-    let stats = poll_and_store(&h, id, &conn).await.unwrap();
-    assert_eq!(stats.new, 50, "{stats:?}");
+    assert!(
+        after
+            .next_poll
+            .is_some_and(|t| t > chrono::Utc::now() + chrono::Duration::seconds(20)),
+        "the next poll waits out Retry-After: {:?}",
+        after.next_poll
+    );
+    // The next poll fills the gap.
+    let stats = poll_ok(&h, id).await;
+    assert_eq!(stats.new, 10, "{stats:?}");
     assert_eq!(h.items(id).await.len(), 51);
 }
 
@@ -680,9 +737,8 @@ async fn a_deleted_status_becomes_a_tombstone_and_an_undone_boost_does_not() {
         .await;
 
     let h = Harness::new(|_| {});
-    let id = add_source(&h, &mock).await;
-    let conn = connector(&mock, &token, 20);
-    poll_and_store(&h, id, &conn).await.unwrap();
+    let (_account, id) = log_in(&h, &mock, &token, 20).await;
+    poll_ok(&h, id).await;
     assert_eq!(h.items(id).await.len(), 3);
 
     let resp = http
@@ -700,7 +756,7 @@ async fn a_deleted_status_becomes_a_tombstone_and_an_undone_boost_does_not() {
         .await
         .unwrap();
 
-    let stats = poll_and_store(&h, id, &conn).await.unwrap();
+    let stats = poll_ok(&h, id).await;
     assert_eq!(stats.deleted, 1, "{stats:?}");
     let left = texts(&h.items(id).await);
     assert_eq!(left.len(), 2, "{left:?}");
@@ -709,7 +765,7 @@ async fn a_deleted_status_becomes_a_tombstone_and_an_undone_boost_does_not() {
     assert!(left.iter().any(|t| t.ends_with("kept")), "{left:?}");
 
     // The tombstone holds: the deleted status is never re-ingested.
-    let stats = poll_and_store(&h, id, &conn).await.unwrap();
+    let stats = poll_ok(&h, id).await;
     assert_eq!((stats.new, stats.deleted), (0, 0), "{stats:?}");
 }
 
@@ -719,12 +775,15 @@ async fn a_reply_to_an_unknown_status_says_so() {
         return;
     };
     let token = mock.user("alice").await;
-    let conn = connector(&mock, &token, 0);
-    let mut p = post("replying");
-    p.in_reply_to = Some(RemoteId::from(
-        "https://elsewhere.example/users/x/statuses/1",
-    ));
-    let err = conn.sink().unwrap().publish(&p, "r-1").await.unwrap_err();
+    let h = Harness::new(|_| {});
+    let (account, _home) = log_in(&h, &mock, &token, 0).await;
+    let conn = h.sink(account.id).await;
+    let err = conn
+        .sink()
+        .unwrap()
+        .reply_ref("https://elsewhere.example/users/x/statuses/1")
+        .await
+        .unwrap_err();
     assert!(
         matches!(&err, ConnectorError::Permanent(m) if m.contains("cannot find the status this replies to")),
         "{err:?}"

@@ -4,8 +4,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use braid_core::connector::Post;
-use braid_core::{RemoteId, Visibility};
+use braid_core::Visibility;
 use clap::{Args, ValueEnum};
 
 use crate::config::Config;
@@ -49,7 +48,8 @@ pub struct PostArgs {
     /// Language of the text (ISO 639, e.g. en).
     #[arg(long, value_name = "LANG")]
     pub language: Option<String>,
-    /// Reply to this status (its id or URI on that server), for threads.
+    /// Reply to this post (its id or URL on that server, or the id printed by an earlier
+    /// `braid post`), for threads.
     #[arg(long, value_name = "ID")]
     pub reply_to: Option<String>,
     /// Attach a media file (repeatable); its type is taken from the file name.
@@ -83,16 +83,16 @@ pub async fn post(args: PostArgs, config: Arc<Config>) -> anyhow::Result<()> {
                 .map_err(anyhow::Error::msg)?,
         );
     }
-    let post = Post {
+    let draft = crate::publish::Draft {
         text: args.text,
         content_warning: args.cw,
         visibility: args.visibility.into(),
         language: args.language,
         media,
-        in_reply_to: args.reply_to.map(RemoteId),
+        reply_to: args.reply_to,
     };
     let (account, published) =
-        crate::publish::publish_now(&store, &ctx, &args.to, &post, args.key).await?;
+        crate::publish::publish_now(&store, &ctx, &args.to, draft, args.key).await?;
     println!(
         "Posted as {}: {}",
         account.handle.as_deref().unwrap_or(&account.name),

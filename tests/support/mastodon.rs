@@ -168,3 +168,54 @@ fn candidate_port(attempt: u16) -> u16 {
         .wrapping_add(u64::from(call) * 7919 + u64::from(attempt) * 104729);
     10_000 + (mixed % 22_000) as u16
 }
+
+/// Logs `token` in on `mock` through the registry's factory, as `braid account add mastodon
+/// URL --token T --backfill N` does: the account and its home timeline as a source.
+pub async fn log_in(
+    h: &super::Harness,
+    mock: &MastodonMock,
+    token: &str,
+    backfill: u32,
+) -> (braid::store::AccountRecord, braid_core::SourceId) {
+    let factory = h
+        .ctx
+        .connectors
+        .registry
+        .get("mastodon")
+        .expect("the registry has the Mastodon API family");
+    let input = braid_core::factory::LoginInput {
+        values: [
+            ("instance", mock.base.clone()),
+            ("token", token.to_owned()),
+            ("backfill", backfill.to_string()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect(),
+    };
+    let ctx = braid_core::LoginContext {
+        http: h.ctx.connectors.http.clone(),
+    };
+    let outcome = braid::accounts::login(
+        &h.store,
+        factory,
+        &ctx,
+        None,
+        &input,
+        |_| {},
+        |_| {
+            Err(braid::accounts::LoginError::Invalid(
+                "a login by token asks nothing".into(),
+            ))
+        },
+    )
+    .await
+    .expect("log in");
+    let home = h
+        .store
+        .find_source(&outcome.sources[0])
+        .await
+        .expect("read source")
+        .expect("the home timeline is a source");
+    (outcome.account, home.id)
+}

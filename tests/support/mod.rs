@@ -154,6 +154,46 @@ impl Harness {
         braid::scheduler::poll_source(&self.ctx, &source).await
     }
 
+    /// A fresh poll context on the same store: what `braid run` starts with after a restart
+    /// (no kept connectors, cursors from the database).
+    pub fn restart(&mut self) {
+        let ctx = braid::scheduler::PollContext::new(
+            self.store.clone(),
+            self.ctx.config.clone(),
+            self.ctx.connectors.http.clone(),
+        )
+        .expect("poll context");
+        self.ctx = std::sync::Arc::new(ctx);
+    }
+
+    /// The source's connector, as the scheduler gets it: from the registry, kept between polls.
+    pub async fn connector(
+        &self,
+        id: braid_core::SourceId,
+    ) -> Result<std::sync::Arc<dyn braid_core::Connector>, braid_core::ConnectorError> {
+        let source = self.source(id).await;
+        self.ctx
+            .kept
+            .connector(&source, &self.ctx.connectors, &self.store)
+            .await
+    }
+
+    /// A connector publishing as `account`, as `braid post` builds it: from the registry.
+    pub async fn sink(
+        &self,
+        account: braid_core::AccountId,
+    ) -> std::sync::Arc<dyn braid_core::Connector> {
+        let record = self
+            .store
+            .account(account)
+            .await
+            .expect("read account")
+            .expect("account exists");
+        braid::connectors::sink(&record, &self.ctx.connectors, &self.store)
+            .await
+            .expect("sink")
+    }
+
     /// Every live item of the source, newest first.
     pub async fn items(&self, id: braid_core::SourceId) -> Vec<braid::store::StoredItem> {
         self.store

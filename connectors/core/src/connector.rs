@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::ConnectorError;
 use crate::ids::RemoteId;
 use crate::model::{Item, Visibility};
+use crate::richtext::RichText;
 
 /// One configured connector instance (one feed, one account, one actor).
 pub trait Connector: Send + Sync {
@@ -101,20 +102,170 @@ pub trait Source: Send + Sync {
     async fn poll(&self, cursor: &Cursor) -> Result<Page, ConnectorError>;
 }
 
-/// What a network accepts, so a post can be adapted before it is sent.
+/// What a network accepts, so a post can be fitted before it is sent. Each capability is said
+/// here once; what a sink can do to a post already sent (edit, delete) is said by its type
+/// ([`Sink::editor`], [`Sink::deleter`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Limits {
-    /// Maximum length of the text in grapheme clusters.
-    pub max_graphemes: usize,
+    /// How long the text may be, counted the network's way.
+    pub text: TextLimit,
+    /// Media files per post.
     pub max_media: usize,
-    pub max_media_bytes: u64,
-    pub media_types: Vec<String>,
+    /// The media types accepted, each with its size limit. Empty: no media.
+    pub media: Vec<MediaLimit>,
+    /// A content warning (spoiler text) is shown before the text.
     pub content_warnings: bool,
+    /// A post can reply to an earlier one, so a long text can become a thread.
     pub threads: bool,
-    pub edits: bool,
 }
 
-/// A media file to publish.
+impl Limits {
+    /// The size limit for a file of `media_type`: the exact type's, else its family's
+    /// (`image/*`). `None`: the type is not accepted.
+    pub fn media_bytes(&self, media_type: &str) -> Option<u64> {
+        let media_type = media_type.trim().to_ascii_lowercase();
+        let family = media_type.split('/').next().unwrap_or_default();
+        let exact = self.media.iter().find(|m| m.media_type == media_type);
+        let by_family = || {
+            self.media
+                .iter()
+                .find(|m| m.media_type.strip_suffix("/*") == Some(family))
+        };
+        exact.or_else(by_family).map(|m| m.max_bytes)
+    }
+}
+
+/// One accepted media type and its size limit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MediaLimit {
+    /// `image/png`, or a family: `image/*`.
+    pub media_type: String,
+    pub max_bytes: u64,
+}
+
+/// A text length limit and how the network counts towards it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TextLimit {
+    pub max: usize,
+    pub unit: CountUnit,
+    /// Every http(s) URL counts as this many units, whatever its length (Mastodon: 23).
+    pub url_length: Option<usize>,
+    /// A mention of a remote account counts without its domain (`@alice@example.social` as
+    /// `@alice`), as Mastodon counts.
+    pub mention_without_domain: bool,
+}
+
+/// What a network counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CountUnit {
+    /// User-perceived characters (extended grapheme clusters, UAX #29): Mastodon, Bluesky.
+    Graphemes,
+    /// Unicode scalar values.
+    CodePoints,
+    /// UTF-8 bytes.
+    Bytes,
+}
+
+impl TextLimit {
+    /// The length of `text` as the network counts it.
+    pub fn count(&self, text: &str) -> usize {
+        split_keep_space(text)
+            .into_iter()
+            .map(|word| self.count_word(word))
+            .sum()
+    }
+
+    fn count_word(&self, word: &str) -> usize {
+        if let Some(n) = self.url_length {
+            if let Some(end) = url_end(word) {
+                return n + self.count_plain(&word[end..]);
+            }
+        }
+        if self.mention_without_domain {
+            if let Some(local) = mention_local_part(word) {
+                return self.count_plain(local.0) + self.count_plain(local.1);
+            }
+        }
+        self.count_plain(word)
+    }
+
+    fn count_plain(&self, s: &str) -> usize {
+        match self.unit {
+            CountUnit::Graphemes => {
+                unicode_segmentation::UnicodeSegmentation::graphemes(s, true).count()
+            }
+            CountUnit::CodePoints => s.chars().count(),
+            CountUnit::Bytes => s.len(),
+        }
+    }
+
+    /// True when `text` fits.
+    pub fn fits(&self, text: &str) -> bool {
+        self.count(text) <= self.max
+    }
+}
+
+/// `text` cut into runs of whitespace and runs of anything else, in order.
+fn split_keep_space(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut in_space = None;
+    for (i, c) in text.char_indices() {
+        let space = c.is_whitespace();
+        if in_space.is_some_and(|s| s != space) {
+            out.push(&text[start..i]);
+            start = i;
+        }
+        in_space = Some(space);
+    }
+    if start < text.len() {
+        out.push(&text[start..]);
+    }
+    out
+}
+
+/// Where an http(s) URL at the start of `word` ends: trailing punctuation that usually closes a
+/// sentence is not part of it.
+fn url_end(word: &str) -> Option<usize> {
+    let lower = word.get(..8).unwrap_or(word).to_ascii_lowercase();
+    let scheme = if lower.starts_with("https://") {
+        8
+    } else if lower.starts_with("http://") {
+        7
+    } else {
+        return None;
+    };
+    let end = word
+        .trim_end_matches(['.', ',', ';', ':', '!', '?', ')', '"', '\''])
+        .len();
+    (end > scheme).then_some(end)
+}
+
+/// `@user@domain…` split into the counted `@user` and what follows the domain.
+fn mention_local_part(word: &str) -> Option<(&str, &str)> {
+    let rest = word.strip_prefix('@')?;
+    let at = rest.find('@')?;
+    let user = &rest[..at];
+    if user.is_empty()
+        || !user
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == '.' || c == '-')
+    {
+        return None;
+    }
+    let domain_and_tail = &rest[at + 1..];
+    let domain_len = domain_and_tail
+        .find(|c: char| !(c.is_alphanumeric() || c == '.' || c == '-' || c == ':'))
+        .unwrap_or(domain_and_tail.len());
+    let domain = domain_and_tail[..domain_len].trim_end_matches(['.', ':']);
+    if !domain.contains('.') && !domain.contains(':') {
+        return None;
+    }
+    Some((&word[..at + 1], &domain_and_tail[domain.len()..]))
+}
+
+/// A media file to upload.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MediaUpload {
     pub bytes: Bytes,
@@ -122,50 +273,135 @@ pub struct MediaUpload {
     pub alt: Option<String>,
 }
 
-/// Something to publish through a sink, already adapted to its limits by the core.
+/// A file uploaded to a sink's network, referenced by the posts that carry it. The outbox keeps
+/// it, so a retried publish or an edit uses the upload instead of sending the file again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MediaRef {
+    /// The network's reference: Mastodon's media id, a Bluesky blob (as JSON text). Opaque to
+    /// the core.
+    pub id: String,
+    pub media_type: String,
+    pub alt: Option<String>,
+}
+
+/// Where a reply goes, in the terms of one network: Mastodon's status id, Bluesky's root and
+/// parent (each a URI and CID). Made by [`Sink::reply_ref`] or returned in [`Published`]; opaque
+/// to the core, which stores it as it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ReplyRef(pub serde_json::Value);
+
+/// Something to publish through a sink, already fitted to its limits by the core.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Post {
-    pub text: String,
+    /// The text, with its structure (paragraphs, links, mentions, hashtags); each sink renders
+    /// it for its network ([`RichText::plain`], [`RichText::html`]).
+    pub body: RichText,
     pub content_warning: Option<String>,
     pub visibility: Visibility,
     pub language: Option<String>,
-    pub media: Vec<MediaUpload>,
-    /// Remote id, on this sink's network, of the post this one replies to.
-    pub in_reply_to: Option<RemoteId>,
+    /// Files uploaded through this sink beforehand ([`Sink::upload`]).
+    pub media: Vec<MediaRef>,
+    pub reply_to: Option<ReplyRef>,
+}
+
+impl Post {
+    /// A public post of plain text and nothing else.
+    pub fn text(text: &str) -> Post {
+        Post {
+            body: RichText::from_plain(text),
+            content_warning: None,
+            visibility: Visibility::Public,
+            language: None,
+            media: Vec::new(),
+            reply_to: None,
+        }
+    }
 }
 
 /// Where a published post landed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Published {
+    /// The post's stable id at its origin, with the same meaning as [`Item::remote_id`] (a
+    /// status's `uri`, an `at://` URI), so the copy is recognised when it comes back through a
+    /// source.
     pub remote_id: RemoteId,
+    /// The network-local handle that edits and deletes take, where the network needs one
+    /// beside the remote id (Mastodon's instance-local status id).
+    pub local_id: Option<String>,
+    /// The post's page.
     pub url: Option<String>,
+    /// How a later post replies to this one (a thread's next post).
+    pub reply_ref: ReplyRef,
+}
+
+/// What a reconcile looks for: a post sent with `key` at about `sent_at` whose outcome is
+/// unknown (a timeout, a reset connection, a crash).
+#[derive(Debug, Clone, Copy)]
+pub struct Probe<'a> {
+    pub key: &'a str,
+    pub post: &'a Post,
+    /// When the request went out (the network's clock may differ by a little).
+    pub sent_at: DateTime<Utc>,
 }
 
 /// A connector that can publish.
+///
+/// The delivery engine calls, for one post: [`Sink::limits`] to fit it, [`Sink::upload`] for
+/// each file (once; the refs are kept), [`Sink::publish`] with the delivery's idempotency key,
+/// and after an unknown outcome [`Sink::reconcile`] before any retry.
 #[async_trait]
 pub trait Sink: Send + Sync {
-    /// The network's real limits; may ask the server. Called before adapting a post.
+    /// The network's real limits; may ask the server. Called before fitting a post.
     async fn limits(&self) -> Result<Limits, ConnectorError>;
 
+    /// Uploads one file, for posts to reference.
+    async fn upload(&self, media: &MediaUpload) -> Result<MediaRef, ConnectorError>;
+
+    /// The reply reference for a post a person names (`--reply-to`): an id on the network, a
+    /// post's URL, or the remote id of an item Braid read.
+    async fn reply_ref(&self, target: &str) -> Result<ReplyRef, ConnectorError>;
+
     /// Publishes `post`. The outbox calls it at most once per `idempotency_key` unless the
-    /// outcome of an earlier call is unknown; the connector must pass the key to servers that
-    /// honour one, so a retried call never makes a second post.
+    /// outcome of an earlier call is unknown and [`Sink::reconcile`] found nothing; the
+    /// connector passes the key to servers that honour one.
     async fn publish(
         &self,
         post: &Post,
         idempotency_key: &str,
     ) -> Result<Published, ConnectorError>;
 
-    /// Replaces the content of a post this sink published.
-    async fn edit(&self, remote_id: &RemoteId, post: &Post) -> Result<(), ConnectorError> {
-        let _ = (remote_id, post);
-        Err(ConnectorError::Unsupported(
-            "this network does not support edits".into(),
-        ))
+    /// Finds out whether a post whose outcome is unknown exists on the account: by its key
+    /// where the server remembers keys, else by a marker the network keeps, else by its exact
+    /// content among the account's posts since shortly before `sent_at`. `Ok(None)`: it is not
+    /// there, and publishing again makes no second copy. Each connector documents which of
+    /// these it uses.
+    async fn reconcile(&self, probe: &Probe<'_>) -> Result<Option<Published>, ConnectorError>;
+
+    /// Present when posts can be edited after publishing.
+    fn editor(&self) -> Option<&dyn Editor> {
+        None
     }
 
-    /// Deletes a post this sink published.
-    async fn delete(&self, remote_id: &RemoteId) -> Result<(), ConnectorError>;
+    /// Present when posts can be deleted.
+    fn deleter(&self) -> Option<&dyn Deleter> {
+        None
+    }
+}
+
+/// Replacing the content of a post a sink published.
+#[async_trait]
+pub trait Editor: Send + Sync {
+    /// Replaces the content of `published` with `post` (whose media are refs uploaded before;
+    /// its visibility and reply target stay as they were on networks that cannot change them).
+    async fn edit(&self, published: &Published, post: &Post) -> Result<(), ConnectorError>;
+}
+
+/// Deleting a post a sink published.
+#[async_trait]
+pub trait Deleter: Send + Sync {
+    /// Deletes `published`; a post already gone counts as deleted.
+    async fn delete(&self, published: &Published) -> Result<(), ConnectorError>;
 }
 
 /// An HTTP request routed to a listener. Kept free of any web framework's types.
@@ -196,4 +432,74 @@ pub trait Listener: Send + Sync {
     /// Handles one request. Items that arrive are returned for the core to ingest, so the
     /// listener never touches the store.
     async fn handle(&self, request: ListenerRequest) -> (ListenerResponse, Vec<Item>);
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn mastodon_like(max: usize) -> TextLimit {
+        TextLimit {
+            max,
+            unit: CountUnit::Graphemes,
+            url_length: Some(23),
+            mention_without_domain: true,
+        }
+    }
+
+    #[test]
+    fn text_is_counted_the_networks_way() {
+        let m = mastodon_like(500);
+        // A family emoji is one grapheme, five code points, 18 bytes.
+        let family = "\u{1F468}\u{200D}\u{1F469}\u{200D}\u{1F467}";
+        assert_eq!(m.count(family), 1);
+        let by_points = TextLimit {
+            unit: CountUnit::CodePoints,
+            ..m.clone()
+        };
+        assert_eq!(by_points.count(family), 5);
+        let by_bytes = TextLimit {
+            unit: CountUnit::Bytes,
+            ..m.clone()
+        };
+        assert_eq!(by_bytes.count(family), 18);
+        // Every URL is 23, whatever its length; the full stop after it counts.
+        let url = format!("https://example.com/{}", "a".repeat(200));
+        assert_eq!(m.count(&format!("see {url}.")), 4 + 23 + 1);
+        // A remote mention counts without its domain, a local one as typed.
+        assert_eq!(m.count("@alice@social.example hi"), 6 + 3);
+        assert_eq!(m.count("@bob"), 4);
+        // Without those rules, everything counts.
+        let plain = TextLimit {
+            url_length: None,
+            mention_without_domain: false,
+            ..m.clone()
+        };
+        assert_eq!(plain.count("@alice@social.example"), 21);
+        assert!(mastodon_like(3).fits("abc") && !mastodon_like(3).fits("abcd"));
+    }
+
+    #[test]
+    fn media_limits_by_type_then_family() {
+        let limits = Limits {
+            text: mastodon_like(500),
+            max_media: 4,
+            media: vec![
+                MediaLimit {
+                    media_type: "image/*".into(),
+                    max_bytes: 10,
+                },
+                MediaLimit {
+                    media_type: "image/gif".into(),
+                    max_bytes: 20,
+                },
+            ],
+            content_warnings: true,
+            threads: true,
+        };
+        assert_eq!(limits.media_bytes("image/png"), Some(10));
+        assert_eq!(limits.media_bytes("Image/GIF"), Some(20));
+        assert_eq!(limits.media_bytes("video/mp4"), None);
+    }
 }

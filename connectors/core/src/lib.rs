@@ -6,6 +6,7 @@
 //! - [`state`]: what a connector may keep (its key/value store, refreshed credentials).
 //! - [`error`]: the error kinds that tell the scheduler what to do next.
 //! - [`ids`]: newtype ids, so a source id is never confused with an item id.
+//! - [`richtext`]: a post's body with its structure, rendered by each sink for its network.
 //! - [`http`]: the safe HTTP client every connector must use for outbound requests.
 //! - [`sanitize`]: the HTML allow-list applied before anything is stored or served.
 //! - [`canonical`]: URL canonicalization used to link one post seen through several networks.
@@ -20,6 +21,7 @@ pub mod factory;
 pub mod http;
 pub mod ids;
 pub mod model;
+pub mod richtext;
 pub mod sanitize;
 pub mod state;
 

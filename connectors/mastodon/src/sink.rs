@@ -6,16 +6,26 @@
 //! create after an unknown outcome return the first status instead of posting twice. Mastodon
 //! keeps the key for an hour.
 //!
-//! The sink's remote id of a post is the status's instance-local `id` (what edit, delete and
-//! `in_reply_to_id` take); its `url` is the status's page, which is also the `url` of the item
-//! when the same status comes back through a timeline, so the two are linked by URL.
-//! `Post::in_reply_to` takes such an id, or a status URL/`uri` (an ingested item's remote id),
-//! which is resolved through the instance's search first.
+//! A published post's `remote_id` is the status's `uri`, as in an [`braid_core::Item`] read
+//! through a timeline, so the copy is recognised when it comes back; its `local_id` is the
+//! instance-local `id` that edit, delete and `in_reply_to_id` take, and its reply reference is
+//! `{"id": ID}`. [`Sink::reply_ref`] takes such an id, or a status URL/`uri` (an ingested
+//! item's remote id), which is resolved through the instance's search.
+//!
+//! **Reconciling** a post whose outcome is unknown: the Mastodon API keeps an idempotency key
+//! for an hour but has no way to look one up, and a status keeps no field of Braid's. So
+//! [`MastodonSink`] looks through the account's own newest statuses (40) created since two
+//! minutes before the request went out, for one with the same reply target, content warning,
+//! number of media and text (from `GET /api/v1/statuses/:id/source`; its HTML's text where a
+//! server has no such endpoint). The window that remains: the same text posted to the same
+//! place by hand, in those minutes, is taken for Braid's.
 
 use std::time::Duration;
 
 use async_trait::async_trait;
-use braid_core::connector::{Limits, MediaUpload, Post, Published};
+use braid_core::connector::{
+    Deleter, Editor, Limits, MediaRef, MediaUpload, Post, Probe, Published, ReplyRef,
+};
 use braid_core::{ConnectorError, RemoteId, Sink};
 use reqwest::header::{HeaderName, HeaderValue};
 use reqwest::{Method, StatusCode};
@@ -68,11 +78,14 @@ impl MastodonSink {
     /// elsewhere) is looked up with `GET /api/v2/search?resolve=true`, which makes the instance
     /// fetch it over ActivityPub if it does not know it yet, and must come back with that very
     /// `uri` or `url`.
-    async fn reply_target(&self, parent: &RemoteId) -> Result<String, ConnectorError> {
-        let id = self.status_id(parent.as_str());
+    async fn reply_target(&self, parent: &str) -> Result<String, ConnectorError> {
+        let id = self.status_id(parent);
         let Ok(wanted) = url::Url::parse(&id) else {
             return Ok(id);
         };
+        if let Some(local) = self.local_status_by_url(&wanted).await? {
+            return Ok(local);
+        }
         let mut search = self.api.url("api/v2/search")?;
         search
             .query_pairs_mut()
@@ -93,6 +106,35 @@ impl MastodonSink {
             })
     }
 
+    /// A status of this instance named by its `uri` or `url`: instances end both with the
+    /// status's id (`/users/u/statuses/ID`, `/@u/ID`), so that id is fetched and kept only if
+    /// the status it names has that very `uri` or `url`. Saves a search, which some servers
+    /// cannot do for their own statuses.
+    async fn local_status_by_url(
+        &self,
+        wanted: &url::Url,
+    ) -> Result<Option<String>, ConnectorError> {
+        let Some(last) = wanted
+            .path_segments()
+            .and_then(|mut s| s.next_back())
+            .filter(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric()))
+        else {
+            return Ok(None);
+        };
+        let resp = self
+            .api
+            .send(Method::GET, self.status_url(last)?, None, &[])
+            .await?;
+        if !resp.status.is_success() {
+            return Ok(None);
+        }
+        let Ok(status) = api::json::<Status>(&resp, Target::Status) else {
+            return Ok(None);
+        };
+        let same = status.uri == wanted.as_str() || status.url.as_deref() == Some(wanted.as_str());
+        Ok(same.then_some(status.id))
+    }
+
     fn status_url(&self, id: &str) -> Result<url::Url, ConnectorError> {
         let mut url = self.api.url("api/v1/statuses")?;
         url.path_segments_mut()
@@ -101,16 +143,8 @@ impl MastodonSink {
         Ok(url)
     }
 
-    /// Uploads each file (`POST /api/v2/media`) and waits until the server has processed it.
-    async fn upload_all(&self, media: &[MediaUpload]) -> Result<Vec<String>, ConnectorError> {
-        let mut ids = Vec::with_capacity(media.len());
-        for m in media {
-            ids.push(self.upload(m).await?);
-        }
-        Ok(ids)
-    }
-
-    async fn upload(&self, media: &MediaUpload) -> Result<String, ConnectorError> {
+    /// Uploads a file (`POST /api/v2/media`) and waits until the server has processed it.
+    async fn upload_file(&self, media: &MediaUpload) -> Result<String, ConnectorError> {
         let (content_type, body) = multipart(media);
         let resp = self
             .api
@@ -151,15 +185,11 @@ impl MastodonSink {
         }
     }
 
-    fn body(
-        &self,
-        post: &Post,
-        media_ids: &[String],
-        reply_to: Option<String>,
-        create: bool,
-    ) -> serde_json::Value {
+    fn body(&self, post: &Post, create: bool) -> Result<serde_json::Value, ConnectorError> {
+        let media_ids: Vec<&str> = post.media.iter().map(|m| m.id.as_str()).collect();
         let mut body = json!({
-            "status": post.text,
+            // The Mastodon API takes plain text and links URLs, mentions and hashtags itself.
+            "status": post.body.plain(),
             "spoiler_text": post.content_warning.clone().unwrap_or_default(),
             "sensitive": post.content_warning.is_some(),
             "media_ids": media_ids,
@@ -169,12 +199,78 @@ impl MastodonSink {
         }
         if create {
             body["visibility"] = json!(scope(post.visibility));
-            if let Some(parent) = reply_to {
-                body["in_reply_to_id"] = json!(parent);
+            if let Some(parent) = &post.reply_to {
+                body["in_reply_to_id"] = json!(reply_id(parent)?);
             }
         }
-        body
+        Ok(body)
     }
+
+    /// The instance-local id of a post this sink published: its `local_id`, else its `uri`
+    /// resolved on the instance.
+    async fn local_id(&self, published: &Published) -> Result<String, ConnectorError> {
+        match &published.local_id {
+            Some(id) => Ok(id.clone()),
+            None => self.reply_target(published.remote_id.as_str()).await,
+        }
+    }
+
+    /// The status's own text: `/source` (Mastodon 3.5+, GoToSocial, Akkoma), else its HTML's
+    /// text.
+    async fn status_text(&self, status: &Status) -> Result<String, ConnectorError> {
+        let mut url = self.status_url(&status.id)?;
+        url.path_segments_mut()
+            .map_err(|_| ConnectorError::Permanent("mastodon: bad instance URL".into()))?
+            .push("source");
+        let resp = self.api.send(Method::GET, url, None, &[]).await?;
+        if resp.status.is_success() {
+            let source: StatusSource = api::json(&resp, Target::Status)?;
+            return Ok(source.text);
+        }
+        if matches!(
+            resp.status,
+            StatusCode::NOT_FOUND | StatusCode::NOT_IMPLEMENTED
+        ) {
+            return Ok(braid_core::sanitize::html_to_text(&status.content));
+        }
+        api::json::<serde_json::Value>(&resp, Target::Status)?;
+        Ok(braid_core::sanitize::html_to_text(&status.content))
+    }
+}
+
+/// Where a published status is, in the sink's terms.
+fn published(status: Status) -> Published {
+    Published {
+        remote_id: RemoteId(status.uri.clone()),
+        reply_ref: ReplyRef(json!({ "id": status.id })),
+        local_id: Some(status.id),
+        url: status.url.or(Some(status.uri)),
+    }
+}
+
+/// The status id a reply reference holds.
+fn reply_id(reply: &ReplyRef) -> Result<&str, ConnectorError> {
+    reply.0.get("id").and_then(|v| v.as_str()).ok_or_else(|| {
+        ConnectorError::Permanent(format!(
+            "mastodon: {} is not a reply reference of this network",
+            reply.0
+        ))
+    })
+}
+
+/// Text compared for reconciling: whitespace runs as one space, trimmed.
+fn same_text(a: &str, b: &str) -> bool {
+    let norm = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    norm(a) == norm(b)
+}
+
+/// How far before the request a status it made may be dated (clocks differ).
+const RECONCILE_SKEW: chrono::Duration = chrono::Duration::minutes(2);
+
+#[derive(Debug, Default, Deserialize)]
+struct StatusSource {
+    #[serde(default)]
+    text: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -206,6 +302,18 @@ impl Sink for MastodonSink {
         Ok(limits_from(&doc))
     }
 
+    async fn upload(&self, media: &MediaUpload) -> Result<MediaRef, ConnectorError> {
+        Ok(MediaRef {
+            id: self.upload_file(media).await?,
+            media_type: media.media_type.clone(),
+            alt: media.alt.clone(),
+        })
+    }
+
+    async fn reply_ref(&self, target: &str) -> Result<ReplyRef, ConnectorError> {
+        Ok(ReplyRef(json!({ "id": self.reply_target(target).await? })))
+    }
+
     async fn publish(
         &self,
         post: &Post,
@@ -214,55 +322,92 @@ impl Sink for MastodonSink {
         let key = HeaderValue::from_str(idempotency_key).map_err(|_| {
             ConnectorError::Permanent("mastodon: the idempotency key is not header text".into())
         })?;
-        let reply_to = match &post.in_reply_to {
-            Some(parent) => Some(self.reply_target(parent).await?),
-            None => None,
-        };
-        let media_ids = self.upload_all(&post.media).await?;
         let status: Status = self
             .api
             .send_json(
                 Method::POST,
                 self.api.url("api/v1/statuses")?,
-                &self.body(post, &media_ids, reply_to, true),
+                &self.body(post, true)?,
                 &[(HeaderName::from_static("idempotency-key"), key)],
                 Target::Other,
             )
             .await?;
-        tracing::debug!(remote_id = %status.id, "mastodon: published");
-        Ok(Published {
-            remote_id: RemoteId(status.id),
-            url: status.url.or(Some(status.uri)),
-        })
+        tracing::debug!(local_id = %status.id, "mastodon: published");
+        Ok(published(status))
     }
 
+    /// See the module documentation: the account's newest statuses, matched by content.
+    async fn reconcile(&self, probe: &Probe<'_>) -> Result<Option<Published>, ConnectorError> {
+        let (me, _): (crate::wire::Account, _) = self
+            .api
+            .get_json(
+                self.api.url("api/v1/accounts/verify_credentials")?,
+                Target::Other,
+            )
+            .await?;
+        let mut url = self.api.url("api/v1/accounts")?;
+        url.path_segments_mut()
+            .map_err(|_| ConnectorError::Permanent("mastodon: bad instance URL".into()))?
+            .push(&me.id)
+            .push("statuses");
+        url.query_pairs_mut()
+            .append_pair("limit", "40")
+            .append_pair("exclude_reblogs", "true");
+        let (statuses, _): (Vec<Status>, _) = self.api.get_json(url, Target::Other).await?;
+        let since = probe.sent_at - RECONCILE_SKEW;
+        let reply_to = probe.post.reply_to.as_ref().map(reply_id).transpose()?;
+        let text = probe.post.body.plain();
+        for status in statuses {
+            if status.created_at.is_some_and(|t| t < since) {
+                continue;
+            }
+            let same_place = status.in_reply_to_id.as_deref() == reply_to
+                && status.spoiler_text == probe.post.content_warning.clone().unwrap_or_default()
+                && status.media_attachments.len() == probe.post.media.len();
+            if same_place && same_text(&self.status_text(&status).await?, &text) {
+                return Ok(Some(published(status)));
+            }
+        }
+        Ok(None)
+    }
+
+    fn editor(&self) -> Option<&dyn Editor> {
+        Some(self)
+    }
+
+    fn deleter(&self) -> Option<&dyn Deleter> {
+        Some(self)
+    }
+}
+
+#[async_trait]
+impl Editor for MastodonSink {
     /// `PUT /api/v1/statuses/:id` (Mastodon 3.5+). Visibility and the reply target cannot
-    /// change in an edit; media is uploaded again.
-    async fn edit(&self, remote_id: &RemoteId, post: &Post) -> Result<(), ConnectorError> {
-        let media_ids = self.upload_all(&post.media).await?;
+    /// change in an edit; media are the refs uploaded before.
+    async fn edit(&self, published: &Published, post: &Post) -> Result<(), ConnectorError> {
+        let id = self.local_id(published).await?;
         let _: Status = self
             .api
             .send_json(
                 Method::PUT,
-                self.status_url(&self.status_id(remote_id.as_str()))?,
-                &self.body(post, &media_ids, None, false),
+                self.status_url(&id)?,
+                &self.body(post, false)?,
                 &[],
                 Target::Status,
             )
             .await?;
         Ok(())
     }
+}
 
+#[async_trait]
+impl Deleter for MastodonSink {
     /// `DELETE /api/v1/statuses/:id`; a status already gone (404) counts as deleted.
-    async fn delete(&self, remote_id: &RemoteId) -> Result<(), ConnectorError> {
+    async fn delete(&self, published: &Published) -> Result<(), ConnectorError> {
+        let id = self.local_id(published).await?;
         let resp = self
             .api
-            .send(
-                Method::DELETE,
-                self.status_url(&self.status_id(remote_id.as_str()))?,
-                None,
-                &[],
-            )
+            .send(Method::DELETE, self.status_url(&id)?, None, &[])
             .await?;
         if resp.status == StatusCode::NOT_FOUND {
             return Ok(());

@@ -149,7 +149,7 @@ async fn connector_state_is_scoped_and_goes_with_its_record() {
     let account = store.add_account(alice()).await.unwrap();
     let mut home = new_source("home");
     home.account = Some(account);
-    let source = store.add_source(new_source("feed")).await.unwrap();
+    let source = store.add_source(new_source("news")).await.unwrap();
     store.add_source(home).await.unwrap();
     let backend = Arc::new(store.clone());
     let scoped = |owner| {
