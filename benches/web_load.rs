@@ -63,6 +63,7 @@ fn main() {
         store,
         site_title: "Braid bench".to_owned(),
         base_url: None,
+        hosted: None,
     };
     let server = rt.spawn(web::serve(ctx, listener, async {
         let _ = stopped.await;

@@ -47,6 +47,9 @@ pub struct WebConfig {
     /// Public URL of this instance (for absolute links in served feeds). Empty: taken from the
     /// request's Host header.
     pub base_url: String,
+    /// Largest request body a connector's listener (an inbox, a push callback) accepts, in
+    /// bytes; a larger one is refused with 413 before the connector sees it.
+    pub max_listener_body_bytes: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -148,6 +151,7 @@ impl Default for WebConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             title: "Braid".into(),
             base_url: String::new(),
+            max_listener_body_bytes: 1024 * 1024,
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod config;
 pub mod connectors;
 pub mod ingest;
 pub mod kept;
+pub mod listeners;
 pub mod opml;
 pub mod publish;
 pub mod scheduler;

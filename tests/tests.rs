@@ -6,6 +6,7 @@ mod accounts;
 mod cli;
 mod feeds;
 mod kept;
+mod listener;
 mod mastodon;
 mod opml;
 mod proxy;

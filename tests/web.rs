@@ -170,6 +170,7 @@ async fn serve(store: Store, dir: tempfile::TempDir, blog: SourceId, social: Sou
         store,
         site_title: "Test Braid".into(),
         base_url: None,
+        hosted: None,
     };
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(web::serve(ctx, listener, async {

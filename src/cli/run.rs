@@ -20,7 +20,8 @@ pub struct RunArgs {
     /// owner login exists.
     #[arg(long, value_name = "ADDR")]
     pub listen: Option<SocketAddr>,
-    /// Run headless: poll and store, no web server.
+    /// Run headless: poll and store, no web server (so no connector's listener is served
+    /// either).
     #[arg(long)]
     pub no_web: bool,
 }
@@ -47,10 +48,16 @@ pub async fn run(args: RunArgs, config: Arc<Config>) -> anyhow::Result<()> {
             .await
             .with_context(|| format!("could not listen on {}", config.web.listen))?;
         let local = listener.local_addr()?;
+        // Connectors that listen get their routes mounted before the first request.
+        ctx.listeners.enable();
+        if let Err(e) = crate::listeners::refresh_if_changed(&ctx).await {
+            tracing::warn!(error = %e, "listeners: could not mount at start");
+        }
         let web_ctx = web::WebContext {
             store: store.clone(),
             site_title: config.web.title.clone(),
             base_url: url::Url::parse(&config.web.base_url).ok(),
+            hosted: Some(ctx.clone()),
         };
         let mut rx = stop_rx.clone();
         let shutdown = async move {

@@ -47,6 +47,11 @@ impl Config {
             b("fetch.timeout_secs", f.timeout_secs, 1..=HOUR),
             b("fetch.max_body_bytes", f.max_body_bytes, 1024..=1024 * MIB),
             b("fetch.max_redirects", f.max_redirects, 0..=20),
+            b(
+                "web.max_listener_body_bytes",
+                self.web.max_listener_body_bytes,
+                1024..=64 * MIB,
+            ),
             b("scheduler.max_concurrency", s.max_concurrency, 1..=1024),
             b("scheduler.max_per_host", s.max_per_host, 1..=64),
             b("scheduler.max_failures", s.max_failures, 1..=10_000),

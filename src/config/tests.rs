@@ -57,6 +57,7 @@ fn every_field() -> Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 1)),
             title: "t".into(),
             base_url: "https://x.example/".into(),
+            max_listener_body_bytes: 1,
         },
         fetch: FetchConfig {
             allow_private_networks: true,
@@ -175,6 +176,9 @@ fn every_number_is_bounded_and_named() {
         ("fetch.max_body_bytes", |c, v| c.fetch.max_body_bytes = v),
         ("fetch.max_redirects", |c, v| {
             c.fetch.max_redirects = v as usize
+        }),
+        ("web.max_listener_body_bytes", |c, v| {
+            c.web.max_listener_body_bytes = v
         }),
         ("scheduler.max_concurrency", |c, v| {
             c.scheduler.max_concurrency = v as usize

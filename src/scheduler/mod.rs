@@ -23,6 +23,7 @@ use tokio::task::JoinSet;
 use crate::config::Config;
 use crate::connectors::ConnectorContext;
 use crate::kept::Kept;
+use crate::listeners::{self, Listeners};
 use crate::store::{Retention, SourceRecord, Store};
 pub use poll::{poll_source, PollOutcome};
 
@@ -33,6 +34,8 @@ pub struct PollContext {
     pub connectors: ConnectorContext,
     /// Each source's connector, built once and kept while its record is unchanged.
     pub kept: Kept,
+    /// Routes of connectors that listen, mounted by the web server.
+    pub listeners: Listeners,
     pub default_schedule: Schedule,
     limits: Limits,
 }
@@ -49,6 +52,7 @@ impl PollContext {
             config,
             connectors: ConnectorContext::new(http),
             kept: Kept::default(),
+            listeners: Listeners::default(),
             default_schedule,
         })
     }
@@ -118,9 +122,6 @@ pub async fn poll_many(
     outcomes
 }
 
-/// How often the daemon drops the kept connectors of removed sources.
-const SWEEP_SECS: i64 = 60;
-
 /// The daemon loop: every second, starts polls for due sources not already in flight; runs the
 /// retention policy on its schedule. Returns after `shutdown` resolves and in-flight polls
 /// (each bounded by the fetch timeout) have finished writing.
@@ -133,7 +134,7 @@ pub async fn run(ctx: Arc<PollContext>, shutdown: impl std::future::Future<Outpu
     let mut next_retention = retention_schedule
         .as_ref()
         .and_then(|s| cron_expr::next_after(s, Utc::now()));
-    let mut next_sweep = Utc::now() + chrono::Duration::seconds(SWEEP_SECS);
+    let mut next_check = Utc::now();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     tracing::info!("scheduler: started");
@@ -164,13 +165,15 @@ pub async fn run(ctx: Arc<PollContext>, shutdown: impl std::future::Future<Outpu
             }
             Err(e) => tracing::error!(error = %e, "scheduler: could not read due sources"),
         }
-        // Connectors of removed sources are let go within a minute.
-        if now >= next_sweep {
-            match ctx.store.source_ids().await {
-                Ok(ids) => ctx.kept.retain(&ids.into_iter().collect()),
-                Err(e) => tracing::warn!(error = %e, "scheduler: could not list sources"),
+        // Changes made by any process (a source removed, an account logged in again) reach
+        // the kept connectors and the mounted listeners within seconds.
+        if now >= next_check {
+            if let Err(e) = listeners::refresh_if_changed(&ctx).await {
+                tracing::warn!(error = %e, "scheduler: could not check for changes");
             }
-            next_sweep = now + chrono::Duration::seconds(SWEEP_SECS);
+            next_check = now
+                + chrono::Duration::from_std(listeners::CHECK_EVERY)
+                    .unwrap_or(chrono::Duration::seconds(2));
         }
         if next_retention.is_some_and(|at| at <= now) {
             run_retention(&ctx).await;

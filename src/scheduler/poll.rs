@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use std::panic::AssertUnwindSafe;
 
-use braid_core::{ConnectorError, Cursor, Item, Page, PollHints};
+use braid_core::{ConnectorError, Cursor, Item, Page, PollHints, Pushed};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -123,6 +123,47 @@ async fn poll_source_with(
         Err(err) => record_failure(ctx, source, now, err, &mut outcome).await,
     }
     outcome
+}
+
+/// Stores what a listener of a `kind` connector received, through the same gate as a poll's
+/// page (preparing, then one transaction). A listener may only push to sources of its own
+/// network; anything else is refused.
+pub async fn ingest_pushed(
+    ctx: &PollContext,
+    kind: &str,
+    pushed: Pushed,
+) -> Result<IngestStats, ConnectorError> {
+    let source = ctx
+        .store
+        .source(pushed.source)
+        .await
+        .map_err(|e| ConnectorError::Transient(e.to_string()))?
+        .ok_or_else(|| {
+            ConnectorError::Permanent(format!(
+                "{kind}: pushed to source {} that does not exist",
+                pushed.source
+            ))
+        })?;
+    if source.kind != kind {
+        return Err(ConnectorError::Permanent(format!(
+            "{kind}: a listener may only push to its own network's sources, not to {:?}",
+            source.name
+        )));
+    }
+    let items = prepare_items(
+        pushed.items,
+        ingest::prepare,
+        ctx.config.storage.max_content_bytes,
+    )
+    .await?;
+    let stats = ctx
+        .store
+        .record_push(source.id, items, pushed.deleted)
+        .await
+        .map_err(|e| ConnectorError::Transient(e.to_string()))?;
+    tracing::info!(source_id = %source.id, source = %source.name, new = stats.new,
+        updated = stats.updated, deleted = stats.deleted, "push: stored");
+    Ok(stats)
 }
 
 /// Runs the ingest gate (sanitizing, cleaning) over a page's items, off the async threads for

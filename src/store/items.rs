@@ -35,34 +35,7 @@ pub(super) fn record_poll_success(
 ) -> Result<IngestStats> {
     let now = micros(now);
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    if !tx
-        .prepare_cached("SELECT 1 FROM sources WHERE id = ?1")?
-        .exists([source.0])?
-    {
-        return Err(StoreError::NoSuchSource(source.to_string()));
-    }
-    let mut stats = IngestStats::default();
-    // Deletions first: an item both listed and deleted in one page stays deleted.
-    for remote_id in deleted {
-        stats.deleted += tombstone(&tx, source, remote_id, now)?;
-    }
-    // Oldest first. The full-text index is keyed by time (schema V4), and FTS5 writes its
-    // pending terms out as a new segment whenever a key comes lower than the one before
-    // (fts5_index.c `sqlite3Fts5IndexBeginWrite`): a page of 100 entries in feed order (newest
-    // first) made up to 100 segments, and ingest three times slower. The sort is stable, so
-    // entries of equal time keep their order in the page.
-    let mut in_time_order: Vec<&Item> = items.iter().collect();
-    in_time_order.sort_by_key(|item| sort_time(item.published.map(micros), now));
-    let mut unindexed = Vec::new();
-    for item in in_time_order {
-        match upsert(&tx, source, item, now, &mut unindexed)? {
-            Outcome::New => stats.new += 1,
-            Outcome::Updated => stats.updated += 1,
-            Outcome::Unchanged => stats.unchanged += 1,
-            Outcome::Tombstoned => stats.tombstoned += 1,
-        }
-    }
-    index_new(&tx, &mut unindexed)?;
+    let stats = record_items(&tx, source, items, deleted, now)?;
     let new_url = success.new_url.as_deref().unwrap_or_default();
     tx.prepare_cached(
         "UPDATE sources SET
@@ -86,6 +59,62 @@ pub(super) fn record_poll_success(
     ])
     .map_err(|e| unique_violation(e, "", new_url))?;
     tx.commit()?;
+    Ok(stats)
+}
+
+/// Stores what a listener received: [`record_items`] and the item count, nothing of polling.
+pub(super) fn record_push(
+    conn: &mut Connection,
+    source: SourceId,
+    items: &[Item],
+    deleted: &[RemoteId],
+    now: DateTime<Utc>,
+) -> Result<IngestStats> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let stats = record_items(&tx, source, items, deleted, micros(now))?;
+    tx.prepare_cached("UPDATE sources SET item_count = item_count + ?2 WHERE id = ?1")?
+        .execute(params![source.0, stats.new as i64])?;
+    tx.commit()?;
+    Ok(stats)
+}
+
+/// The items part of a poll or a push, in the caller's transaction: tombstones for `deleted`,
+/// then `items` upserted oldest first and indexed for search.
+fn record_items(
+    tx: &rusqlite::Transaction<'_>,
+    source: SourceId,
+    items: &[Item],
+    deleted: &[RemoteId],
+    now: i64,
+) -> Result<IngestStats> {
+    if !tx
+        .prepare_cached("SELECT 1 FROM sources WHERE id = ?1")?
+        .exists([source.0])?
+    {
+        return Err(StoreError::NoSuchSource(source.to_string()));
+    }
+    let mut stats = IngestStats::default();
+    // Deletions first: an item both listed and deleted in one page stays deleted.
+    for remote_id in deleted {
+        stats.deleted += tombstone(tx, source, remote_id, now)?;
+    }
+    // Oldest first. The full-text index is keyed by time (schema V4), and FTS5 writes its
+    // pending terms out as a new segment whenever a key comes lower than the one before
+    // (fts5_index.c `sqlite3Fts5IndexBeginWrite`): a page of 100 entries in feed order (newest
+    // first) made up to 100 segments, and ingest three times slower. The sort is stable, so
+    // entries of equal time keep their order in the page.
+    let mut in_time_order: Vec<&Item> = items.iter().collect();
+    in_time_order.sort_by_key(|item| sort_time(item.published.map(micros), now));
+    let mut unindexed = Vec::new();
+    for item in in_time_order {
+        match upsert(tx, source, item, now, &mut unindexed)? {
+            Outcome::New => stats.new += 1,
+            Outcome::Updated => stats.updated += 1,
+            Outcome::Unchanged => stats.unchanged += 1,
+            Outcome::Tombstoned => stats.tombstoned += 1,
+        }
+    }
+    index_new(tx, &mut unindexed)?;
     Ok(stats)
 }
 

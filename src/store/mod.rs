@@ -392,6 +392,17 @@ impl Store {
     pub async fn list_sources(&self) -> Result<Vec<SourceRecord>> {
         self.read(sources::list).await
     }
+    /// A number that changes whenever a source or account is added, removed, or changed in
+    /// what its connector is built from, by any process (schema V6 triggers).
+    pub async fn change_counter(&self) -> Result<i64> {
+        self.read(|c| {
+            Ok(
+                c.prepare_cached("SELECT counter FROM changes WHERE id = 1")?
+                    .query_row([], |r| r.get(0))?,
+            )
+        })
+        .await
+    }
     /// The ids of every source (cheap: the daemon sweeps its kept connectors with it).
     pub async fn source_ids(&self) -> Result<Vec<SourceId>> {
         self.read(|c| {
@@ -437,6 +448,17 @@ impl Store {
             items::record_poll_success(c, source, &items, &deleted, &success, Utc::now())
         })
         .await
+    }
+    /// Stores what a listener received for `source` (items and deletions), the same way as a
+    /// poll's page, without touching the source's polling state (cursor, schedule, errors).
+    pub async fn record_push(
+        &self,
+        source: SourceId,
+        items: Vec<Item>,
+        deleted: Vec<braid_core::RemoteId>,
+    ) -> Result<IngestStats> {
+        self.write(move |c| items::record_push(c, source, &items, &deleted, Utc::now()))
+            .await
     }
     /// Records a failed poll: keeps the last error with its time, bumps the error count when
     /// it counts, sets the next poll, disables when asked.

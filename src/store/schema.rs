@@ -304,6 +304,11 @@ CREATE INDEX sources_account ON sources (account_id) WHERE account_id IS NOT NUL
 /// (`scope = 'network'`), an account's (`'account:ID'`) or a source's (`'source:ID'`). The
 /// account and source columns only make the rows go with their record (ON DELETE CASCADE); the
 /// scope text is the key. Values are JSON text.
+///
+/// And a change counter, bumped by triggers whenever a source or an account is added, removed,
+/// or changed in what its connector is built from (not by a poll's bookkeeping): a running
+/// daemon reads it every couple of seconds to notice what `braid source`/`braid account` did
+/// in another process, and rebuilds or drops its kept connectors and mounted listeners.
 const V6: &str = r#"
 CREATE TABLE connector_state (
     kind       TEXT NOT NULL,
@@ -317,4 +322,23 @@ CREATE TABLE connector_state (
 ) WITHOUT ROWID;
 CREATE INDEX connector_state_account ON connector_state (account_id) WHERE account_id IS NOT NULL;
 CREATE INDEX connector_state_source ON connector_state (source_id) WHERE source_id IS NOT NULL;
+
+CREATE TABLE changes (
+    id      INTEGER PRIMARY KEY CHECK (id = 1),
+    counter INTEGER NOT NULL
+);
+INSERT INTO changes (id, counter) VALUES (1, 0);
+CREATE TRIGGER sources_added AFTER INSERT ON sources
+    BEGIN UPDATE changes SET counter = counter + 1; END;
+CREATE TRIGGER sources_removed AFTER DELETE ON sources
+    BEGIN UPDATE changes SET counter = counter + 1; END;
+CREATE TRIGGER sources_changed AFTER UPDATE OF kind, url, settings, account_id ON sources
+    BEGIN UPDATE changes SET counter = counter + 1; END;
+CREATE TRIGGER accounts_added AFTER INSERT ON accounts
+    BEGIN UPDATE changes SET counter = counter + 1; END;
+CREATE TRIGGER accounts_removed AFTER DELETE ON accounts
+    BEGIN UPDATE changes SET counter = counter + 1; END;
+CREATE TRIGGER accounts_changed
+    AFTER UPDATE OF kind, server_url, credentials, needs_login ON accounts
+    BEGIN UPDATE changes SET counter = counter + 1; END;
 "#;

@@ -9,13 +9,15 @@
 //! responses and error pages.
 //!
 //! There is no owner login yet, so [`check_listen_addr`] refuses anything but loopback, and the
-//! whole UI is read-only (GET only).
+//! whole UI is read-only (GET only). `listen.rs` hosts the routes connectors' listeners mount
+//! (any method), after the pages.
 
 mod api;
 mod assets;
 mod feeds;
 mod health;
 mod item;
+mod listen;
 mod preview;
 mod query;
 mod respond;
@@ -42,6 +44,9 @@ pub struct WebContext {
     /// The public URL of this Braid (`https://example.org/braid/`), used for absolute links in
     /// feeds. `None` derives it from the request's `Host` header.
     pub base_url: Option<url::Url>,
+    /// The daemon's poll context, whose connectors' listeners this server hosts (`None`: no
+    /// listener routes, as in a server that only shows the timeline).
+    pub hosted: Option<Arc<crate::scheduler::PollContext>>,
 }
 
 /// Errors from the web frontend. Messages start with `web:`.
@@ -89,15 +94,19 @@ pub fn routes(
         .or(api::routes(ctx.clone()))
         .or(health::route(ctx.clone()))
         .or(assets::route());
-    // Read-only until the owner login exists: GET (and HEAD, whose body hyper drops) only;
-    // the fallback answers 405 or 404.
+    // Read-only until the owner login exists: GET (and HEAD, whose body hyper drops) only,
+    // but for listener routes; the fallback answers 405 or 404.
+    let listeners = listen::route(ctx.clone());
     let fallback = warp::path::full()
         .and(warp::method())
         .map(move |path, method| respond::fallback(&ctx, &path, &method));
+    // Core pages first, so no listener's mount can shadow one; then the listeners' routes
+    // (any method); then the error pages.
     warp::get()
         .or(warp::head())
         .unify()
         .and(app)
+        .or(listeners)
         .or(fallback)
         .with(warp::reply::with::headers(security_headers()))
 }

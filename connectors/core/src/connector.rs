@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::ConnectorError;
-use crate::ids::RemoteId;
+use crate::ids::{RemoteId, SourceId};
 use crate::model::{Item, Visibility};
 use crate::richtext::RichText;
 
@@ -404,15 +404,29 @@ pub trait Deleter: Send + Sync {
     async fn delete(&self, published: &Published) -> Result<(), ConnectorError>;
 }
 
-/// An HTTP request routed to a listener. Kept free of any web framework's types.
+/// An HTTP request routed to a listener, as it was received. Kept free of any web framework's
+/// types.
 #[derive(Debug, Clone)]
 pub struct ListenerRequest {
     pub method: String,
-    /// Path below the listener's mount point.
+    /// The full request path, percent-encoding as received (HTTP Signatures sign it).
     pub path: String,
+    /// The query string without the `?`, as received.
     pub query: Option<String>,
+    /// Every header, in order, names lower-cased; values that are not UTF-8 are left out.
     pub headers: Vec<(String, String)>,
+    /// The body, at most the configured cap (a larger body is refused before the listener).
     pub body: Bytes,
+}
+
+impl ListenerRequest {
+    /// The first value of header `name` (any case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 /// The listener's answer.
@@ -423,15 +437,46 @@ pub struct ListenerResponse {
     pub body: Bytes,
 }
 
-/// A connector that receives pushes over HTTP.
+impl ListenerResponse {
+    /// An empty response with `status`.
+    pub fn status(status: u16) -> Self {
+        ListenerResponse {
+            status,
+            headers: Vec::new(),
+            body: Bytes::new(),
+        }
+    }
+}
+
+/// What arrived for one source: new or changed items, and remote ids deleted there. The core
+/// ingests it exactly as a poll's page (sanitized, de-duplicated, tombstones honoured).
+#[derive(Debug, Clone)]
+pub struct Pushed {
+    pub source: SourceId,
+    pub items: Vec<Item>,
+    pub deleted: Vec<RemoteId>,
+}
+
+/// A listener's answer and what the core should store.
+#[derive(Debug, Clone)]
+pub struct Handled {
+    pub response: ListenerResponse,
+    /// Items and deletions, per source; only sources of the listener's own network are
+    /// accepted.
+    pub pushed: Vec<Pushed>,
+}
+
+/// A connector that receives pushes over HTTP (an inbox, a WebSub callback). The web server
+/// mounts it while its connector is kept (`braid run` without `--no-web`).
 #[async_trait]
 pub trait Listener: Send + Sync {
-    /// Path prefixes this listener is mounted at (`"/ap"`), fixed for the connector's life.
+    /// Absolute path prefixes this listener answers (`/ap/inbox`), fixed for the connector's
+    /// life. A request's path matches a prefix when it equals it or continues it with `/`.
     fn mounts(&self) -> Vec<String>;
 
-    /// Handles one request. Items that arrive are returned for the core to ingest, so the
-    /// listener never touches the store.
-    async fn handle(&self, request: ListenerRequest) -> (ListenerResponse, Vec<Item>);
+    /// Handles one request, any method. Items that arrive are returned for the core to
+    /// ingest, so the listener never touches the store.
+    async fn handle(&self, request: ListenerRequest) -> Handled;
 }
 
 #[cfg(test)]

@@ -100,6 +100,14 @@ pub trait Factory: Send + Sync {
         )))
     }
 
+    /// True when this network's connectors may listen for pushes over HTTP
+    /// ([`crate::connector::Listener`]): the web server then builds them at start and whenever
+    /// a record changes, to mount their routes. Polling-only networks say no and are built on
+    /// their first poll.
+    fn listens(&self) -> bool {
+        false
+    }
+
     /// The timelines an account offers, for help texts and the web UI.
     fn timelines(&self) -> &'static [TimelineSpec] {
         &[]

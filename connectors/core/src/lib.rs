@@ -25,7 +25,9 @@ pub mod richtext;
 pub mod sanitize;
 pub mod state;
 
-pub use connector::{Connector, Cursor, Listener, Page, PollHints, Sink, Source, SourceMeta};
+pub use connector::{
+    Connector, Cursor, Listener, Page, PollHints, Pushed, Sink, Source, SourceMeta,
+};
 pub use error::ConnectorError;
 pub use factory::{AccountView, BuildContext, Factory, LoginContext, SourceView};
 pub use ids::{AccountId, ItemId, RemoteId, SourceId};
