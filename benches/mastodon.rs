@@ -135,37 +135,20 @@ async fn run() {
     let login_ctx = braid_core::LoginContext { http: http.clone() };
     // Logs in through the registry's factory, as `braid account add mastodon` does.
     let login = |name: &str, token: String, backfill: u32| {
-        let input = braid_core::factory::LoginInput {
-            values: [
-                ("instance", mock.base.clone()),
-                ("token", token),
-                ("server-type", "mastodon".to_owned()),
-                ("backfill", backfill.to_string()),
-            ]
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v))
-            .collect(),
-        };
+        let input = braid_core::factory::LoginInput::from_pairs([
+            ("instance", mock.base.clone()),
+            ("token", token),
+            ("server-type", "mastodon".to_owned()),
+            ("backfill", backfill.to_string()),
+        ]);
         let (store, login_ctx, name) = (store.clone(), login_ctx.clone(), name.to_owned());
         let factory = braid::connectors::Registry::builtin()
             .get("mastodon")
             .unwrap();
         async move {
-            braid::accounts::login(
-                &store,
-                factory,
-                &login_ctx,
-                Some(name),
-                &input,
-                |_| {},
-                |_| {
-                    Err(braid::accounts::LoginError::Invalid(
-                        "a login by token asks nothing".into(),
-                    ))
-                },
-            )
-            .await
-            .unwrap()
+            braid::accounts::login_unattended(&store, factory, &login_ctx, Some(name), &input)
+                .await
+                .unwrap()
         }
     };
 

@@ -76,6 +76,12 @@ async fn a_schema_v4_database_keeps_its_accounts_sources_and_items() {
         .connector(home, &h.ctx.connectors, &h.store)
         .await;
     assert!(built.is_ok(), "{:?}", built.err());
+    // And the publish-only account's sink, as `braid post` gets it from the registry.
+    let sink = braid::connectors::sink(&accounts[1], &h.ctx.connectors, &h.store).await;
+    assert!(
+        sink.is_ok_and(|c| c.sink().is_some()),
+        "the migrated token must build a sink"
+    );
 
     let found = h
         .store
@@ -104,8 +110,11 @@ async fn a_schema_v4_database_keeps_its_accounts_sources_and_items() {
         Some("\"v1\"")
     );
 
-    // Removing an account removes the sources that read through it, and nothing else.
+    // Removing an account removes the sources that read through it, and nothing else; the
+    // change counter (added by V6) tells a running daemon.
+    let counter = h.store.change_counter().await.unwrap();
     h.store.remove_account(me.id).await.unwrap();
+    assert!(h.store.change_counter().await.unwrap() > counter);
     let left = h.store.list_sources().await.unwrap();
     assert_eq!(left.len(), 1);
     assert_eq!(left[0].kind, "feed");

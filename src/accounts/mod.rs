@@ -65,6 +65,34 @@ pub async fn login(
     store_login(store, factory, name, *done).await
 }
 
+/// [`login`] where nobody can answer a question (scripts, tests): a login that asks one fails
+/// with the question, and what it would say is dropped.
+pub async fn login_unattended(
+    store: &Store,
+    factory: &dyn Factory,
+    ctx: &LoginContext,
+    name: Option<String>,
+    input: &LoginInput,
+) -> Result<LoginOutcome, LoginError> {
+    login(
+        store,
+        factory,
+        ctx,
+        name,
+        input,
+        |_| {},
+        |question| {
+            Err(LoginError::Invalid(format!(
+                "{}: this login needs an answer ({}); give --{} up front",
+                factory.kind(),
+                question.prompt,
+                question.answer.id
+            )))
+        },
+    )
+    .await
+}
+
 /// Stores a verified login: a new account with its sources, or new credentials for the
 /// account Braid already has with that identity.
 pub async fn store_login(

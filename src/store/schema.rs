@@ -306,7 +306,8 @@ CREATE INDEX sources_account ON sources (account_id) WHERE account_id IS NOT NUL
 /// scope text is the key. Values are JSON text.
 ///
 /// And a change counter, bumped by triggers whenever a source or an account is added, removed,
-/// or changed in what its connector is built from (not by a poll's bookkeeping): a running
+/// or changed in what its connector is built from. Only a real change counts: a poll writes
+/// `url = coalesce(?, url)` every time, and `UPDATE OF` fires on naming a column. A running
 /// daemon reads it every couple of seconds to notice what `braid source`/`braid account` did
 /// in another process, and rebuilds or drops its kept connectors and mounted listeners.
 const V6: &str = r#"
@@ -333,6 +334,8 @@ CREATE TRIGGER sources_added AFTER INSERT ON sources
 CREATE TRIGGER sources_removed AFTER DELETE ON sources
     BEGIN UPDATE changes SET counter = counter + 1; END;
 CREATE TRIGGER sources_changed AFTER UPDATE OF kind, url, settings, account_id ON sources
+    WHEN OLD.kind IS NOT NEW.kind OR OLD.url IS NOT NEW.url OR OLD.settings IS NOT NEW.settings
+        OR OLD.account_id IS NOT NEW.account_id
     BEGIN UPDATE changes SET counter = counter + 1; END;
 CREATE TRIGGER accounts_added AFTER INSERT ON accounts
     BEGIN UPDATE changes SET counter = counter + 1; END;
@@ -340,5 +343,7 @@ CREATE TRIGGER accounts_removed AFTER DELETE ON accounts
     BEGIN UPDATE changes SET counter = counter + 1; END;
 CREATE TRIGGER accounts_changed
     AFTER UPDATE OF kind, server_url, credentials, needs_login ON accounts
+    WHEN OLD.kind IS NOT NEW.kind OR OLD.server_url IS NOT NEW.server_url
+        OR OLD.credentials IS NOT NEW.credentials OR OLD.needs_login IS NOT NEW.needs_login
     BEGIN UPDATE changes SET counter = counter + 1; END;
 "#;

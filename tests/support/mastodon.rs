@@ -183,34 +183,17 @@ pub async fn log_in(
         .registry
         .get("mastodon")
         .expect("the registry has the Mastodon API family");
-    let input = braid_core::factory::LoginInput {
-        values: [
-            ("instance", mock.base.clone()),
-            ("token", token.to_owned()),
-            ("backfill", backfill.to_string()),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v))
-        .collect(),
-    };
+    let input = braid_core::factory::LoginInput::from_pairs([
+        ("instance", mock.base.clone()),
+        ("token", token.to_owned()),
+        ("backfill", backfill.to_string()),
+    ]);
     let ctx = braid_core::LoginContext {
         http: h.ctx.connectors.http.clone(),
     };
-    let outcome = braid::accounts::login(
-        &h.store,
-        factory,
-        &ctx,
-        None,
-        &input,
-        |_| {},
-        |_| {
-            Err(braid::accounts::LoginError::Invalid(
-                "a login by token asks nothing".into(),
-            ))
-        },
-    )
-    .await
-    .expect("log in");
+    let outcome = braid::accounts::login_unattended(&h.store, factory, &ctx, None, &input)
+        .await
+        .expect("log in");
     let home = h
         .store
         .find_source(&outcome.sources[0])

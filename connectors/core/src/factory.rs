@@ -269,6 +269,16 @@ impl std::fmt::Debug for LoginInput {
 }
 
 impl LoginInput {
+    /// Values by field id.
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, String)>) -> Self {
+        LoginInput {
+            values: pairs
+                .into_iter()
+                .map(|(id, value)| (id.to_owned(), value))
+                .collect(),
+        }
+    }
+
     pub fn get(&self, id: &str) -> Option<&str> {
         self.values
             .get(id)

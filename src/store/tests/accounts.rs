@@ -225,3 +225,60 @@ async fn connector_state_is_scoped_and_goes_with_its_record() {
         Some(serde_json::json!("network"))
     );
 }
+
+/// The change counter moves when a connector's inputs change, never for a poll's bookkeeping
+/// (a poll names `url` in its UPDATE on every run), so a daemon does not rebuild for nothing.
+#[tokio::test]
+async fn the_change_counter_moves_for_real_changes_only() {
+    let store = Store::open_in_memory().unwrap();
+    let counter = || async { store.change_counter().await.unwrap() };
+    let start = counter().await;
+    let source = store.add_source(new_source("news")).await.unwrap();
+    let added = counter().await;
+    assert!(added > start);
+    for _ in 0..3 {
+        store
+            .record_poll_success(source, vec![entry("a", 1)], vec![], PollSuccess::default())
+            .await
+            .unwrap();
+    }
+    store
+        .record_poll_failure(
+            source,
+            super::super::PollFailure {
+                message: "x".into(),
+                next_poll: None,
+                disable: None,
+                counts_as_failure: true,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(counter().await, added, "polls are not changes");
+    let moved = PollSuccess {
+        new_url: Some("https://moved.example/feed.xml".into()),
+        ..PollSuccess::default()
+    };
+    store
+        .record_poll_success(source, vec![], vec![], moved)
+        .await
+        .unwrap();
+    let after_move = counter().await;
+    assert!(after_move > added, "a moved feed is built anew");
+    let account = store.add_account(alice()).await.unwrap();
+    let with_account = counter().await;
+    assert!(with_account > after_move);
+    store
+        .record_account_error(account, "refused".into(), true)
+        .await
+        .unwrap();
+    let refused = counter().await;
+    assert!(refused > with_account, "needing a login is a change");
+    store
+        .record_account_error(account, "refused again".into(), true)
+        .await
+        .unwrap();
+    assert_eq!(counter().await, refused, "the same state again is not");
+    store.remove_source(source).await.unwrap();
+    assert!(counter().await > refused);
+}
