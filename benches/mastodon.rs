@@ -132,7 +132,7 @@ async fn run() {
     let ctx = Arc::new(
         braid::scheduler::PollContext::new(store.clone(), config.clone(), http.clone()).unwrap(),
     );
-    let login_ctx = braid_core::LoginContext { http: http.clone() };
+    let login_ctx = braid_core::LoginContext::new(http.clone());
     // Logs in through the registry's factory, as `braid account add mastodon` does.
     let login = |name: &str, token: String, backfill: u32| {
         let input = braid_core::factory::LoginInput::from_pairs([

@@ -112,3 +112,131 @@ async fn a_source_keeps_its_connector_until_its_record_changes() {
     kept.retain(&live.into_iter().collect());
     assert_eq!(kept.len(), 1);
 }
+
+/// A network whose tokens rotate on every use (as Bluesky's refresh tokens do): each poll
+/// saves the next token through the handle the core gave the connector, and reads an item
+/// named after the token it used. Its own state store counts polls across rebuilds.
+struct Rotating;
+
+static ROTATING: Rotating = Rotating;
+
+struct RotatingConnector {
+    token: String,
+    ctx: braid_core::BuildContext,
+}
+
+#[async_trait::async_trait]
+impl braid_core::Factory for Rotating {
+    fn kind(&self) -> &'static str {
+        "rotating-test"
+    }
+    fn display_name(&self) -> &'static str {
+        "Rotating (tests)"
+    }
+    fn about(&self) -> &'static str {
+        "an account whose token changes on every use"
+    }
+    async fn connector(
+        &self,
+        ctx: &braid_core::BuildContext,
+        _source: &braid_core::SourceView,
+        account: Option<&braid_core::AccountView>,
+    ) -> Result<Arc<dyn braid_core::Connector>, braid_core::ConnectorError> {
+        let token = account
+            .and_then(|a| a.credentials["token"].as_str())
+            .unwrap_or_default()
+            .to_owned();
+        Ok(Arc::new(RotatingConnector {
+            token,
+            ctx: ctx.clone(),
+        }))
+    }
+}
+
+impl braid_core::Connector for RotatingConnector {
+    fn kind(&self) -> &'static str {
+        "rotating-test"
+    }
+    fn source(&self) -> Option<&dyn braid_core::Source> {
+        Some(self)
+    }
+}
+
+#[async_trait::async_trait]
+impl braid_core::Source for RotatingConnector {
+    async fn poll(
+        &self,
+        _cursor: &braid_core::Cursor,
+    ) -> Result<braid_core::Page, braid_core::ConnectorError> {
+        let polls = self.ctx.state.get("polls").await?.and_then(|v| v.as_u64());
+        let polls = polls.unwrap_or(0) + 1;
+        self.ctx.state.put("polls", polls.into()).await?;
+        let next: u32 = self.token.trim_start_matches('t').parse().unwrap_or(0) + 1;
+        let saver = self
+            .ctx
+            .credentials
+            .as_ref()
+            .expect("built with its account");
+        saver
+            .save(serde_json::json!({ "token": format!("t{next}") }))
+            .await?;
+        Ok(braid_core::Page {
+            items: vec![braid_core::Item {
+                remote_id: format!("{}-poll-{polls}", self.token).into(),
+                published: Some(chrono::Utc::now()),
+                ..braid_core::Item::default()
+            }],
+            ..braid_core::Page::default()
+        })
+    }
+}
+
+#[tokio::test]
+async fn refreshed_credentials_are_saved_through_the_cores_handle() {
+    let h = Harness::new(|_| {}).with_factory(&ROTATING);
+    let account = h
+        .store
+        .add_account(NewAccount {
+            name: "rotor".into(),
+            kind: "rotating-test".into(),
+            identity: "rotor".into(),
+            credentials: serde_json::json!({ "token": "t1" }),
+            ..NewAccount::default()
+        })
+        .await
+        .unwrap();
+    let id = h
+        .store
+        .add_source(NewSource {
+            name: "rotor home".into(),
+            kind: "rotating-test".into(),
+            url: "rotating:rotor".into(),
+            schedule: None,
+            category: None,
+            settings: serde_json::json!({}),
+            account: Some(account),
+        })
+        .await
+        .unwrap();
+    for _ in 0..3 {
+        let outcome = h.poll(id).await;
+        assert_eq!(outcome.error, None, "{outcome:?}");
+    }
+    // Each poll used the token the one before saved, and the connector was rebuilt for it;
+    // its own state outlived the rebuilds.
+    let mut seen: Vec<String> = h
+        .items(id)
+        .await
+        .iter()
+        .map(|i| i.item.remote_id.to_string())
+        .collect();
+    seen.sort();
+    assert_eq!(seen, ["t1-poll-1", "t2-poll-2", "t3-poll-3"]);
+    assert_eq!(
+        h.store.account_credentials(account).await.unwrap(),
+        Some(serde_json::json!({ "token": "t4" }))
+    );
+    assert_eq!(h.ctx.kept.builds(), 3);
+    let account = h.store.account(account).await.unwrap().unwrap();
+    assert!(account.last_verified.is_some() && !account.needs_login);
+}

@@ -149,17 +149,9 @@ impl Drop for Served {
 }
 
 async fn serve(tweak: impl FnOnce(&mut braid::config::Config)) -> Served {
-    let mut h = Harness::new(tweak);
-    let mut ctx = braid::scheduler::PollContext::new(
-        h.store.clone(),
-        h.ctx.config.clone(),
-        h.ctx.connectors.http.clone(),
-    )
-    .unwrap();
-    ctx.connectors.registry = braid::connectors::Registry::builtin().with(&ECHO);
-    ctx.listeners.enable();
-    let ctx = Arc::new(ctx);
-    h.ctx = ctx.clone();
+    let h = Harness::new(tweak).with_factory(&ECHO);
+    h.ctx.listeners.enable();
+    let ctx = h.ctx.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (stop, rx) = tokio::sync::watch::channel(false);

@@ -635,6 +635,53 @@ async fn oauth_login_gives_a_working_token() {
     assert_eq!(me.acct, "alice@127.0.0.1");
 }
 
+/// The redirect flow a web UI uses, through the registry's factory: the authorize link sends
+/// the browser back to Braid's callback, whose code finishes the login.
+#[tokio::test]
+async fn the_factory_logs_in_by_redirect_when_given_a_callback() {
+    let Some(mock) = MastodonMock::start().await else {
+        return;
+    };
+    mock.user("alice").await;
+    let h = Harness::new(|_| {});
+    let factory = h.ctx.connectors.registry.get("mastodon").unwrap();
+    let callback = Url::parse("http://127.0.0.1:8080/accounts/callback").unwrap();
+    let ctx = braid_core::LoginContext {
+        callback: Some(callback.clone()),
+        ..braid_core::LoginContext::new(client())
+    };
+    let input = braid_core::factory::LoginInput::from_pairs([("instance", mock.base.clone())]);
+    let braid_core::factory::LoginStep::Ask(question) =
+        factory.begin_login(&ctx, &input).await.unwrap()
+    else {
+        panic!("a login without a token asks for the authorization");
+    };
+    let link = Url::parse(question.link.as_deref().unwrap()).unwrap();
+    let redirect = link
+        .query_pairs()
+        .find(|(k, _)| k == "redirect_uri")
+        .map(|(_, v)| v.into_owned());
+    assert_eq!(redirect.as_deref(), Some(callback.as_str()));
+    assert_eq!(question.answer.id, "code");
+    // The callback's handler hands the code over (mastodon-mock mints `mockcode_<user>`).
+    let braid_core::factory::LoginStep::Done(done) = factory
+        .continue_login(&ctx, &question.state, "mockcode_alice")
+        .await
+        .unwrap()
+    else {
+        panic!("the code finishes the login");
+    };
+    let outcome = braid::accounts::store_login(&h.store, factory, None, *done)
+        .await
+        .unwrap();
+    assert_eq!(outcome.account.handle.as_deref(), Some("alice@127.0.0.1"));
+    assert_eq!(
+        outcome.sources.len(),
+        1,
+        "the home timeline became a source"
+    );
+}
+
 #[tokio::test]
 async fn few_remaining_calls_push_the_next_poll_to_the_reset() {
     let Some(mock) = MastodonMock::start().await else {

@@ -154,9 +154,7 @@ pub async fn account(cmd: AccountCommand, config: Arc<Config>) -> anyhow::Result
         AccountCommand::Add(args) => {
             let registry = Registry::builtin();
             let factory = registry.get(&args.kind)?;
-            let ctx = LoginContext {
-                http: braid_core::http::SafeClient::new(config.http_config())?,
-            };
+            let ctx = LoginContext::new(braid_core::http::SafeClient::new(config.http_config())?);
             let outcome = accounts::login(
                 &store,
                 factory,

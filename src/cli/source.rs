@@ -122,9 +122,7 @@ async fn add(
     // The same rule as `braid opml import`.
     let url = super::check_feed_url(raw_url, config.fetch.allow_private_networks)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let ctx = LoginContext {
-        http: braid_core::http::SafeClient::new(config.http_config())?,
-    };
+    let ctx = LoginContext::new(braid_core::http::SafeClient::new(config.http_config())?);
     let added = subscribe::by_url(store, &Registry::builtin(), &ctx, &url, placement).await?;
     let mut out = Out::stdout();
     if let Some(page) = &added.found_from {

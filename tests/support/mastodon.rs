@@ -188,9 +188,7 @@ pub async fn log_in(
         ("token", token.to_owned()),
         ("backfill", backfill.to_string()),
     ]);
-    let ctx = braid_core::LoginContext {
-        http: h.ctx.connectors.http.clone(),
-    };
+    let ctx = braid_core::LoginContext::new(h.ctx.connectors.http.clone());
     let outcome = braid::accounts::login_unattended(&h.store, factory, &ctx, None, &input)
         .await
         .expect("log in");

@@ -166,6 +166,19 @@ impl Harness {
         self.ctx = std::sync::Arc::new(ctx);
     }
 
+    /// This harness with `factory` in its registry too (a test's own network).
+    pub fn with_factory(mut self, factory: &'static dyn braid_core::Factory) -> Harness {
+        let mut ctx = braid::scheduler::PollContext::new(
+            self.store.clone(),
+            self.ctx.config.clone(),
+            self.ctx.connectors.http.clone(),
+        )
+        .expect("poll context");
+        ctx.connectors.registry = self.ctx.connectors.registry.clone().with(factory);
+        self.ctx = std::sync::Arc::new(ctx);
+        self
+    }
+
     /// The source's connector, as the scheduler gets it: from the registry, kept between polls.
     pub async fn connector(
         &self,

@@ -164,10 +164,24 @@ pub trait Factory: Send + Sync {
     }
 }
 
-/// What logging in needs: the safe client, and the core's settings that a login may honour.
+/// What logging in needs: the safe client, and where a browser can come back to.
 #[derive(Clone, Debug)]
 pub struct LoginContext {
     pub http: SafeClient,
+    /// Where an OAuth redirect flow sends the browser back (the web UI's callback URL, whose
+    /// handler calls [`Factory::continue_login`] with the code). `None` where no browser can
+    /// come back, as in the CLI: factories then use an out-of-band flow or a token.
+    pub callback: Option<url::Url>,
+}
+
+impl LoginContext {
+    /// A context without a callback (the CLI, scripts).
+    pub fn new(http: SafeClient) -> Self {
+        LoginContext {
+            http,
+            callback: None,
+        }
+    }
 }
 
 /// What a connector is built with.

@@ -57,7 +57,11 @@ const CODE: LoginField = LoginField {
 static CODE_FIELD: LoginField = CODE;
 
 static LOGIN: LoginSpec = LoginSpec {
-    methods: &[LoginMethod::OAuthOutOfBand, LoginMethod::Token],
+    methods: &[
+        LoginMethod::OAuthOutOfBand,
+        LoginMethod::OAuthRedirect,
+        LoginMethod::Token,
+    ],
     name_default: "user@host",
     fields: &[
         INSTANCE,
@@ -219,7 +223,14 @@ impl Factory for MastodonFactory {
             };
             return logged_in(ctx, &instance, credentials, home, notes).await;
         }
-        let app = oauth::start(&instance, &kind.server_type, &ctx.http).await?;
+        // With a callback (the web UI) the authorize page sends the browser back with the
+        // code; without one it shows the code to paste.
+        let redirect = ctx
+            .callback
+            .as_ref()
+            .map_or(oauth::OOB_REDIRECT, |url| url.as_str());
+        let app =
+            oauth::start_with_redirect(&instance, &kind.server_type, redirect, &ctx.http).await?;
         let pending = Pending {
             instance,
             home,
@@ -229,7 +240,11 @@ impl Factory for MastodonFactory {
             Some(code) => finish(ctx, pending, code, notes).await,
             None => Ok(LoginStep::Ask(Box::new(LoginQuestion {
                 notes,
-                prompt: "Open this link, authorize Braid, and paste the code it shows:".into(),
+                prompt: if ctx.callback.is_some() {
+                    "Open this link and authorize Braid:".into()
+                } else {
+                    "Open this link, authorize Braid, and paste the code it shows:".into()
+                },
                 link: Some(pending.app.authorize_url.clone()),
                 answer: &CODE_FIELD,
                 state: pending.to_value(),

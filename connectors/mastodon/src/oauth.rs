@@ -48,10 +48,22 @@ impl std::fmt::Debug for PendingLogin {
     }
 }
 
-/// Registers Braid as an app on `instance` and returns the authorize URL to show.
+/// Registers Braid as an app on `instance` for the out-of-band flow (the authorize page shows
+/// a code to paste) and returns the authorize URL to show.
 pub async fn start(
     instance: &Url,
     server_type: &str,
+    client: &SafeClient,
+) -> Result<PendingLogin, ConnectorError> {
+    start_with_redirect(instance, server_type, OOB_REDIRECT, client).await
+}
+
+/// Like [`start`], with the redirect URI the authorize page sends the browser back to with
+/// `?code=…` (the web UI's callback), or [`OOB_REDIRECT`].
+pub async fn start_with_redirect(
+    instance: &Url,
+    server_type: &str,
+    redirect_uri: &str,
     client: &SafeClient,
 ) -> Result<PendingLogin, ConnectorError> {
     let server_type = crate::sns(server_type)?.to_string();
@@ -68,25 +80,26 @@ pub async fn start(
         join(&instance, "api/v1/apps")?,
         &serde_json::json!({
             "client_name": "Braid",
-            "redirect_uris": OOB_REDIRECT,
+            "redirect_uris": redirect_uri,
             "scopes": scopes,
         }),
     )
     .await?;
-    // No `state`: it guards a redirect endpoint against forged requests (RFC 6749 §10.12), and
-    // out of band no redirect ever reaches Braid; the person carries the code.
+    // No `state` here: it guards a redirect endpoint against forged requests (RFC 6749
+    // §10.12); out of band no redirect ever reaches Braid, and a web UI with a callback binds
+    // its own `state` to the session when it shows this link.
     let mut authorize_url = join(&instance, "oauth/authorize")?;
     authorize_url
         .query_pairs_mut()
         .append_pair("client_id", &app.client_id)
-        .append_pair("redirect_uri", OOB_REDIRECT)
+        .append_pair("redirect_uri", redirect_uri)
         .append_pair("response_type", "code")
         .append_pair("scope", &scopes);
     Ok(PendingLogin {
         authorize_url: authorize_url.to_string(),
         client_id: app.client_id,
         client_secret: app.client_secret,
-        redirect_uri: OOB_REDIRECT.to_owned(),
+        redirect_uri: redirect_uri.to_owned(),
         server_type,
     })
 }
