@@ -24,6 +24,25 @@ fn client() -> SafeClient {
     .unwrap()
 }
 
+/// A running mastodon-mock with the user alice and her token, logged in through the
+/// registry's factory (account and home timeline source; `backfill` statuses on its first
+/// poll). The mock stops when the first element is dropped.
+type Alice = (
+    MastodonMock,
+    String,
+    Harness,
+    braid::store::AccountRecord,
+    braid_core::SourceId,
+);
+
+async fn alice(backfill: u32) -> Option<Alice> {
+    let mock = MastodonMock::start().await?;
+    let token = mock.user("alice").await;
+    let h = Harness::new(|_| {});
+    let (account, source) = log_in(&h, &mock, &token, backfill).await;
+    Some((mock, token, h, account, source))
+}
+
 /// Polls through the scheduler and returns what it stored, failing the test on a poll error.
 async fn poll_ok(h: &Harness, id: braid_core::SourceId) -> braid::store::IngestStats {
     let outcome = h.poll(id).await;
@@ -110,12 +129,9 @@ async fn home_timeline_pages_and_resumes_across_restart_without_gap_or_duplicate
 
 #[tokio::test]
 async fn an_empty_timeline_then_more_than_a_page_loses_nothing() {
-    let Some(mock) = MastodonMock::start().await else {
+    let Some((mock, token, h, _account, id)) = alice(0).await else {
         return;
     };
-    let token = mock.user("alice").await;
-    let h = Harness::new(|_| {});
-    let (_account, id) = log_in(&h, &mock, &token, 0).await;
     assert_eq!(poll_ok(&h, id).await.new, 0);
     for n in 0..45 {
         mock.post(
@@ -204,12 +220,9 @@ async fn rate_limited_then_success() {
 
 #[tokio::test]
 async fn server_errors_and_garbage_are_transient() {
-    let Some(mock) = MastodonMock::start().await else {
+    let Some((mock, _token, h, _account, id)) = alice(20).await else {
         return;
     };
-    let token = mock.user("alice").await;
-    let h = Harness::new(|_| {});
-    let (_account, id) = log_in(&h, &mock, &token, 20).await;
     let conn = h.connector(id).await.unwrap();
     mock.fault(serde_json::json!({
         "match": {"path": "/api/v1/timelines/home"},
@@ -240,12 +253,9 @@ async fn server_errors_and_garbage_are_transient() {
 
 #[tokio::test]
 async fn a_refused_token_asks_for_a_new_login() {
-    let Some(mock) = MastodonMock::start().await else {
+    let Some((mock, token, h, account, id)) = alice(20).await else {
         return;
     };
-    let token = mock.user("alice").await;
-    let h = Harness::new(|_| {});
-    let (account, id) = log_in(&h, &mock, &token, 20).await;
     // The token is revoked on the server: here, replaced by one the server never issued.
     h.store
         .relogin_account(account.id, serde_json::json!({ "token": "not-a-token" }))
@@ -348,12 +358,9 @@ async fn private_instances_are_refused_unless_allowed() {
 
 #[tokio::test]
 async fn a_rejected_post_shows_the_servers_message() {
-    let Some(mock) = MastodonMock::start().await else {
+    let Some((_mock, _token, h, account, _home)) = alice(0).await else {
         return;
     };
-    let token = mock.user("alice").await;
-    let h = Harness::new(|_| {});
-    let (account, _home) = log_in(&h, &mock, &token, 0).await;
     let conn = h.sink(account.id).await;
     let err = conn
         .sink()
@@ -369,12 +376,9 @@ async fn a_rejected_post_shows_the_servers_message() {
 
 #[tokio::test]
 async fn the_same_create_retried_with_the_same_key_makes_one_status() {
-    let Some(mock) = MastodonMock::start().await else {
+    let Some((mock, token, h, account, _home)) = alice(0).await else {
         return;
     };
-    let token = mock.user("alice").await;
-    let h = Harness::new(|_| {});
-    let (account, _home) = log_in(&h, &mock, &token, 0).await;
     let conn = h.sink(account.id).await;
     let sink = conn.sink().unwrap();
     let first = sink
@@ -405,12 +409,9 @@ async fn the_same_create_retried_with_the_same_key_makes_one_status() {
 /// the Mastodon API cannot look a key up) and finds nothing for one that did not.
 #[tokio::test]
 async fn an_unknown_outcome_is_reconciled_from_the_accounts_own_posts() {
-    let Some(mock) = MastodonMock::start().await else {
+    let Some((mock, token, h, account, _home)) = alice(0).await else {
         return;
     };
-    let token = mock.user("alice").await;
-    let h = Harness::new(|_| {});
-    let (account, _home) = log_in(&h, &mock, &token, 0).await;
     let conn = h.sink(account.id).await;
     let sink = conn.sink().unwrap();
     let sent_at = chrono::Utc::now();
@@ -449,12 +450,9 @@ async fn an_unknown_outcome_is_reconciled_from_the_accounts_own_posts() {
 
 #[tokio::test]
 async fn a_reply_thread_of_three_reads_back_as_a_thread() {
-    let Some(mock) = MastodonMock::start().await else {
+    let Some((mock, token, h, account, home)) = alice(20).await else {
         return;
     };
-    let token = mock.user("alice").await;
-    let h = Harness::new(|_| {});
-    let (account, home) = log_in(&h, &mock, &token, 20).await;
     let conn = h.sink(account.id).await;
     let sink = conn.sink().unwrap();
     let one = sink.publish(&post("1/3"), "t1").await.unwrap();
@@ -511,12 +509,9 @@ async fn a_reply_thread_of_three_reads_back_as_a_thread() {
 
 #[tokio::test]
 async fn media_with_alt_text_edit_and_delete() {
-    let Some(mock) = MastodonMock::start().await else {
+    let Some((mock, token, h, account, home)) = alice(20).await else {
         return;
     };
-    let token = mock.user("alice").await;
-    let h = Harness::new(|_| {});
-    let (account, home) = log_in(&h, &mock, &token, 20).await;
     let conn = h.sink(account.id).await;
     let sink = conn.sink().unwrap();
     const PNG: &[u8] = &[
@@ -586,12 +581,9 @@ async fn media_with_alt_text_edit_and_delete() {
 
 #[tokio::test]
 async fn limits_come_from_the_instance() {
-    let Some(mock) = MastodonMock::start().await else {
+    let Some((_mock, _token, h, account, _home)) = alice(0).await else {
         return;
     };
-    let token = mock.user("alice").await;
-    let h = Harness::new(|_| {});
-    let (account, _home) = log_in(&h, &mock, &token, 0).await;
     let conn = h.sink(account.id).await;
     let limits = conn.sink().unwrap().limits().await.unwrap();
     assert_eq!(limits.text.max, 500);
@@ -818,12 +810,9 @@ async fn a_deleted_status_becomes_a_tombstone_and_an_undone_boost_does_not() {
 
 #[tokio::test]
 async fn a_reply_to_an_unknown_status_says_so() {
-    let Some(mock) = MastodonMock::start().await else {
+    let Some((mock, token, h, account, _home)) = alice(0).await else {
         return;
     };
-    let token = mock.user("alice").await;
-    let h = Harness::new(|_| {});
-    let (account, _home) = log_in(&h, &mock, &token, 0).await;
     let conn = h.sink(account.id).await;
     let err = conn
         .sink()
