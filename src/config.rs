@@ -24,6 +24,7 @@ pub struct Config {
     pub retention: RetentionConfig,
     pub log: LogConfig,
     pub opml: OpmlConfig,
+    pub outbox: OutboxConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -203,6 +204,30 @@ pub struct OpmlConfig {
     pub max_file_bytes: u64,
     /// Most feed outlines accepted in one file.
     pub max_outlines: u64,
+}
+
+/// Delivering posts (`braid post`, and the daemon for what is left).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OutboxConfig {
+    /// Attempts per delivery before it is marked failed (with its reason; `braid outbox retry
+    /// ID` queues it again).
+    pub max_attempts: u32,
+    /// First wait after a failed attempt, in seconds; doubled each time, with up to a quarter
+    /// more at random, never shorter than the server's `Retry-After`.
+    pub backoff_base_secs: u64,
+    /// Longest wait between attempts, in seconds.
+    pub backoff_max_secs: u64,
+}
+
+impl Default for OutboxConfig {
+    fn default() -> Self {
+        OutboxConfig {
+            max_attempts: 8,
+            backoff_base_secs: 30,
+            backoff_max_secs: 3600,
+        }
+    }
 }
 
 impl Default for OpmlConfig {

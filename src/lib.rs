@@ -13,7 +13,7 @@ pub mod ingest;
 pub mod kept;
 pub mod listeners;
 pub mod opml;
-pub mod publish;
+pub mod outbox;
 pub mod scheduler;
 pub mod store;
 pub mod subscribe;

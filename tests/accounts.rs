@@ -834,14 +834,14 @@ async fn a_missing_token_asks_to_log_in_again() {
     );
 }
 
-/// The key only protects on servers that honour `Idempotency-Key`; `--help` says so.
+/// The key makes a repeated command safe (the outbox finds the first post); `--help` says so.
 #[test]
 fn post_key_help_says_which_servers_honour_it() {
     let dir = temp_dir();
     let help = braid(dir.path(), &["post", "--help"]);
     let text = out(&help).split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(
-        text.contains("only on servers that honour Idempotency-Key"),
+        text.contains("running `braid post` again with the same key queues nothing new"),
         "{text}"
     );
 }

@@ -9,6 +9,7 @@ mod kept;
 mod listener;
 mod mastodon;
 mod opml;
+mod outbox;
 mod proxy;
 mod secrets;
 mod structure;

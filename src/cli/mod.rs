@@ -5,6 +5,7 @@ mod account;
 mod feed_url;
 mod opml_cmd;
 mod out;
+mod outbox_cmd;
 mod post;
 mod run;
 mod source;
@@ -78,8 +79,11 @@ pub enum Command {
     /// Import or export subscriptions as OPML (the format feed readers exchange).
     #[command(subcommand)]
     Opml(opml_cmd::OpmlCommand),
-    /// Publish a post through one of your accounts now.
+    /// Publish a post through your accounts: queued first (so it survives a crash), then
+    /// delivered to each, exactly once.
     Post(post::PostArgs),
+    /// What `braid post` queued and where each delivery stands; retry or cancel one.
+    Outbox(outbox_cmd::OutboxArgs),
     /// Print the merged timeline, newest first.
     Timeline(timeline::TimelineArgs),
 }
@@ -126,6 +130,7 @@ pub async fn dispatch(cli: Cli, config: Config) -> anyhow::Result<()> {
         Command::Account(cmd) => account::account(cmd, config).await,
         Command::Opml(cmd) => opml_cmd::opml(cmd, config).await,
         Command::Post(args) => post::post(args, config).await,
+        Command::Outbox(args) => outbox_cmd::outbox(args, config).await,
         Command::Timeline(args) => timeline::timeline(args, config).await,
     }
 }

@@ -74,6 +74,17 @@ impl Config {
                 1024..=1024 * MIB,
             ),
             b("opml.max_outlines", self.opml.max_outlines, 1..=1_000_000),
+            b("outbox.max_attempts", self.outbox.max_attempts, 1..=1000),
+            b(
+                "outbox.backoff_base_secs",
+                self.outbox.backoff_base_secs,
+                1..=DAY,
+            ),
+            b(
+                "outbox.backoff_max_secs",
+                self.outbox.backoff_max_secs,
+                1..=7 * DAY,
+            ),
             // Below a few KiB even ordinary posts would be cut; above 64 MiB one item could
             // fill memory on every page that shows it.
             b(

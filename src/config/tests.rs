@@ -96,6 +96,11 @@ fn every_field() -> Config {
             max_file_bytes: 1,
             max_outlines: 1,
         },
+        outbox: OutboxConfig {
+            max_attempts: 1,
+            backoff_base_secs: 1,
+            backoff_max_secs: 1,
+        },
     }
 }
 
@@ -203,6 +208,15 @@ fn every_number_is_bounded_and_named() {
         }),
         ("opml.max_file_bytes", |c, v| c.opml.max_file_bytes = v),
         ("opml.max_outlines", |c, v| c.opml.max_outlines = v),
+        ("outbox.max_attempts", |c, v| {
+            c.outbox.max_attempts = v as u32
+        }),
+        ("outbox.backoff_base_secs", |c, v| {
+            c.outbox.backoff_base_secs = v
+        }),
+        ("outbox.backoff_max_secs", |c, v| {
+            c.outbox.backoff_max_secs = v
+        }),
         ("storage.max_content_bytes", |c, v| {
             c.storage.max_content_bytes = v as usize
         }),

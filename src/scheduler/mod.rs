@@ -122,8 +122,11 @@ pub async fn poll_many(
     outcomes
 }
 
-/// The daemon loop: every second, starts polls for due sources not already in flight; runs the
-/// retention policy on its schedule. Returns after `shutdown` resolves and in-flight polls
+/// Deliveries the daemon sends at once, at most.
+const OUTBOX_BATCH: usize = 16;
+
+/// The daemon loop: every second, starts polls for due sources not already in flight and
+/// delivers the outbox's due deliveries; runs the retention policy on its schedule. Returns after `shutdown` resolves and in-flight polls
 /// (each bounded by the fetch timeout) have finished writing.
 pub async fn run(ctx: Arc<PollContext>, shutdown: impl std::future::Future<Output = ()>) {
     tokio::pin!(shutdown);
@@ -135,6 +138,8 @@ pub async fn run(ctx: Arc<PollContext>, shutdown: impl std::future::Future<Outpu
         .as_ref()
         .and_then(|s| cron_expr::next_after(s, Utc::now()));
     let mut next_check = Utc::now();
+    let outbox_busy = crate::outbox::Busy::default();
+    let outbox_running = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     tracing::info!("scheduler: started");
@@ -164,6 +169,14 @@ pub async fn run(ctx: Arc<PollContext>, shutdown: impl std::future::Future<Outpu
                 }
             }
             Err(e) => tracing::error!(error = %e, "scheduler: could not read due sources"),
+        }
+        // Posts queued by `braid post` (also one that was killed) and retries that are due.
+        if !outbox_running.swap(true, std::sync::atomic::Ordering::AcqRel) {
+            let (ctx, busy, running) = (ctx.clone(), outbox_busy.clone(), outbox_running.clone());
+            tasks.spawn(async move {
+                crate::outbox::deliver_due(&ctx, &busy, OUTBOX_BATCH).await;
+                running.store(false, std::sync::atomic::Ordering::Release);
+            });
         }
         // Changes made by any process (a source removed, an account logged in again) reach
         // the kept connectors and the mounted listeners within seconds.

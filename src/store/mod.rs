@@ -21,6 +21,7 @@ mod accounts;
 mod conn;
 mod fts;
 mod items;
+mod outbox;
 mod perms;
 mod retention;
 mod schema;
@@ -36,6 +37,7 @@ use std::sync::Arc;
 
 use braid_core::{AccountId, Item, ItemId, SourceId};
 use chrono::{DateTime, Utc};
+pub use outbox::{DeliveryRecord, DeliveryState, Landed, NewMedia, NewPost, NewTarget, PostRecord};
 use serde::Serialize;
 
 /// Errors from the store. Messages start with `store:`.
@@ -465,6 +467,69 @@ impl Store {
     pub async fn record_poll_failure(&self, source: SourceId, failure: PollFailure) -> Result<()> {
         self.write(move |c| sources::record_failure(c, source, &failure, Utc::now()))
             .await
+    }
+
+    // ---- outbox ----
+    /// Queues a post and its deliveries in one transaction; a key already queued returns that
+    /// post and `false`.
+    pub async fn enqueue_post(&self, new: NewPost) -> Result<(i64, bool)> {
+        self.write(move |c| outbox::enqueue(c, &new, Utc::now()))
+            .await
+    }
+    pub async fn post(&self, id: i64) -> Result<Option<PostRecord>> {
+        self.read(move |c| outbox::post(c, id)).await
+    }
+    pub async fn delivery(&self, id: i64) -> Result<Option<DeliveryRecord>> {
+        self.read(move |c| outbox::delivery(c, id)).await
+    }
+    pub async fn deliveries_of_post(&self, post: i64) -> Result<Vec<DeliveryRecord>> {
+        self.read(move |c| outbox::of_post(c, post)).await
+    }
+    /// The newest deliveries first.
+    pub async fn list_deliveries(&self, limit: usize) -> Result<Vec<DeliveryRecord>> {
+        self.read(move |c| outbox::list(c, limit)).await
+    }
+    /// Deliveries due now, the oldest open one per target.
+    pub async fn due_deliveries(&self, limit: usize) -> Result<Vec<DeliveryRecord>> {
+        self.read(move |c| outbox::due(c, Utc::now(), limit)).await
+    }
+    /// Claims a delivery as it was read; false when another process got it first.
+    pub async fn claim_delivery(
+        &self,
+        seen: DeliveryRecord,
+        deadline: DateTime<Utc>,
+    ) -> Result<bool> {
+        self.write(move |c| outbox::claim(c, &seen, Utc::now(), deadline))
+            .await
+    }
+    pub async fn save_delivery_media(&self, id: i64, refs: serde_json::Value) -> Result<()> {
+        self.write(move |c| outbox::save_media(c, id, &refs)).await
+    }
+    pub async fn land_delivery(&self, id: i64, landed: Landed) -> Result<()> {
+        self.write(move |c| outbox::land(c, id, &landed, Utc::now()))
+            .await
+    }
+    pub async fn delivery_later(
+        &self,
+        id: i64,
+        state: DeliveryState,
+        next: DateTime<Utc>,
+        error: String,
+    ) -> Result<()> {
+        self.write(move |c| outbox::later(c, id, state, next, &error, Utc::now()))
+            .await
+    }
+    pub async fn fail_delivery(&self, id: i64, reason: String) -> Result<()> {
+        self.write(move |c| outbox::fail(c, id, &reason, Utc::now()))
+            .await
+    }
+    /// Queues a failed or cancelled delivery again; false when it is neither.
+    pub async fn retry_delivery(&self, id: i64) -> Result<bool> {
+        self.write(move |c| outbox::retry(c, id, Utc::now())).await
+    }
+    /// Cancels a waiting or failed delivery; false when it is in flight or finished.
+    pub async fn cancel_delivery(&self, id: i64) -> Result<bool> {
+        self.write(move |c| outbox::cancel(c, id, Utc::now())).await
     }
 
     // ---- reading ----

@@ -7,7 +7,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use super::{Result, StoreError};
 
 /// Migration `n` (1-based) is `MIGRATIONS[n - 1]`.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7];
 
 /// The schema version this build understands.
 pub(super) const fn known_version() -> i64 {
@@ -346,4 +346,51 @@ CREATE TRIGGER accounts_changed
     WHEN OLD.kind IS NOT NEW.kind OR OLD.server_url IS NOT NEW.server_url
         OR OLD.credentials IS NOT NEW.credentials OR OLD.needs_login IS NOT NEW.needs_login
     BEGIN UPDATE changes SET counter = counter + 1; END;
+"#;
+
+/// V7: the outbox. A post (what the owner composed, with its idempotency key and files) fans
+/// out into one delivery per target, each moving `pending` → `in_flight` (claimed in a
+/// committed transaction before the send) → `done` (with where it landed) or `failed` (with
+/// why), or `cancelled`. A delivery keeps the media refs it uploaded, so a retry never uploads
+/// again, and `last_sent_at`, when its previous attempt went out (for reconciling).
+const V7: &str = r#"
+CREATE TABLE posts (
+    id         INTEGER PRIMARY KEY,
+    key        TEXT NOT NULL UNIQUE,
+    draft      TEXT NOT NULL,
+    not_before INTEGER,
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE post_media (
+    post_id    INTEGER NOT NULL REFERENCES posts (id) ON DELETE CASCADE,
+    position   INTEGER NOT NULL,
+    media_type TEXT NOT NULL,
+    alt        TEXT,
+    bytes      BLOB NOT NULL,
+    PRIMARY KEY (post_id, position)
+) WITHOUT ROWID;
+CREATE TABLE deliveries (
+    id            INTEGER PRIMARY KEY,
+    post_id       INTEGER NOT NULL REFERENCES posts (id) ON DELETE CASCADE,
+    account_id    INTEGER REFERENCES accounts (id) ON DELETE SET NULL,
+    target        TEXT NOT NULL,
+    key           TEXT NOT NULL UNIQUE,
+    state         TEXT NOT NULL
+                  CHECK (state IN ('pending', 'in_flight', 'done', 'failed', 'cancelled')),
+    attempts      INTEGER NOT NULL DEFAULT 0,
+    next_attempt  INTEGER NOT NULL,
+    claimed_at    INTEGER,
+    last_sent_at  INTEGER,
+    media         TEXT,
+    remote_id     TEXT,
+    local_id      TEXT,
+    url           TEXT,
+    reply_ref     TEXT,
+    last_error    TEXT,
+    created_at    INTEGER NOT NULL,
+    updated_at    INTEGER NOT NULL
+);
+CREATE INDEX deliveries_open ON deliveries (account_id, id)
+    WHERE state IN ('pending', 'in_flight');
+CREATE INDEX deliveries_post ON deliveries (post_id);
 "#;

@@ -1,0 +1,354 @@
+//! The outbox against the real Mastodon API peer (mastodon-mock): `braid post` to several
+//! accounts queues first and delivers each once; a delivery whose outcome is unknown (a
+//! process that died holding it, after or before its send) is reconciled, never posted twice;
+//! a refused one fails with its reason and can be retried or cancelled; the daemon delivers
+//! what a killed `braid post` left; deliveries to one target keep their order.
+
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use braid::outbox::{self, Draft};
+use braid::store::DeliveryState;
+use braid_core::Visibility;
+
+use crate::support::mastodon::{log_in, MastodonMock};
+use crate::support::Harness;
+
+fn braid(h: &Harness, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_braid"))
+        .current_dir(h.dir.path())
+        .env("BRAID_ALLOW_PRIVATE_NETWORKS", "1")
+        .env("BRAID_LOG", "warn")
+        .args(args)
+        .output()
+        .expect("run braid")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn draft(text: &str) -> Draft {
+    Draft {
+        text: text.into(),
+        content_warning: None,
+        visibility: Visibility::Public,
+        language: None,
+        reply_to: None,
+    }
+}
+
+/// Statuses of the token's account whose text contains `needle`.
+async fn statuses_with(mock: &MastodonMock, token: &str, needle: &str) -> usize {
+    let http = reqwest::Client::new();
+    let me: serde_json::Value = http
+        .get(format!("{}/api/v1/accounts/verify_credentials", mock.base))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let statuses: serde_json::Value = http
+        .get(format!(
+            "{}/api/v1/accounts/{}/statuses?limit=40",
+            mock.base,
+            me["id"].as_str().unwrap()
+        ))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    statuses
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["content"].as_str().unwrap_or_default().contains(needle))
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_post_to_two_accounts_is_queued_first_and_delivered_once_each() {
+    let Some(mock) = MastodonMock::start().await else {
+        return;
+    };
+    let (alice, bob) = (mock.user("alice").await, mock.user("bob").await);
+    let h = Harness::new(|_| {});
+    log_in(&h, &mock, &alice, 0).await;
+    log_in(&h, &mock, &bob, 0).await;
+
+    let posted = tokio::task::block_in_place(|| {
+        braid(
+            &h,
+            &[
+                "post",
+                "hello both",
+                "--to",
+                "alice@127.0.0.1,bob@127.0.0.1",
+                "--key",
+                "k-both",
+            ],
+        )
+    });
+    assert!(posted.status.success(), "{}", text(&posted.stderr));
+    let stdout = text(&posted.stdout);
+    assert_eq!(
+        stdout.lines().next(),
+        Some("queued post 1 for alice@127.0.0.1, bob@127.0.0.1"),
+        "{stdout}"
+    );
+    assert_eq!(stdout.matches("Posted as ").count(), 2, "{stdout}");
+    assert_eq!(statuses_with(&mock, &alice, "hello both").await, 1);
+    assert_eq!(statuses_with(&mock, &bob, "hello both").await, 1);
+
+    // The same command again (a script retrying): nothing new is queued or sent.
+    let again = tokio::task::block_in_place(|| {
+        braid(
+            &h,
+            &[
+                "post",
+                "hello both",
+                "--to",
+                "alice@127.0.0.1,bob@127.0.0.1",
+                "--key",
+                "k-both",
+            ],
+        )
+    });
+    assert!(again.status.success(), "{}", text(&again.stderr));
+    assert!(text(&again.stdout).contains("queued before with this key"));
+    assert_eq!(statuses_with(&mock, &alice, "hello both").await, 1);
+    assert_eq!(statuses_with(&mock, &bob, "hello both").await, 1);
+
+    let listed = tokio::task::block_in_place(|| braid(&h, &["outbox", "--json"]));
+    let rows: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    for row in rows {
+        assert_eq!(row["state"], "done", "{row}");
+        assert!(
+            row["remote_id"].as_str().unwrap().starts_with("http"),
+            "{row}"
+        );
+        assert!(row.get("key").is_none(), "keys stay out of listings");
+    }
+}
+
+/// A process that claimed a delivery and died: after the send (the status exists, and the
+/// server is not asked by key: the earlier send used another one, as a server that forgot
+/// the key) and before it (nothing exists). Both end with exactly one status.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delivery_left_in_flight_is_reconciled_not_sent_twice() {
+    let Some(mock) = MastodonMock::start().await else {
+        return;
+    };
+    let token = mock.user("alice").await;
+    let h = Harness::new(|c| c.fetch.timeout_secs = 1);
+    let (account, _) = log_in(&h, &mock, &token, 0).await;
+
+    for (text, sent) in [("landed before the crash", true), ("never sent", false)] {
+        let (post, _) = outbox::queue(
+            &h.ctx,
+            &draft(text),
+            vec![],
+            std::slice::from_ref(&account),
+            None,
+            None,
+        )
+        .await
+        .unwrap();
+        let seen = h.store.deliveries_of_post(post).await.unwrap().remove(0);
+        // The dying process: claimed (deadline already past) …
+        let past = chrono::Utc::now() - chrono::Duration::seconds(1);
+        assert!(h.store.claim_delivery(seen, past).await.unwrap());
+        // … and, in the first case, sent before it died.
+        if sent {
+            let connector = h.sink(account.id).await;
+            connector
+                .sink()
+                .unwrap()
+                .publish(&braid_core::connector::Post::text(text), "another-key")
+                .await
+                .unwrap();
+        }
+        let after = outbox::deliver_post(&h.ctx, post).await.unwrap();
+        assert_eq!(after[0].state, DeliveryState::Done, "{after:?}");
+        assert_eq!(
+            after[0].attempts, 2,
+            "the restart's claim is the second attempt"
+        );
+        assert_eq!(statuses_with(&mock, &token, text).await, 1, "{text}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_delivery_fails_with_its_reason_and_can_be_retried_or_cancelled() {
+    let Some(mock) = MastodonMock::start().await else {
+        return;
+    };
+    let token = mock.user("alice").await;
+    let h = Harness::new(|_| {});
+    log_in(&h, &mock, &token, 0).await;
+    // An empty status is refused (422): failed at once, with the server's words.
+    let posted =
+        tokio::task::block_in_place(|| braid(&h, &["post", "", "--to", "alice@127.0.0.1"]));
+    assert!(!posted.status.success());
+    assert!(
+        text(&posted.stderr).contains("Text can't be blank"),
+        "{}",
+        text(&posted.stderr)
+    );
+    let listed = tokio::task::block_in_place(|| braid(&h, &["outbox"]));
+    let table = text(&listed.stdout);
+    assert!(
+        table.contains("failed") && table.contains("Text can't be blank"),
+        "{table}"
+    );
+
+    let retry = tokio::task::block_in_place(|| braid(&h, &["outbox", "retry", "1"]));
+    assert!(retry.status.success(), "{}", text(&retry.stderr));
+    assert_eq!(
+        h.store.delivery(1).await.unwrap().unwrap().state,
+        DeliveryState::Pending
+    );
+    let cancel = tokio::task::block_in_place(|| braid(&h, &["outbox", "cancel", "1"]));
+    assert!(cancel.status.success(), "{}", text(&cancel.stderr));
+    assert_eq!(
+        h.store.delivery(1).await.unwrap().unwrap().state,
+        DeliveryState::Cancelled
+    );
+    let cancel = tokio::task::block_in_place(|| braid(&h, &["outbox", "cancel", "1"]));
+    assert!(!cancel.status.success());
+    assert!(
+        text(&cancel.stderr).contains("is cancelled"),
+        "{}",
+        text(&cancel.stderr)
+    );
+    let missing = tokio::task::block_in_place(|| braid(&h, &["outbox", "retry", "99"]));
+    assert!(text(&missing.stderr).contains("no delivery 99"));
+}
+
+/// `braid post` killed right after its first line: the daemon finds the queued delivery and
+/// sends it, once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daemon_delivers_what_a_killed_post_left() {
+    let Some(mock) = MastodonMock::start().await else {
+        return;
+    };
+    let token = mock.user("alice").await;
+    let h = Harness::new(|_| {});
+    let (account, _) = log_in(&h, &mock, &token, 0).await;
+    let (post, _) = outbox::queue(
+        &h.ctx,
+        &draft("left behind"),
+        vec![],
+        &[account],
+        None,
+        None,
+    )
+    .await
+    .unwrap();
+    let (stop, mut rx) = tokio::sync::watch::channel(false);
+    let daemon = tokio::spawn(braid::scheduler::run(h.ctx.clone(), async move {
+        let _ = rx.wait_for(|s| *s).await;
+    }));
+    let mut state = DeliveryState::Pending;
+    for _ in 0..100 {
+        state = h.store.deliveries_of_post(post).await.unwrap()[0].state;
+        if state.is_final() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let _ = stop.send(true);
+    daemon.await.unwrap();
+    assert_eq!(state, DeliveryState::Done);
+    assert_eq!(statuses_with(&mock, &token, "left behind").await, 1);
+}
+
+/// Deliveries to one target keep their order: while the first waits for a retry, the second
+/// is not due; once the first is done, it is.
+#[tokio::test]
+async fn deliveries_to_one_target_keep_their_order() {
+    let h = Harness::new(|_| {});
+    let account = h
+        .store
+        .add_account(braid::store::NewAccount {
+            name: "target".into(),
+            kind: "mastodon".into(),
+            identity: "https://t.example/#1".into(),
+            server_url: Some("https://t.example/".into()),
+            credentials: serde_json::json!({ "token": "t" }),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let target = h.store.account(account).await.unwrap().unwrap();
+    let mut posts = Vec::new();
+    for t in ["first", "second"] {
+        posts.push(
+            outbox::queue(
+                &h.ctx,
+                &draft(t),
+                vec![],
+                std::slice::from_ref(&target),
+                None,
+                None,
+            )
+            .await
+            .unwrap()
+            .0,
+        );
+    }
+    let first = h
+        .store
+        .deliveries_of_post(posts[0])
+        .await
+        .unwrap()
+        .remove(0);
+    let due: Vec<i64> = h
+        .store
+        .due_deliveries(10)
+        .await
+        .unwrap()
+        .iter()
+        .map(|d| d.post_id)
+        .collect();
+    assert_eq!(due, [posts[0]]);
+    h.store
+        .delivery_later(
+            first.id,
+            DeliveryState::Pending,
+            chrono::Utc::now() + chrono::Duration::hours(1),
+            "503".into(),
+        )
+        .await
+        .unwrap();
+    assert!(
+        h.store.due_deliveries(10).await.unwrap().is_empty(),
+        "the second waits"
+    );
+    h.store
+        .land_delivery(
+            first.id,
+            braid::store::Landed {
+                remote_id: "https://t.example/1".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let due: Vec<i64> = h
+        .store
+        .due_deliveries(10)
+        .await
+        .unwrap()
+        .iter()
+        .map(|d| d.post_id)
+        .collect();
+    assert_eq!(due, [posts[1]]);
+}
