@@ -209,6 +209,36 @@ async fn a_refused_delivery_fails_with_its_reason_and_can_be_retried_or_cancelle
         "{table}"
     );
 
+    // The API shows it too, with its reason.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let web_ctx = braid::web::WebContext {
+        store: h.store.clone(),
+        site_title: "Braid".into(),
+        base_url: None,
+        hosted: None,
+    };
+    let (stop, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(braid::web::serve(web_ctx, listener, async {
+        let _ = rx.await;
+    }));
+    let rows: serde_json::Value = reqwest::get(format!("{base}/api/outbox"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(rows[0]["state"], "failed", "{rows}");
+    assert!(rows[0]["last_error"]
+        .as_str()
+        .unwrap()
+        .contains("Text can't be blank"));
+    let bad = reqwest::get(format!("{base}/api/outbox?limit=0"))
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+    let _ = stop.send(());
+
     let retry = tokio::task::block_in_place(|| braid(&h, &["outbox", "retry", "1"]));
     assert!(retry.status.success(), "{}", text(&retry.stderr));
     assert_eq!(
@@ -351,4 +381,36 @@ async fn deliveries_to_one_target_keep_their_order() {
         .map(|d| d.post_id)
         .collect();
     assert_eq!(due, [posts[1]]);
+}
+
+/// `--at` queues the post for later: nothing is sent before its time, then it is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scheduled_post_waits_for_its_time() {
+    let Some(mock) = MastodonMock::start().await else {
+        return;
+    };
+    let token = mock.user("alice").await;
+    let h = Harness::new(|_| {});
+    log_in(&h, &mock, &token, 0).await;
+    let posted = tokio::task::block_in_place(|| {
+        braid(
+            &h,
+            &[
+                "post",
+                "in a moment",
+                "--to",
+                "alice@127.0.0.1",
+                "--at",
+                "+2s",
+            ],
+        )
+    });
+    assert!(posted.status.success(), "{}", text(&posted.stderr));
+    let stdout = text(&posted.stdout);
+    assert!(stdout.contains("scheduled in"), "{stdout}");
+    assert_eq!(statuses_with(&mock, &token, "in a moment").await, 0);
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let after = outbox::deliver_post(&h.ctx, 1).await.unwrap();
+    assert_eq!(after[0].state, DeliveryState::Done, "{after:?}");
+    assert_eq!(statuses_with(&mock, &token, "in a moment").await, 1);
 }

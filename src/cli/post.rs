@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::io::Write;
 
 use braid_core::Visibility;
+use chrono::{DateTime, Utc};
 use clap::{Args, ValueEnum};
 
 use crate::config::Config;
@@ -72,6 +73,39 @@ pub struct PostArgs {
     /// fresh random key.
     #[arg(long, value_name = "KEY", allow_hyphen_values = true)]
     pub key: Option<String>,
+    /// Send it later: an RFC 3339 time (2026-12-24T18:00:00+01:00) or a delay from now (+90s,
+    /// +30m, +2h, +1d). `braid run` sends it when the time comes.
+    #[arg(long, value_name = "TIME", value_parser = parse_at, allow_hyphen_values = true)]
+    pub at: Option<DateTime<Utc>>,
+}
+
+/// `--at`: RFC 3339, or `+N` with a unit (s, m, h, d) from now.
+fn parse_at(raw: &str) -> Result<DateTime<Utc>, String> {
+    let raw = raw.trim();
+    if let Some(delay) = raw.strip_prefix('+') {
+        let split = delay
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(delay.len());
+        let (n, unit) = delay.split_at(split);
+        let n: i64 = n
+            .parse()
+            .map_err(|_| format!("{raw:?}: give +N with a unit, like +30m or +2h"))?;
+        let seconds = match unit {
+            "s" => 1,
+            "m" => 60,
+            "h" => 3600,
+            "d" => 86_400,
+            _ => return Err(format!("{raw:?}: the unit is s, m, h or d (+30m, +2h)")),
+        };
+        let delay = n
+            .checked_mul(seconds)
+            .filter(|s| *s <= 366 * 86_400)
+            .ok_or_else(|| format!("{raw:?}: at most a year ahead"))?;
+        return Ok(Utc::now() + chrono::Duration::seconds(delay));
+    }
+    DateTime::parse_from_rfc3339(raw)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| format!("{raw:?} is neither an RFC 3339 time nor a delay like +2h: {e}"))
 }
 
 /// Queues the post for every target (printing `queued post ID for A, B` as soon as it is
@@ -114,7 +148,7 @@ pub async fn post(args: PostArgs, config: Arc<Config>) -> anyhow::Result<()> {
         language: args.language,
         reply_to: args.reply_to,
     };
-    let (post, fresh) = outbox::queue(&ctx, &draft, media, &targets, args.key, None).await?;
+    let (post, fresh) = outbox::queue(&ctx, &draft, media, &targets, args.key, args.at).await?;
     let names: Vec<&str> = targets.iter().map(|t| t.name.as_str()).collect();
     let mut out = std::io::stdout().lock();
     writeln!(
@@ -154,6 +188,11 @@ pub async fn post(args: PostArgs, config: Arc<Config>) -> anyhow::Result<()> {
                     .unwrap_or_else(|| d.state.as_str().into());
                 failures.push((d.target.clone(), reason));
             }
+            DeliveryState::Pending if d.attempts == 0 => println!(
+                "{}: scheduled {}; `braid run` sends it then",
+                d.target,
+                super::relative_time(Some(d.next_attempt))
+            ),
             DeliveryState::Pending | DeliveryState::InFlight => println!(
                 "{}: not delivered yet ({}); next attempt {}; `braid run` delivers it",
                 d.target,
@@ -174,6 +213,24 @@ pub async fn post(args: PostArgs, config: Arc<Config>) -> anyhow::Result<()> {
                 many.len(),
                 deliveries.len()
             ))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn at_takes_a_time_or_a_delay() {
+        let t = parse_at("2026-12-24T18:00:00+01:00").unwrap();
+        assert_eq!(t.to_rfc3339(), "2026-12-24T17:00:00+00:00");
+        let in_two_hours = parse_at("+2h").unwrap() - Utc::now();
+        assert!((7190..=7200).contains(&in_two_hours.num_seconds()));
+        assert!(parse_at("+90s").unwrap() > Utc::now());
+        for bad in ["+2w", "+h", "tomorrow", "+99999d"] {
+            assert!(parse_at(bad).is_err(), "{bad}");
         }
     }
 }

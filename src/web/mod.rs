@@ -3,7 +3,7 @@
 //!
 //! One handler per file: `timeline.rs` (`/`), `item.rs` (`/items/ID`), `sources.rs`
 //! (`/sources`), `feeds/` (`/feed.atom`, `/feed.rss`, `/feed.json`), `api/` (`/api/timeline`,
-//! `/api/items/ID`, `/api/sources`), `health.rs` (`/healthz`), `assets.rs` (`/static/*`).
+//! `/api/items/ID`, `/api/sources`, `/api/outbox`), `health.rs` (`/healthz`), `assets.rs` (`/static/*`).
 //! `query.rs` parses the query parameters they share, `view.rs` turns store records into what
 //! templates show, `preview.rs` bounds what lists carry of each item, `respond.rs` builds
 //! responses and error pages.

@@ -1,8 +1,10 @@
 //! The read-only JSON API: `/api/timeline` (one page: `{items, next}`, each item's bodies cut
-//! to a preview), `/api/items/ID` (one whole item) and `/api/sources`. Same query parameters as
+//! to a preview), `/api/items/ID` (one whole item), `/api/sources` and `/api/outbox` (the
+//! newest deliveries). Same query parameters as
 //! the pages; errors are `{"error": "…"}` with a 4xx/5xx status.
 
 mod items;
+mod outbox;
 mod sources;
 mod timeline;
 
@@ -19,7 +21,9 @@ pub fn routes(
         timeline::route(ctx.clone())
             .or(items::route(ctx.clone()))
             .unify()
-            .or(sources::route(ctx))
+            .or(sources::route(ctx.clone()))
+            .unify()
+            .or(outbox::route(ctx))
             .unify(),
     )
 }
