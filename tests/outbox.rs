@@ -414,3 +414,80 @@ async fn a_scheduled_post_waits_for_its_time() {
     assert_eq!(after[0].state, DeliveryState::Done, "{after:?}");
     assert_eq!(statuses_with(&mock, &token, "in a moment").await, 1);
 }
+
+/// A target that is down (connection refused), then busy (503 with Retry-After), receives
+/// every post once it is back, each once and in the order they were queued.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_target_down_for_a_while_gets_everything_in_order() {
+    let Some(mock) = MastodonMock::start().await else {
+        return;
+    };
+    let token = mock.user("alice").await;
+    let h = Harness::new(|c| {
+        c.fetch.timeout_secs = 1;
+        c.outbox.backoff_base_secs = 1;
+        c.outbox.backoff_max_secs = 1;
+        c.outbox.max_attempts = 50;
+    });
+    let (account, _) = log_in(&h, &mock, &token, 0).await;
+    let db = rusqlite::Connection::open(&h.ctx.config.storage.db).unwrap();
+    let point_at = |url: &str| {
+        db.execute("UPDATE accounts SET server_url = ?1", [url])
+            .unwrap()
+    };
+    point_at("http://127.0.0.1:9/");
+    let texts = ["down one", "down two", "down three"];
+    for t in texts {
+        outbox::queue(
+            &h.ctx,
+            &draft(t),
+            vec![],
+            std::slice::from_ref(&account),
+            None,
+            None,
+        )
+        .await
+        .unwrap();
+    }
+    let busy = outbox::Busy::default();
+    outbox::deliver_due(&h.ctx, &busy, 16).await;
+    let rows = h.store.list_deliveries(10).await.unwrap();
+    assert!(rows.iter().all(|d| !d.state.is_final()), "{rows:?}");
+    assert_eq!(
+        rows.iter().filter(|d| d.attempts > 0).count(),
+        1,
+        "only the first is tried while the target is down: {rows:?}"
+    );
+
+    // Back, but busy for one more request.
+    point_at(&format!("{}/", mock.base));
+    mock.fault(serde_json::json!({
+        "match": {"methods": ["POST"], "path": "/api/v1/statuses"},
+        "effect": {"type": "status", "status": 503, "headers": {"Retry-After": "1"}},
+        "count": 1
+    }))
+    .await;
+    for _ in 0..150 {
+        outbox::deliver_due(&h.ctx, &busy, 16).await;
+        let rows = h.store.list_deliveries(10).await.unwrap();
+        if rows.iter().all(|d| d.state.is_final()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let rows = h.store.list_deliveries(10).await.unwrap();
+    assert!(
+        rows.iter().all(|d| d.state == DeliveryState::Done),
+        "{rows:?}"
+    );
+    for t in texts {
+        assert_eq!(statuses_with(&mock, &token, t).await, 1, "{t}");
+    }
+    // In order: the server's ids grow with creation.
+    let mut landed: Vec<(i64, u128)> = rows
+        .iter()
+        .map(|d| (d.post_id, d.local_id.as_deref().unwrap().parse().unwrap()))
+        .collect();
+    landed.sort();
+    assert!(landed.windows(2).all(|w| w[0].1 < w[1].1), "{landed:?}");
+}
