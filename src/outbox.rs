@@ -279,7 +279,7 @@ pub async fn deliver(ctx: &PollContext, seen: DeliveryRecord) -> Option<Delivery
     // is bounded by the fetch timeout, and an attempt makes at most one per file plus three.
     let timeout = Duration::from_secs(ctx.config.fetch.timeout_secs);
     let requests = 3 + post.media.len() as u32;
-    let deadline = Utc::now() + chrono_dur(timeout * requests + Duration::from_secs(5));
+    let deadline = Utc::now() + chrono_dur(timeout * requests + Duration::from_secs(1));
     match ctx.store.claim_delivery(seen.clone(), deadline).await {
         Ok(true) => {}
         Ok(false) => return None,

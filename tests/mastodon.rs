@@ -39,7 +39,7 @@ async fn alice(backfill: u32) -> Option<Alice> {
     let mock = MastodonMock::start().await?;
     let token = mock.user("alice").await;
     let h = Harness::new(|_| {});
-    let (account, source) = log_in(&h, &mock, &token, backfill).await;
+    let (account, source) = log_in(&h, &mock.base, &token, backfill).await;
     Some((mock, token, h, account, source))
 }
 
@@ -89,7 +89,7 @@ async fn home_timeline_pages_and_resumes_across_restart_without_gap_or_duplicate
         .await;
     }
     let mut h = Harness::new(|_| {});
-    let (_account, id) = log_in(&h, &mock, &token, 3).await;
+    let (_account, id) = log_in(&h, &mock.base, &token, 3).await;
 
     // First poll: bounded by the backfill, newest first.
     let stats = poll_ok(&h, id).await;
@@ -158,7 +158,7 @@ async fn an_edit_updates_the_stored_item_in_place() {
     mock.post(&token, &[("status", "another"), ("visibility", "public")])
         .await;
     let h = Harness::new(|_| {});
-    let (_account, id) = log_in(&h, &mock, &token, 20).await;
+    let (_account, id) = log_in(&h, &mock.base, &token, 20).await;
     poll_ok(&h, id).await;
 
     let resp = reqwest::Client::new()
@@ -201,7 +201,7 @@ async fn rate_limited_then_success() {
     }))
     .await;
     let h = Harness::new(|_| {});
-    let (_account, id) = log_in(&h, &mock, &token, 20).await;
+    let (_account, id) = log_in(&h, &mock.base, &token, 20).await;
     let before = chrono::Utc::now();
     let limited = h.poll(id).await;
     assert!(limited.error.is_some(), "{limited:?}");
@@ -689,7 +689,7 @@ async fn few_remaining_calls_push_the_next_poll_to_the_reset() {
     }))
     .await;
     let h = Harness::new(|_| {});
-    let (_account, id) = log_in(&h, &mock, &token, 20).await;
+    let (_account, id) = log_in(&h, &mock.base, &token, 20).await;
     let conn = h.connector(id).await.unwrap();
     let page = conn.source().unwrap().poll(&Cursor::none()).await.unwrap();
     assert_eq!(page.hints.not_before.map(|t| t.timestamp()), Some(reset));
@@ -706,7 +706,7 @@ async fn a_429_while_catching_up_keeps_what_was_read_and_loses_nothing() {
     mock.post(&token, &[("status", "seed"), ("visibility", "public")])
         .await;
     let h = Harness::new(|_| {});
-    let (_account, id) = log_in(&h, &mock, &token, 20).await;
+    let (_account, id) = log_in(&h, &mock.base, &token, 20).await;
     poll_ok(&h, id).await;
     let cursor = h.source(id).await.cursor;
     for n in 0..50 {
@@ -776,7 +776,7 @@ async fn a_deleted_status_becomes_a_tombstone_and_an_undone_boost_does_not() {
         .await;
 
     let h = Harness::new(|_| {});
-    let (_account, id) = log_in(&h, &mock, &token, 20).await;
+    let (_account, id) = log_in(&h, &mock.base, &token, 20).await;
     poll_ok(&h, id).await;
     assert_eq!(h.items(id).await.len(), 3);
 

@@ -78,8 +78,8 @@ async fn one_post_to_two_accounts_is_queued_first_and_delivered_once_each() {
     };
     let (alice, bob) = (mock.user("alice").await, mock.user("bob").await);
     let h = Harness::new(|_| {});
-    log_in(&h, &mock, &alice, 0).await;
-    log_in(&h, &mock, &bob, 0).await;
+    log_in(&h, &mock.base, &alice, 0).await;
+    log_in(&h, &mock.base, &bob, 0).await;
 
     let posted = tokio::task::block_in_place(|| {
         braid(
@@ -148,7 +148,7 @@ async fn a_delivery_left_in_flight_is_reconciled_not_sent_twice() {
     };
     let token = mock.user("alice").await;
     let h = Harness::new(|c| c.fetch.timeout_secs = 1);
-    let (account, _) = log_in(&h, &mock, &token, 0).await;
+    let (account, _) = log_in(&h, &mock.base, &token, 0).await;
 
     for (text, sent) in [("landed before the crash", true), ("never sent", false)] {
         let (post, _) = outbox::queue(
@@ -192,7 +192,7 @@ async fn a_refused_delivery_fails_with_its_reason_and_can_be_retried_or_cancelle
     };
     let token = mock.user("alice").await;
     let h = Harness::new(|_| {});
-    log_in(&h, &mock, &token, 0).await;
+    log_in(&h, &mock.base, &token, 0).await;
     // An empty status is refused (422): failed at once, with the server's words.
     let posted =
         tokio::task::block_in_place(|| braid(&h, &["post", "", "--to", "alice@127.0.0.1"]));
@@ -271,7 +271,7 @@ async fn the_daemon_delivers_what_a_killed_post_left() {
     };
     let token = mock.user("alice").await;
     let h = Harness::new(|_| {});
-    let (account, _) = log_in(&h, &mock, &token, 0).await;
+    let (account, _) = log_in(&h, &mock.base, &token, 0).await;
     let (post, _) = outbox::queue(
         &h.ctx,
         &draft("left behind"),
@@ -391,7 +391,7 @@ async fn a_scheduled_post_waits_for_its_time() {
     };
     let token = mock.user("alice").await;
     let h = Harness::new(|_| {});
-    log_in(&h, &mock, &token, 0).await;
+    log_in(&h, &mock.base, &token, 0).await;
     let posted = tokio::task::block_in_place(|| {
         braid(
             &h,
@@ -429,7 +429,7 @@ async fn a_target_down_for_a_while_gets_everything_in_order() {
         c.outbox.backoff_max_secs = 1;
         c.outbox.max_attempts = 50;
     });
-    let (account, _) = log_in(&h, &mock, &token, 0).await;
+    let (account, _) = log_in(&h, &mock.base, &token, 0).await;
     let db = rusqlite::Connection::open(&h.ctx.config.storage.db).unwrap();
     let point_at = |url: &str| {
         db.execute("UPDATE accounts SET server_url = ?1", [url])

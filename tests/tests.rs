@@ -4,6 +4,7 @@
 
 mod accounts;
 mod cli;
+mod crash;
 mod feeds;
 mod kept;
 mod listener;

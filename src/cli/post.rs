@@ -188,10 +188,16 @@ pub async fn post(args: PostArgs, config: Arc<Config>) -> anyhow::Result<()> {
                     .unwrap_or_else(|| d.state.as_str().into());
                 failures.push((d.target.clone(), reason));
             }
+            DeliveryState::Pending if d.attempts == 0 && d.next_attempt > chrono::Utc::now() => {
+                println!(
+                    "{}: scheduled {}; `braid run` sends it then",
+                    d.target,
+                    super::relative_time(Some(d.next_attempt))
+                )
+            }
             DeliveryState::Pending if d.attempts == 0 => println!(
-                "{}: scheduled {}; `braid run` sends it then",
-                d.target,
-                super::relative_time(Some(d.next_attempt))
+                "{}: waiting for earlier posts to this account; `braid run` sends it after them",
+                d.target
             ),
             DeliveryState::Pending | DeliveryState::InFlight => println!(
                 "{}: not delivered yet ({}); next attempt {}; `braid run` delivers it",

@@ -169,11 +169,12 @@ fn candidate_port(attempt: u16) -> u16 {
     10_000 + (mixed % 22_000) as u16
 }
 
-/// Logs `token` in on `mock` through the registry's factory, as `braid account add mastodon
+/// Logs `token` in on the server at `base` (the mock, or a proxy before it) through the
+/// registry's factory, as `braid account add mastodon
 /// URL --token T --backfill N` does: the account and its home timeline as a source.
 pub async fn log_in(
     h: &super::Harness,
-    mock: &MastodonMock,
+    base: &str,
     token: &str,
     backfill: u32,
 ) -> (braid::store::AccountRecord, braid_core::SourceId) {
@@ -184,7 +185,7 @@ pub async fn log_in(
         .get("mastodon")
         .expect("the registry has the Mastodon API family");
     let input = braid_core::factory::LoginInput::from_pairs([
-        ("instance", mock.base.clone()),
+        ("instance", base.to_owned()),
         ("token", token.to_owned()),
         ("backfill", backfill.to_string()),
     ]);
