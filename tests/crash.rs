@@ -135,40 +135,10 @@ async fn fault_proxy(upstream: String) -> FaultProxy {
 
 /// How many statuses of the token's account hold each `crash-N` text.
 async fn crash_posts(mock: &MastodonMock, token: &str) -> HashMap<String, usize> {
-    let http = reqwest::Client::new();
-    let me: serde_json::Value = http
-        .get(format!("{}/api/v1/accounts/verify_credentials", mock.base))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let id = me["id"].as_str().unwrap().to_owned();
     let mut counts = HashMap::new();
-    let mut max_id: Option<String> = None;
-    loop {
-        let mut url = format!("{}/api/v1/accounts/{id}/statuses?limit=40", mock.base);
-        if let Some(m) = &max_id {
-            url.push_str(&format!("&max_id={m}"));
-        }
-        let page: Vec<serde_json::Value> = http
-            .get(url)
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let Some(last) = page.last() else { break };
-        max_id = last["id"].as_str().map(str::to_owned);
-        for s in &page {
-            let content = braid_core::sanitize::html_to_text(s["content"].as_str().unwrap_or(""));
-            if let Some(word) = content.split_whitespace().find(|w| w.starts_with("crash-")) {
-                *counts.entry(word.to_owned()).or_insert(0) += 1;
-            }
+    for text in mock.own_statuses(token).await {
+        if let Some(word) = text.split_whitespace().find(|w| w.starts_with("crash-")) {
+            *counts.entry(word.to_owned()).or_insert(0) += 1;
         }
     }
     counts

@@ -40,35 +40,20 @@ fn draft(text: &str) -> Draft {
 
 /// Statuses of the token's account whose text contains `needle`.
 async fn statuses_with(mock: &MastodonMock, token: &str, needle: &str) -> usize {
-    let http = reqwest::Client::new();
-    let me: serde_json::Value = http
-        .get(format!("{}/api/v1/accounts/verify_credentials", mock.base))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let statuses: serde_json::Value = http
-        .get(format!(
-            "{}/api/v1/accounts/{}/statuses?limit=40",
-            mock.base,
-            me["id"].as_str().unwrap()
-        ))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    statuses
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|s| s["content"].as_str().unwrap_or_default().contains(needle))
-        .count()
+    let texts = mock.own_statuses(token).await;
+    texts.iter().filter(|t| t.contains(needle)).count()
+}
+
+/// The mock with alice logged in through the registry (no backfill), in a fresh harness
+/// tweaked by `tweak`.
+async fn alice(
+    tweak: impl FnOnce(&mut braid::config::Config),
+) -> Option<(MastodonMock, String, Harness, braid::store::AccountRecord)> {
+    let mock = MastodonMock::start().await?;
+    let token = mock.user("alice").await;
+    let h = Harness::new(tweak);
+    let (account, _) = log_in(&h, &mock.base, &token, 0).await;
+    Some((mock, token, h, account))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -143,12 +128,9 @@ async fn one_post_to_two_accounts_is_queued_first_and_delivered_once_each() {
 /// the key) and before it (nothing exists). Both end with exactly one status.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_delivery_left_in_flight_is_reconciled_not_sent_twice() {
-    let Some(mock) = MastodonMock::start().await else {
+    let Some((mock, token, h, account)) = alice(|c| c.fetch.timeout_secs = 1).await else {
         return;
     };
-    let token = mock.user("alice").await;
-    let h = Harness::new(|c| c.fetch.timeout_secs = 1);
-    let (account, _) = log_in(&h, &mock.base, &token, 0).await;
 
     for (text, sent) in [("landed before the crash", true), ("never sent", false)] {
         let (post, _) = outbox::queue(
@@ -187,12 +169,9 @@ async fn a_delivery_left_in_flight_is_reconciled_not_sent_twice() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_delivery_fails_with_its_reason_and_can_be_retried_or_cancelled() {
-    let Some(mock) = MastodonMock::start().await else {
+    let Some((_mock, _token, h, _account)) = alice(|_| {}).await else {
         return;
     };
-    let token = mock.user("alice").await;
-    let h = Harness::new(|_| {});
-    log_in(&h, &mock.base, &token, 0).await;
     // An empty status is refused (422): failed at once, with the server's words.
     let posted =
         tokio::task::block_in_place(|| braid(&h, &["post", "", "--to", "alice@127.0.0.1"]));
@@ -266,12 +245,9 @@ async fn a_refused_delivery_fails_with_its_reason_and_can_be_retried_or_cancelle
 /// sends it, once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_daemon_delivers_what_a_killed_post_left() {
-    let Some(mock) = MastodonMock::start().await else {
+    let Some((mock, token, h, account)) = alice(|_| {}).await else {
         return;
     };
-    let token = mock.user("alice").await;
-    let h = Harness::new(|_| {});
-    let (account, _) = log_in(&h, &mock.base, &token, 0).await;
     let (post, _) = outbox::queue(
         &h.ctx,
         &draft("left behind"),
@@ -386,12 +362,9 @@ async fn deliveries_to_one_target_keep_their_order() {
 /// `--at` queues the post for later: nothing is sent before its time, then it is.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_scheduled_post_waits_for_its_time() {
-    let Some(mock) = MastodonMock::start().await else {
+    let Some((mock, token, h, _account)) = alice(|_| {}).await else {
         return;
     };
-    let token = mock.user("alice").await;
-    let h = Harness::new(|_| {});
-    log_in(&h, &mock.base, &token, 0).await;
     let posted = tokio::task::block_in_place(|| {
         braid(
             &h,

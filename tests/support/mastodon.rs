@@ -139,6 +139,44 @@ impl MastodonMock {
             .expect("status json")
     }
 
+    /// Every status of the token's own account, newest first, all pages, as plain text (so a
+    /// test can count what landed).
+    pub async fn own_statuses(&self, token: &str) -> Vec<String> {
+        let http = reqwest::Client::new();
+        let get = |url: String| {
+            let req = http.get(url).bearer_auth(token);
+            async move {
+                req.send()
+                    .await
+                    .expect("request")
+                    .json::<serde_json::Value>()
+                    .await
+                    .expect("json")
+            }
+        };
+        let me = get(format!("{}/api/v1/accounts/verify_credentials", self.base)).await;
+        let id = me["id"].as_str().expect("account id").to_owned();
+        let mut texts = Vec::new();
+        let mut max_id: Option<String> = None;
+        loop {
+            let mut url = format!("{}/api/v1/accounts/{id}/statuses?limit=40", self.base);
+            if let Some(m) = &max_id {
+                url.push_str(&format!("&max_id={m}"));
+            }
+            let page = get(url).await;
+            let Some(page) = page.as_array().filter(|p| !p.is_empty()) else {
+                return texts;
+            };
+            max_id = page
+                .last()
+                .and_then(|s| s["id"].as_str())
+                .map(str::to_owned);
+            texts.extend(page.iter().map(|s| {
+                braid_core::sanitize::html_to_text(s["content"].as_str().unwrap_or_default())
+            }));
+        }
+    }
+
     /// Injects a fault (`POST /api/v1/_mock/faults`), e.g. `{"status": 429, "retry_after": 2}`.
     pub async fn fault(&self, spec: serde_json::Value) -> serde_json::Value {
         reqwest::Client::new()
