@@ -66,19 +66,22 @@ async fn one_post_to_two_accounts_is_queued_first_and_delivered_once_each() {
     log_in(&h, &mock.base, &alice, 0).await;
     log_in(&h, &mock.base, &bob, 0).await;
 
-    let posted = tokio::task::block_in_place(|| {
-        braid(
-            &h,
-            &[
-                "post",
-                "hello both",
-                "--to",
-                "alice@127.0.0.1,bob@127.0.0.1",
-                "--key",
-                "k-both",
-            ],
-        )
-    });
+    let post_both = || {
+        tokio::task::block_in_place(|| {
+            braid(
+                &h,
+                &[
+                    "post",
+                    "hello both",
+                    "--to",
+                    "alice@127.0.0.1,bob@127.0.0.1",
+                    "--key",
+                    "k-both",
+                ],
+            )
+        })
+    };
+    let posted = post_both();
     assert!(posted.status.success(), "{}", text(&posted.stderr));
     let stdout = text(&posted.stdout);
     assert_eq!(
@@ -91,19 +94,7 @@ async fn one_post_to_two_accounts_is_queued_first_and_delivered_once_each() {
     assert_eq!(statuses_with(&mock, &bob, "hello both").await, 1);
 
     // The same command again (a script retrying): nothing new is queued or sent.
-    let again = tokio::task::block_in_place(|| {
-        braid(
-            &h,
-            &[
-                "post",
-                "hello both",
-                "--to",
-                "alice@127.0.0.1,bob@127.0.0.1",
-                "--key",
-                "k-both",
-            ],
-        )
-    });
+    let again = post_both();
     assert!(again.status.success(), "{}", text(&again.stderr));
     assert!(text(&again.stdout).contains("queued before with this key"));
     assert_eq!(statuses_with(&mock, &alice, "hello both").await, 1);
