@@ -348,6 +348,13 @@ async fn deliveries_to_one_target_keep_their_order() {
         .map(|d| d.post_id)
         .collect();
     assert_eq!(due, [posts[1]]);
+    // A removed account's deliveries stay due, so they are failed with the reason.
+    h.store.remove_account(account).await.unwrap();
+    let due = h.store.due_deliveries(10).await.unwrap();
+    assert_eq!((due.len(), due[0].account), (1, None));
+    let after = outbox::deliver(&h.ctx, due[0].clone()).await.unwrap();
+    assert_eq!(after.state, DeliveryState::Failed);
+    assert!(after.last_error.unwrap().contains("removed"));
 }
 
 /// `--at` queues the post for later: nothing is sent before its time, then it is.

@@ -282,7 +282,11 @@ pub(super) fn list(conn: &Connection, limit: usize) -> Result<Vec<DeliveryRecord
 }
 
 /// Deliveries whose time has come, at most `limit`: for each target only its oldest open one
-/// (pending or in flight), so deliveries to one target keep their order.
+/// (pending or in flight), so deliveries to one target keep their order. Each account's head
+/// is one probe of the `deliveries_open` index, so the query costs a step per account, not
+/// one per queued delivery (with a correlated subquery per open row, a backlog of thousands
+/// made draining it quadratic); deliveries whose account was removed come one at a time, to
+/// be failed.
 pub(super) fn due(
     conn: &Connection,
     now: DateTime<Utc>,
@@ -290,11 +294,16 @@ pub(super) fn due(
 ) -> Result<Vec<DeliveryRecord>> {
     Ok(conn
         .prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM deliveries AS d
-             WHERE state IN ('pending', 'in_flight') AND next_attempt <= ?1
-               AND id = (SELECT min(id) FROM deliveries AS o
-                         WHERE o.account_id IS d.account_id
-                           AND o.state IN ('pending', 'in_flight'))
+            "WITH heads (id) AS (
+                 SELECT (SELECT min(o.id) FROM deliveries AS o
+                         WHERE o.account_id = a.id AND o.state IN ('pending', 'in_flight'))
+                 FROM accounts AS a
+                 UNION ALL
+                 SELECT min(id) FROM deliveries
+                 WHERE account_id IS NULL AND state IN ('pending', 'in_flight')
+             )
+             SELECT {COLUMNS} FROM deliveries
+             WHERE id IN (SELECT id FROM heads WHERE id IS NOT NULL) AND next_attempt <= ?1
              ORDER BY next_attempt, id LIMIT ?2"
         ))?
         .query_map(params![micros(now), limit as i64], record)?

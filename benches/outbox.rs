@@ -1,0 +1,194 @@
+//! Outbox figures: what the delivery engine itself costs, with a network of our own whose sink
+//! answers at once (registered for this benchmark only, like the tests' networks). A stand-in
+//! on purpose: it measures Braid's side — queuing, claiming, recording, the due query — and
+//! nothing of a server's. Against a real server the server's time adds to each delivery.
+//!
+//! - throughput: `BRAID_BENCH_POSTS` posts (default 2,000) queued for one account, then
+//!   delivered by the daemon's `deliver_due` until none is left (one target keeps its order,
+//!   so one delivery at a time): deliveries per second, and so the engine's overhead per
+//!   delivery;
+//! - fan-out: 200 posts to 4 accounts each through `deliver_post` (what `braid post` does),
+//!   latency from queuing to all four delivered, p50 and p99.
+//!
+//! `cargo bench --bench outbox`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use async_trait::async_trait;
+use braid_core::connector::{
+    CountUnit, Limits, MediaRef, MediaUpload, Post, Probe, Published, ReplyRef, TextLimit,
+};
+use braid_core::{AccountView, BuildContext, Connector, ConnectorError, Factory, SourceView};
+
+const KIND: &str = "bench-sink";
+
+struct Instant_;
+static FACTORY: Instant_ = Instant_;
+
+#[async_trait]
+impl Factory for Instant_ {
+    fn kind(&self) -> &'static str {
+        KIND
+    }
+    fn display_name(&self) -> &'static str {
+        "Benchmark sink"
+    }
+    fn about(&self) -> &'static str {
+        "a sink that answers at once"
+    }
+    async fn connector(
+        &self,
+        _ctx: &BuildContext,
+        _source: &SourceView,
+        _account: Option<&AccountView>,
+    ) -> Result<Arc<dyn Connector>, ConnectorError> {
+        Ok(Arc::new(Answering))
+    }
+    async fn sink(
+        &self,
+        _ctx: &BuildContext,
+        _account: &AccountView,
+    ) -> Result<Arc<dyn Connector>, ConnectorError> {
+        Ok(Arc::new(Answering))
+    }
+}
+
+struct Answering;
+
+impl Connector for Answering {
+    fn kind(&self) -> &'static str {
+        KIND
+    }
+    fn sink(&self) -> Option<&dyn braid_core::Sink> {
+        Some(self)
+    }
+}
+
+#[async_trait]
+impl braid_core::Sink for Answering {
+    async fn limits(&self) -> Result<Limits, ConnectorError> {
+        Ok(Limits {
+            text: TextLimit {
+                max: 500,
+                unit: CountUnit::Graphemes,
+                url_length: None,
+                mention_without_domain: false,
+            },
+            max_media: 0,
+            media: Vec::new(),
+            content_warnings: false,
+            threads: false,
+        })
+    }
+    async fn upload(&self, _media: &MediaUpload) -> Result<MediaRef, ConnectorError> {
+        Err(ConnectorError::Unsupported("no media".into()))
+    }
+    async fn reply_ref(&self, target: &str) -> Result<ReplyRef, ConnectorError> {
+        Ok(ReplyRef(serde_json::json!(target)))
+    }
+    async fn publish(&self, _post: &Post, key: &str) -> Result<Published, ConnectorError> {
+        Ok(Published {
+            remote_id: format!("bench:{key}").into(),
+            local_id: None,
+            url: None,
+            reply_ref: ReplyRef(serde_json::json!(key)),
+        })
+    }
+    async fn reconcile(&self, _probe: &Probe<'_>) -> Result<Option<Published>, ConnectorError> {
+        Ok(None)
+    }
+}
+
+fn draft(i: usize) -> braid::outbox::Draft {
+    braid::outbox::Draft {
+        text: format!("benchmark post {i}: words to carry, https://example.org/{i} #bench"),
+        content_warning: None,
+        visibility: braid_core::Visibility::Public,
+        language: Some("en".into()),
+        reply_to: None,
+    }
+}
+
+fn main() {
+    let posts = common::env_usize("BRAID_BENCH_POSTS", 2000);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async move {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = braid::config::Config::default();
+        config.storage.db = dir.path().join("bench.db");
+        let config = Arc::new(config);
+        let store = braid::store::Store::open(&config.storage.db).unwrap();
+        let http = braid_core::http::SafeClient::new(config.http_config()).unwrap();
+        let mut ctx = braid::scheduler::PollContext::new(store.clone(), config, http).unwrap();
+        ctx.connectors.registry = braid::connectors::Registry::builtin().with(&FACTORY);
+        let ctx = Arc::new(ctx);
+        let mut accounts = Vec::new();
+        for n in 0..5 {
+            let id = store
+                .add_account(braid::store::NewAccount {
+                    name: format!("bench{n}"),
+                    kind: KIND.into(),
+                    identity: format!("bench{n}"),
+                    credentials: serde_json::json!({}),
+                    ..Default::default()
+                })
+                .await
+                .unwrap();
+            accounts.push(store.account(id).await.unwrap().unwrap());
+        }
+        println!("outbox benchmark (an in-process sink that answers at once; engine only)");
+
+        // Throughput to one account.
+        let started = Instant::now();
+        for i in 0..posts {
+            braid::outbox::queue(&ctx, &draft(i), vec![], &accounts[..1], None, None)
+                .await
+                .unwrap();
+        }
+        let queued = started.elapsed();
+        let busy = braid::outbox::Busy::default();
+        let started = Instant::now();
+        let mut delivered = 0;
+        loop {
+            let n = braid::outbox::deliver_due(&ctx, &busy, 16).await;
+            if n == 0 {
+                break;
+            }
+            delivered += n;
+        }
+        let secs = started.elapsed().as_secs_f64();
+        println!(
+            "  queue {posts} posts              {:.0} posts/s ({:.0} us a post)",
+            posts as f64 / queued.as_secs_f64(),
+            queued.as_secs_f64() * 1e6 / posts as f64
+        );
+        println!(
+            "  deliver to one account        {:.0} deliveries/s; engine overhead {:.0} us a delivery ({delivered} delivered)",
+            delivered as f64 / secs,
+            secs * 1e6 / delivered.max(1) as f64
+        );
+
+        // Fan-out to four accounts, one post at a time, as `braid post` delivers.
+        let mut latencies = Vec::new();
+        for i in 0..200 {
+            let started = Instant::now();
+            let (post, _) =
+                braid::outbox::queue(&ctx, &draft(i), vec![], &accounts[1..5], None, None)
+                    .await
+                    .unwrap();
+            let done = braid::outbox::deliver_post(&ctx, post).await.unwrap();
+            assert!(done.iter().all(|d| d.state == braid::store::DeliveryState::Done));
+            latencies.push(started.elapsed());
+        }
+        let (p50, p99) = common::percentiles(&mut latencies);
+        println!(
+            "  fan-out to 4 accounts         p50 {:.2} ms, p99 {:.2} ms (queue + 4 deliveries)",
+            p50.as_secs_f64() * 1e3,
+            p99.as_secs_f64() * 1e3
+        );
+    });
+}
