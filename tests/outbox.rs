@@ -38,6 +38,20 @@ fn draft(text: &str) -> Draft {
     }
 }
 
+/// Queues `text` for `account`, as `braid post` does before it prints its first line.
+async fn queue_text(h: &Harness, text: &str, account: &braid::store::AccountRecord) -> (i64, bool) {
+    outbox::queue(
+        &h.ctx,
+        &draft(text),
+        vec![],
+        std::slice::from_ref(account),
+        None,
+        None,
+    )
+    .await
+    .unwrap()
+}
+
 /// Statuses of the token's account whose text contains `needle`.
 async fn statuses_with(mock: &MastodonMock, token: &str, needle: &str) -> usize {
     let texts = mock.own_statuses(token).await;
@@ -124,16 +138,7 @@ async fn a_delivery_left_in_flight_is_reconciled_not_sent_twice() {
     };
 
     for (text, sent) in [("landed before the crash", true), ("never sent", false)] {
-        let (post, _) = outbox::queue(
-            &h.ctx,
-            &draft(text),
-            vec![],
-            std::slice::from_ref(&account),
-            None,
-            None,
-        )
-        .await
-        .unwrap();
+        let (post, _) = queue_text(&h, text, &account).await;
         let seen = h.store.deliveries_of_post(post).await.unwrap().remove(0);
         // The dying process: claimed (deadline already past) …
         let past = chrono::Utc::now() - chrono::Duration::seconds(1);
@@ -239,16 +244,7 @@ async fn the_daemon_delivers_what_a_killed_post_left() {
     let Some((mock, token, h, account)) = alice(|_| {}).await else {
         return;
     };
-    let (post, _) = outbox::queue(
-        &h.ctx,
-        &draft("left behind"),
-        vec![],
-        &[account],
-        None,
-        None,
-    )
-    .await
-    .unwrap();
+    let (post, _) = queue_text(&h, "left behind", &account).await;
     let (stop, mut rx) = tokio::sync::watch::channel(false);
     let daemon = tokio::spawn(braid::scheduler::run(h.ctx.clone(), async move {
         let _ = rx.wait_for(|s| *s).await;
@@ -287,35 +283,19 @@ async fn deliveries_to_one_target_keep_their_order() {
     let target = h.store.account(account).await.unwrap().unwrap();
     let mut posts = Vec::new();
     for t in ["first", "second"] {
-        posts.push(
-            outbox::queue(
-                &h.ctx,
-                &draft(t),
-                vec![],
-                std::slice::from_ref(&target),
-                None,
-                None,
-            )
-            .await
-            .unwrap()
-            .0,
-        );
+        posts.push(queue_text(&h, t, &target).await.0);
     }
+    let due_posts = || async {
+        let due = h.store.due_deliveries(10).await.unwrap();
+        due.iter().map(|d| d.post_id).collect::<Vec<i64>>()
+    };
     let first = h
         .store
         .deliveries_of_post(posts[0])
         .await
         .unwrap()
         .remove(0);
-    let due: Vec<i64> = h
-        .store
-        .due_deliveries(10)
-        .await
-        .unwrap()
-        .iter()
-        .map(|d| d.post_id)
-        .collect();
-    assert_eq!(due, [posts[0]]);
+    assert_eq!(due_posts().await, [posts[0]]);
     h.store
         .delivery_later(
             first.id,
@@ -325,10 +305,7 @@ async fn deliveries_to_one_target_keep_their_order() {
         )
         .await
         .unwrap();
-    assert!(
-        h.store.due_deliveries(10).await.unwrap().is_empty(),
-        "the second waits"
-    );
+    assert!(due_posts().await.is_empty(), "the second waits");
     h.store
         .land_delivery(
             first.id,
@@ -339,15 +316,7 @@ async fn deliveries_to_one_target_keep_their_order() {
         )
         .await
         .unwrap();
-    let due: Vec<i64> = h
-        .store
-        .due_deliveries(10)
-        .await
-        .unwrap()
-        .iter()
-        .map(|d| d.post_id)
-        .collect();
-    assert_eq!(due, [posts[1]]);
+    assert_eq!(due_posts().await, [posts[1]]);
     // A removed account's deliveries stay due, so they are failed with the reason.
     h.store.remove_account(account).await.unwrap();
     let due = h.store.due_deliveries(10).await.unwrap();
@@ -409,16 +378,7 @@ async fn a_target_down_for_a_while_gets_everything_in_order() {
     point_at("http://127.0.0.1:9/");
     let texts = ["down one", "down two", "down three"];
     for t in texts {
-        outbox::queue(
-            &h.ctx,
-            &draft(t),
-            vec![],
-            std::slice::from_ref(&account),
-            None,
-            None,
-        )
-        .await
-        .unwrap();
+        queue_text(&h, t, &account).await;
     }
     let busy = outbox::Busy::default();
     outbox::deliver_due(&h.ctx, &busy, 16).await;
