@@ -127,12 +127,15 @@ pub async fn build(
 ) -> Result<Arc<dyn Connector>, ConnectorError> {
     let factory = ctx.registry.get(&source.kind)?;
     let account = match account_of(source) {
-        Some(id) => Some(account_view(store, id, factory).await?.ok_or_else(|| {
-            ConnectorError::Permanent(format!(
-                "{}: the account this source read through was removed",
-                factory.kind()
-            ))
-        })?),
+        Some(id) => {
+            let record = store.account(id).await.map_err(transient)?.ok_or_else(|| {
+                ConnectorError::Permanent(format!(
+                    "{}: the account this source read through was removed",
+                    factory.kind()
+                ))
+            })?;
+            Some(account_view(store, &record, factory).await?)
+        }
         None => None,
     };
     let owner = match &account {
@@ -156,11 +159,8 @@ pub async fn sink(
     store: &Store,
 ) -> Result<Arc<dyn Connector>, ConnectorError> {
     let factory = ctx.registry.get(&account.kind)?;
-    let view = account_view(store, account.id, factory)
-        .await?
-        .ok_or_else(|| {
-            ConnectorError::Permanent(format!("{}: the account was removed", account.kind))
-        })?;
+    // The caller's record is used as it is: a delivery reads the account once.
+    let view = account_view(store, account, factory).await?;
     let build_ctx = build_context(
         ctx,
         store,
@@ -191,24 +191,21 @@ fn build_context(
     }
 }
 
-/// The account as its factory sees it, credentials included; `None` when it is gone. An
-/// account whose credentials were refused is an error that says how to log in again, so no
-/// request goes out with credentials known to be bad.
+/// `record` as its factory sees it, with its credentials. An account whose credentials were
+/// refused is an error that says how to log in again, so no request goes out with credentials
+/// known to be bad.
 pub async fn account_view(
     store: &Store,
-    id: AccountId,
+    record: &AccountRecord,
     factory: &dyn Factory,
-) -> Result<Option<AccountView>, ConnectorError> {
-    let Some(record) = store.account(id).await.map_err(transient)? else {
-        return Ok(None);
-    };
+) -> Result<AccountView, ConnectorError> {
     let credentials = store
-        .account_credentials(id)
+        .account_credentials(record.id)
         .await
         .map_err(transient)?
         .unwrap_or_default();
     let view = AccountView {
-        id,
+        id: record.id,
         name: record.name.clone(),
         kind: record.kind.clone(),
         identity: record.identity.clone(),
@@ -224,7 +221,7 @@ pub async fn account_view(
             factory.login_again(&view)
         )));
     }
-    Ok(Some(view))
+    Ok(view)
 }
 
 /// The account a source reads through, if any.
