@@ -145,7 +145,7 @@ fn main() {
         // Throughput to one account.
         let started = Instant::now();
         for i in 0..posts {
-            braid::outbox::queue(&ctx, &draft(i), vec![], &accounts[..1], None, None)
+            braid::outbox::queue(&ctx, braid::outbox::Queued::new(draft(i)), &accounts[..1])
                 .await
                 .unwrap();
         }
@@ -177,7 +177,7 @@ fn main() {
         for i in 0..200 {
             let started = Instant::now();
             let (post, _) =
-                braid::outbox::queue(&ctx, &draft(i), vec![], &accounts[1..5], None, None)
+                braid::outbox::queue(&ctx, braid::outbox::Queued::new(draft(i)), &accounts[1..5])
                     .await
                     .unwrap();
             let done = braid::outbox::deliver_post(&ctx, post).await.unwrap();

@@ -25,6 +25,72 @@ pub struct Config {
     pub log: LogConfig,
     pub opml: OpmlConfig,
     pub outbox: OutboxConfig,
+    /// Bridging rules kept in this file (`[[route]]` tables), applied when `braid run` starts
+    /// and shown as coming from the config. A route removed from the file is removed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub route: Vec<ConfigRoute>,
+    /// Channels kept in this file (`[[channel]]` tables), applied like routes.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub channel: Vec<ConfigChannel>,
+}
+
+/// A `[[route]]` table: a route's name and rule (see `braid route add --help` for each field).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigRoute {
+    pub name: String,
+    /// Sources by name, accounts by name (their own posts), or kinds (`feed`).
+    pub from: Vec<String>,
+    /// Accounts or channels by name.
+    pub to: Vec<String>,
+    #[serde(default, skip_serializing_if = "crate::routes::Filter::is_empty")]
+    pub filter: crate::routes::Filter,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visibility: Option<braid_core::Visibility>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub long: Option<braid_core::fit::LongText>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub number: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_interval_secs: Option<u64>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub edits: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deletes: bool,
+}
+
+impl ConfigRoute {
+    /// The rule, as the store keeps it.
+    pub fn spec(&self) -> crate::routes::RouteSpec {
+        crate::routes::RouteSpec {
+            from: self.from.clone(),
+            to: self.to.clone(),
+            filter: self.filter.clone(),
+            template: self.template.clone(),
+            visibility: self.visibility,
+            long: self.long,
+            number: self.number,
+            min_interval_secs: self.min_interval_secs,
+            edits: self.edits,
+            deletes: self.deletes,
+        }
+    }
+}
+
+/// A `[[channel]]` table.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigChannel {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The most private items it may hold: `public` (default), `unlisted`, `followers_only`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audience: Option<braid_core::Visibility>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -335,6 +401,33 @@ impl Config {
     /// Checks values serde cannot: cron expressions, ranges, URLs.
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.check_bounds()?;
+        let mut names = std::collections::HashSet::new();
+        for r in &self.route {
+            if !names.insert(&r.name) || r.name.trim().is_empty() {
+                return Err(ConfigError::Invalid(format!(
+                    "[[route]] name {:?} is empty or used twice",
+                    r.name
+                )));
+            }
+            r.spec()
+                .validate()
+                .map_err(|e| ConfigError::Invalid(format!("[[route]] {:?}: {e}", r.name)))?;
+        }
+        let mut names = std::collections::HashSet::new();
+        for c in &self.channel {
+            if !names.insert(&c.name) || !crate::routes::valid_channel_name(&c.name) {
+                return Err(ConfigError::Invalid(format!(
+                    "[[channel]] name {:?} is used twice or is not a name (letters, digits, - and _)",
+                    c.name
+                )));
+            }
+            if c.audience == Some(braid_core::Visibility::Direct) {
+                return Err(ConfigError::Invalid(format!(
+                    "[[channel]] {:?}: a channel cannot hold direct messages",
+                    c.name
+                )));
+            }
+        }
         if let Some(level) = &self.log.level {
             log_level::check(level)
                 .map_err(|e| ConfigError::Invalid(format!("log.level = {level:?}: {e}")))?;

@@ -14,6 +14,7 @@ pub mod kept;
 pub mod listeners;
 pub mod opml;
 pub mod outbox;
+pub mod routes;
 pub mod scheduler;
 pub mod store;
 pub mod subscribe;

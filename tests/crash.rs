@@ -207,7 +207,7 @@ async fn killed_at_random_moments_every_queued_post_lands_exactly_once() {
             language: None,
             reply_to: None,
         };
-        braid::outbox::queue(&h.ctx, &draft, vec![], &targets, None, None)
+        braid::outbox::queue(&h.ctx, braid::outbox::Queued::new(draft), &targets)
             .await
             .unwrap();
         queued.push(format!("crash-b{i}"));

@@ -42,11 +42,8 @@ fn draft(text: &str) -> Draft {
 async fn queue_text(h: &Harness, text: &str, account: &braid::store::AccountRecord) -> (i64, bool) {
     outbox::queue(
         &h.ctx,
-        &draft(text),
-        vec![],
+        outbox::Queued::new(draft(text)),
         std::slice::from_ref(account),
-        None,
-        None,
     )
     .await
     .unwrap()
@@ -307,8 +304,10 @@ async fn deliveries_to_one_target_keep_their_order() {
         .unwrap();
     assert!(due_posts().await.is_empty(), "the second waits");
     h.store
-        .land_delivery(
+        .land_part(
             first.id,
+            0,
+            true,
             braid::store::Landed {
                 remote_id: "https://t.example/1".into(),
                 ..Default::default()

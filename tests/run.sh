@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 venv=.peers/venv
-if ! "$venv/bin/python" -c 'import feedparser, jsonfeed, mastodon_mock' 2>/dev/null; then
+if ! "$venv/bin/python" -c 'import feedparser, jsonfeed, mastodon_mock, grapheme' 2>/dev/null; then
   echo "tests/run.sh: installing Python test peers into $venv"
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check -r tests/peers/requirements.txt

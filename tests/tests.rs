@@ -12,6 +12,7 @@ mod mastodon;
 mod opml;
 mod outbox;
 mod proxy;
+mod routes;
 mod secrets;
 mod structure;
 mod support;

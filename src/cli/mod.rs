@@ -2,11 +2,13 @@
 //! flag says what it does in plain words. One file per command group.
 
 mod account;
+mod channel;
 mod feed_url;
 mod opml_cmd;
 mod out;
 mod outbox_cmd;
 mod post;
+mod route;
 mod run;
 mod source;
 mod sync;
@@ -82,8 +84,15 @@ pub enum Command {
     /// Publish a post through your accounts: queued first (so it survives a crash), then
     /// delivered to each, exactly once.
     Post(post::PostArgs),
-    /// What `braid post` queued and where each delivery stands; retry or cancel one.
+    /// What `braid post` and routes queued and where each delivery stands; retry or cancel
+    /// one; edit or delete every copy of a post.
     Outbox(outbox_cmd::OutboxArgs),
+    /// Bridging rules: carry new items from sources or accounts to accounts and channels.
+    #[command(subcommand)]
+    Route(route::RouteCommand),
+    /// Channels: Braid-hosted streams with their own feeds, filled by routes.
+    #[command(subcommand)]
+    Channel(channel::ChannelCommand),
     /// Print the merged timeline, newest first.
     Timeline(timeline::TimelineArgs),
 }
@@ -120,6 +129,17 @@ pub fn open_store(config: &Config) -> anyhow::Result<Store> {
     Store::open(path).with_context(|| format!("could not open the database {}", path.display()))
 }
 
+/// The pipeline's context for a one-shot command (the store, the safe HTTP client, the
+/// connector registry).
+pub fn context(config: &Arc<Config>) -> anyhow::Result<Arc<crate::scheduler::PollContext>> {
+    let store = open_store(config)?;
+    let http = braid_core::http::SafeClient::new(config.http_config())?;
+    Ok(Arc::new(
+        crate::scheduler::PollContext::new(store, config.clone(), http)
+            .map_err(anyhow::Error::msg)?,
+    ))
+}
+
 /// Runs the parsed command.
 pub async fn dispatch(cli: Cli, config: Config) -> anyhow::Result<()> {
     let config = Arc::new(config);
@@ -131,6 +151,8 @@ pub async fn dispatch(cli: Cli, config: Config) -> anyhow::Result<()> {
         Command::Opml(cmd) => opml_cmd::opml(cmd, config).await,
         Command::Post(args) => post::post(args, config).await,
         Command::Outbox(args) => outbox_cmd::outbox(args, config).await,
+        Command::Route(cmd) => route::route(cmd, config).await,
+        Command::Channel(cmd) => channel::channel(cmd, config).await,
         Command::Timeline(args) => timeline::timeline(args, config).await,
     }
 }

@@ -1,5 +1,6 @@
-//! `braid outbox [list] | retry ID | cancel ID`: what `braid post` queued, where each delivery
-//! stands (with the reason of a failed one), and acting on it.
+//! `braid outbox [list] | retry ID | cancel ID | edit POST TEXT | delete POST`: what `braid
+//! post` and routes queued, where each delivery stands (with the reason of a failed one), and
+//! acting on it; an edit or delete of a post reaches every copy.
 
 use std::sync::Arc;
 
@@ -38,6 +39,15 @@ pub enum OutboxCommand {
     },
     /// Cancel a delivery that is waiting or failed (one being sent cannot be).
     Cancel { id: i64 },
+    /// Edit every copy of a post (the POST column of `braid outbox`) where its network can
+    /// edit; elsewhere the copy stays and `braid outbox` says so.
+    Edit {
+        post: i64,
+        /// The new text.
+        text: String,
+    },
+    /// Delete every copy of a post; copies not sent yet are cancelled.
+    Delete { post: i64 },
 }
 
 pub async fn outbox(args: OutboxArgs, config: Arc<Config>) -> anyhow::Result<()> {
@@ -71,6 +81,37 @@ pub async fn outbox(args: OutboxArgs, config: Arc<Config>) -> anyhow::Result<()>
                 );
             }
             writeln!(out, "Delivery {id} to {} is cancelled.", d.target)?;
+        }
+        Some(OutboxCommand::Edit { post, text }) => {
+            let record = store
+                .post(post)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no post {post}; `braid outbox` lists them"))?;
+            let mut draft: crate::outbox::Draft = serde_json::from_value(record.draft)
+                .map_err(|e| anyhow::anyhow!("post {post} is unreadable: {e}"))?;
+            draft.text = text;
+            let tag = format!("edit-{}", chrono::Utc::now().timestamp_micros());
+            let queued = store
+                .queue_op(post, "edit", Some(serde_json::to_value(&draft)?), tag)
+                .await?;
+            writeln!(
+                out,
+                "Queued {} edit(s) of post {post}; `braid run` sends them.",
+                queued.len()
+            )?;
+        }
+        Some(OutboxCommand::Delete { post }) => {
+            if store.post(post).await?.is_none() {
+                anyhow::bail!("no post {post}; `braid outbox` lists them");
+            }
+            let tag = format!("delete-{}", chrono::Utc::now().timestamp_micros());
+            let queued = store.queue_op(post, "delete", None, tag).await?;
+            writeln!(
+                out,
+                "Queued {} deletion(s) of post {post} (copies not sent yet are cancelled); \
+                 `braid run` sends them.",
+                queued.len()
+            )?;
         }
     }
     Ok(out.finish()?)
@@ -111,7 +152,22 @@ async fn list(
     )?;
     for d in &deliveries {
         let detail = match d.state {
-            DeliveryState::Done => d.url.clone().or(d.remote_id.clone()).unwrap_or_default(),
+            DeliveryState::Done if d.op != "create" => format!(
+                "{} of delivery {}{}",
+                d.op,
+                d.of_delivery.unwrap_or_default(),
+                d.last_error
+                    .as_deref()
+                    .map(|n| format!("; {n}"))
+                    .unwrap_or_default()
+            ),
+            DeliveryState::Done => {
+                let place = d.url.clone().or(d.remote_id.clone()).unwrap_or_default();
+                match d.parts_done {
+                    n if n > 1 => format!("{place} (a thread of {n})"),
+                    _ => place,
+                }
+            }
             DeliveryState::Pending | DeliveryState::InFlight => format!(
                 "next attempt {}{}",
                 super::relative_time(Some(d.next_attempt)),

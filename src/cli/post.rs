@@ -1,5 +1,5 @@
-//! `braid post`: publish one post through one account now. The first cross-post path; the
-//! delivery engine with many targets and a durable outbox builds on `crate::publish`.
+//! `braid post`: compose once, deliver to many accounts through the outbox (`crate::outbox`),
+//! each fitted to its network; `--preview` shows what each would receive.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -11,8 +11,9 @@ use chrono::{DateTime, Utc};
 use clap::{Args, ValueEnum};
 
 use crate::config::Config;
-use crate::outbox::{self, Draft};
+use crate::outbox::{self, Draft, PostOptions, Queued};
 use crate::store::{AccountRecord, DeliveryState};
+use braid_core::fit::LongText;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum VisibilityArg {
@@ -77,6 +78,27 @@ pub struct PostArgs {
     /// +30m, +2h, +1d). `braid run` sends it when the time comes.
     #[arg(long, value_name = "TIME", value_parser = parse_at, allow_hyphen_values = true)]
     pub at: Option<DateTime<Utc>>,
+    /// A text too long for a target becomes a thread there (the default where the network
+    /// has threads).
+    #[arg(long, conflicts_with = "truncate")]
+    pub thread: bool,
+    /// A text too long for a target is cut to one post ending in "…" (and --link).
+    #[arg(long)]
+    pub truncate: bool,
+    /// Number a thread's parts (" 1/3").
+    #[arg(long)]
+    pub number: bool,
+    /// The address of the original, linked at the end of a truncated post.
+    #[arg(long, value_name = "URL")]
+    pub link: Option<String>,
+    /// Print exactly what each target would receive (its thread parts, truncation, files
+    /// left out) and send nothing.
+    #[arg(long, conflicts_with_all = ["key", "at", "wait"])]
+    pub preview: bool,
+    /// Wait until every delivery is done or has failed, retrying as the outbox does, instead
+    /// of leaving retries to `braid run`.
+    #[arg(long)]
+    pub wait: bool,
 }
 
 /// `--at`: RFC 3339, or `+N` with a unit (s, m, h, d) from now.
@@ -148,7 +170,27 @@ pub async fn post(args: PostArgs, config: Arc<Config>) -> anyhow::Result<()> {
         language: args.language,
         reply_to: args.reply_to,
     };
-    let (post, fresh) = outbox::queue(&ctx, &draft, media, &targets, args.key, args.at).await?;
+    let long = match (args.thread, args.truncate) {
+        (true, _) => Some(LongText::Thread),
+        (_, true) => Some(LongText::Truncate),
+        _ => None,
+    };
+    let queued = Queued {
+        draft,
+        media,
+        options: PostOptions {
+            long,
+            number: args.number,
+            link: args.link,
+        },
+        key: args.key,
+        not_before: args.at,
+        routed: None,
+    };
+    if args.preview {
+        return print_previews(&outbox::preview(&ctx, &queued, &targets).await);
+    }
+    let (post, fresh) = outbox::queue(&ctx, queued, &targets).await?;
     let names: Vec<&str> = targets.iter().map(|t| t.name.as_str()).collect();
     let mut out = std::io::stdout().lock();
     writeln!(
@@ -164,7 +206,27 @@ pub async fn post(args: PostArgs, config: Arc<Config>) -> anyhow::Result<()> {
     out.flush()?;
     drop(out);
 
-    let deliveries = outbox::deliver_post(&ctx, post).await?;
+    let mut deliveries = outbox::deliver_post(&ctx, post).await?;
+    while args.wait && deliveries.iter().any(|d| !d.state.is_final()) {
+        // The earliest retry, or a short look again while another process holds one.
+        let next = deliveries
+            .iter()
+            .filter(|d| !d.state.is_final())
+            .map(|d| d.next_attempt)
+            .min()
+            .unwrap_or_else(Utc::now);
+        let wait = (next - Utc::now()).to_std().unwrap_or_default().clamp(
+            std::time::Duration::from_millis(200),
+            std::time::Duration::from_secs(5),
+        );
+        tokio::time::sleep(wait).await;
+        deliveries = outbox::deliver_post(&ctx, post).await?;
+    }
+    for d in &deliveries {
+        for note in outbox::notes_of(d) {
+            println!("{}: {note}", d.target);
+        }
+    }
     let mut failures = Vec::new();
     for d in &deliveries {
         let handle = targets
@@ -175,8 +237,12 @@ pub async fn post(args: PostArgs, config: Arc<Config>) -> anyhow::Result<()> {
         match d.state {
             DeliveryState::Done => {
                 let remote = d.remote_id.clone().unwrap_or_default();
+                let thread = match d.parts_done {
+                    n if n > 1 => format!(" (a thread of {n})"),
+                    _ => String::new(),
+                };
                 println!(
-                    "Posted as {handle}: {}",
+                    "Posted as {handle}{thread}: {}",
                     d.url.as_deref().unwrap_or(&remote)
                 );
                 println!("id: {remote}");
@@ -221,6 +287,54 @@ pub async fn post(args: PostArgs, config: Arc<Config>) -> anyhow::Result<()> {
             ))
         }
     }
+}
+
+/// `--preview`: each target's posts, exactly as they would be sent, with the notes.
+fn print_previews(previews: &[outbox::Preview]) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    let mut failed = 0;
+    for (i, p) in previews.iter().enumerate() {
+        if i > 0 {
+            writeln!(out)?;
+        }
+        match &p.fitted {
+            Err(e) => {
+                failed += 1;
+                writeln!(out, "{}: cannot preview: {e}", p.target)?;
+            }
+            Ok(f) => {
+                let n = f.parts.len();
+                let shape = if n == 1 {
+                    "one post".to_owned()
+                } else {
+                    format!("a thread of {n} posts")
+                };
+                writeln!(out, "{}: {shape} (limit {})", p.target, f.counted)?;
+                if let Some(cw) = &f.content_warning {
+                    writeln!(out, "content warning: {cw}")?;
+                }
+                for (k, part) in f.parts.iter().enumerate() {
+                    writeln!(out, "--- post {}/{n} ---", k + 1)?;
+                    writeln!(out, "{part}")?;
+                }
+                if !f.media.is_empty() {
+                    let files: Vec<String> = f.media.iter().map(|m| (m + 1).to_string()).collect();
+                    writeln!(out, "files: {} (with the first post)", files.join(", "))?;
+                }
+                for note in &f.notes {
+                    writeln!(out, "note: {note}")?;
+                }
+            }
+        }
+    }
+    drop(out);
+    if failed > 0 {
+        anyhow::bail!(
+            "{failed} of {} targets could not be previewed",
+            previews.len()
+        );
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -37,6 +37,10 @@ pub async fn run(args: RunArgs, config: Arc<Config>) -> anyhow::Result<()> {
     let ctx = Arc::new(
         PollContext::new(store.clone(), config.clone(), http).map_err(anyhow::Error::msg)?,
     );
+    // The config's [[channel]] and [[route]] tables.
+    crate::routes::apply_config(&ctx)
+        .await
+        .context("could not apply the config's routes and channels")?;
 
     let mut out = Out::stdout();
     let (stop_tx, stop_rx) = watch::channel(false);

@@ -101,6 +101,16 @@ fn every_field() -> Config {
             backoff_base_secs: 1,
             backoff_max_secs: 1,
         },
+        route: vec![ConfigRoute {
+            name: "blog-to-mastodon".into(),
+            from: vec!["Example Blog".into()],
+            to: vec!["me".into()],
+            ..ConfigRoute::default()
+        }],
+        channel: vec![ConfigChannel {
+            name: "links".into(),
+            ..ConfigChannel::default()
+        }],
     }
 }
 

@@ -170,10 +170,15 @@ pub async fn run(ctx: Arc<PollContext>, shutdown: impl std::future::Future<Outpu
             }
             Err(e) => tracing::error!(error = %e, "scheduler: could not read due sources"),
         }
-        // Posts queued by `braid post` (also one that was killed) and retries that are due.
+        // Routes' new posts, posts queued by `braid post` (also one that was killed) and
+        // retries that are due.
         if !outbox_running.swap(true, std::sync::atomic::Ordering::AcqRel) {
             let (ctx, busy, running) = (ctx.clone(), outbox_busy.clone(), outbox_running.clone());
             tasks.spawn(async move {
+                // New items become posts (routes), then what is due goes out.
+                if let Err(e) = crate::routes::run(&ctx).await {
+                    tracing::error!(error = %e, "routes: the pass failed");
+                }
                 crate::outbox::deliver_due(&ctx, &busy, OUTBOX_BATCH).await;
                 running.store(false, std::sync::atomic::Ordering::Release);
             });

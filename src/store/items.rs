@@ -106,15 +106,21 @@ fn record_items(
     let mut in_time_order: Vec<&Item> = items.iter().collect();
     in_time_order.sort_by_key(|item| sort_time(item.published.map(micros), now));
     let mut unindexed = Vec::new();
+    let mut new_ids = Vec::new();
     for item in in_time_order {
         match upsert(tx, source, item, now, &mut unindexed)? {
-            Outcome::New => stats.new += 1,
+            Outcome::New => {
+                stats.new += 1;
+                new_ids.extend(unindexed.last().copied());
+            }
             Outcome::Updated => stats.updated += 1,
             Outcome::Unchanged => stats.unchanged += 1,
             Outcome::Tombstoned => stats.tombstoned += 1,
         }
     }
     index_new(tx, &mut unindexed)?;
+    // Braid's own copies, read back from where they went, join their original's group.
+    super::routes::link_copies(tx, &new_ids)?;
     Ok(stats)
 }
 

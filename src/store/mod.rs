@@ -24,6 +24,7 @@ mod items;
 mod outbox;
 mod perms;
 mod retention;
+mod routes;
 mod schema;
 mod search;
 mod sources;
@@ -38,6 +39,9 @@ use std::sync::Arc;
 use braid_core::{AccountId, Item, ItemId, SourceId};
 use chrono::{DateTime, Utc};
 pub use outbox::{DeliveryRecord, DeliveryState, Landed, NewMedia, NewPost, NewTarget, PostRecord};
+pub use routes::{
+    ChannelRecord, ConfigApplied, NewChannel, RouteDecision, RouteItem, RouteLogEntry, RouteRecord,
+};
 use serde::Serialize;
 
 /// Errors from the store. Messages start with `store:`.
@@ -505,9 +509,164 @@ impl Store {
     pub async fn save_delivery_media(&self, id: i64, refs: serde_json::Value) -> Result<()> {
         self.write(move |c| outbox::save_media(c, id, &refs)).await
     }
-    pub async fn land_delivery(&self, id: i64, landed: Landed) -> Result<()> {
-        self.write(move |c| outbox::land(c, id, &landed, Utc::now()))
+    /// Queues an edit or a delete of every copy of `post` (see `outbox::queue_op`).
+    pub async fn queue_op(
+        &self,
+        post: i64,
+        op: &'static str,
+        payload: Option<serde_json::Value>,
+        tag: String,
+    ) -> Result<Vec<i64>> {
+        self.write(move |c| outbox::queue_op(c, post, op, payload.as_ref(), &tag, Utc::now()))
             .await
+    }
+
+    // ---- routes and channels ----
+
+    /// Adds a route that carries items newer than now.
+    pub async fn add_route(&self, name: String, spec: serde_json::Value) -> Result<i64> {
+        self.write(move |c| routes::add(c, &name, &spec, "cli", Utc::now()))
+            .await
+    }
+    /// Applies a `[[route]]` of the config.
+    pub async fn apply_config_route(
+        &self,
+        name: String,
+        spec: serde_json::Value,
+    ) -> Result<ConfigApplied> {
+        self.write(move |c| routes::apply_config(c, &name, &spec, Utc::now()))
+            .await
+    }
+    pub async fn route(&self, name: String) -> Result<Option<RouteRecord>> {
+        self.read(move |c| routes::by_name(c, &name)).await
+    }
+    pub async fn list_routes(&self) -> Result<Vec<RouteRecord>> {
+        self.read(routes::list).await
+    }
+    pub async fn remove_route(&self, name: String) -> Result<bool> {
+        self.write(move |c| routes::remove(c, &name)).await
+    }
+    /// Pauses, or resumes from now.
+    pub async fn set_route_paused(&self, name: String, paused: bool) -> Result<bool> {
+        self.write(move |c| routes::set_paused(c, &name, paused, Utc::now()))
+            .await
+    }
+    /// Items stored after `cursor`, oldest first.
+    pub async fn items_after(&self, cursor: i64, limit: usize) -> Result<Vec<RouteItem>> {
+        self.read(move |c| routes::items_after(c, cursor, limit))
+            .await
+    }
+    /// The newest items of `sources`, newest first.
+    pub async fn newest_items(&self, sources: Vec<i64>, limit: usize) -> Result<Vec<RouteItem>> {
+        self.read(move |c| routes::newest_items(c, &sources, limit))
+            .await
+    }
+    pub async fn route_item(&self, id: i64) -> Result<Option<RouteItem>> {
+        self.read(move |c| routes::item(c, id)).await
+    }
+    /// The item `route` carried earlier from `source` under one of `fingerprints`.
+    pub async fn sent_as(
+        &self,
+        route: i64,
+        source: i64,
+        fingerprints: Vec<String>,
+    ) -> Result<Option<i64>> {
+        self.read(move |c| routes::sent_as(c, route, source, &fingerprints))
+            .await
+    }
+    pub async fn route_last_slot(&self, route: i64, account: i64) -> Result<Option<DateTime<Utc>>> {
+        self.read(move |c| routes::last_slot(c, route, account))
+            .await
+    }
+    /// Applies a pass of a route in one transaction; returns the posts queued.
+    pub async fn apply_route(
+        &self,
+        route: i64,
+        cursor: i64,
+        decisions: Vec<RouteDecision>,
+    ) -> Result<Vec<i64>> {
+        self.write(move |c| routes::apply(c, route, cursor, &decisions, Utc::now()))
+            .await
+    }
+    pub async fn route_log_line(
+        &self,
+        route: i64,
+        item: Option<i64>,
+        target: Option<String>,
+        decision: &'static str,
+        reason: String,
+        post: Option<i64>,
+    ) -> Result<()> {
+        self.write(move |c| {
+            routes::log(
+                c,
+                route,
+                item,
+                (target.as_deref(), decision, &reason),
+                post,
+                Utc::now(),
+            )
+        })
+        .await
+    }
+    pub async fn route_log(&self, route: i64, limit: usize) -> Result<Vec<RouteLogEntry>> {
+        self.read(move |c| routes::log_of(c, route, limit)).await
+    }
+    pub async fn in_flight_to(&self, account: i64) -> Result<bool> {
+        self.read(move |c| routes::in_flight_to(c, account)).await
+    }
+    pub async fn item_events(&self, after: i64, limit: usize) -> Result<Vec<(i64, i64, String)>> {
+        self.read(move |c| routes::item_events(c, after, limit))
+            .await
+    }
+    pub async fn done_item_events(&self, last: i64) -> Result<()> {
+        self.write(move |c| routes::done_item_events(c, last)).await
+    }
+    pub async fn posts_of_item(&self, item: i64) -> Result<Vec<(i64, Option<i64>)>> {
+        self.read(move |c| routes::posts_of_item(c, item)).await
+    }
+    pub async fn add_channel(&self, new: NewChannel) -> Result<i64> {
+        self.write(move |c| routes::add_channel(c, &new, Utc::now()))
+            .await
+    }
+    pub async fn apply_config_channel(&self, new: NewChannel) -> Result<ConfigApplied> {
+        self.write(move |c| routes::apply_config_channel(c, &new, Utc::now()))
+            .await
+    }
+    pub async fn channel(&self, name: String) -> Result<Option<ChannelRecord>> {
+        self.read(move |c| routes::channel_by_name(c, &name)).await
+    }
+    pub async fn list_channels(&self) -> Result<Vec<ChannelRecord>> {
+        self.read(routes::channels).await
+    }
+    pub async fn remove_channel(&self, name: String) -> Result<bool> {
+        self.write(move |c| routes::remove_channel(c, &name)).await
+    }
+    pub async fn channel_item_ids(&self, channel: i64, limit: usize) -> Result<Vec<i64>> {
+        self.read(move |c| routes::channel_item_ids(c, channel, limit))
+            .await
+    }
+
+    /// Finishes an edit or delete, with a note on what was left as it was.
+    pub async fn finish_delivery(&self, id: i64, note: Option<String>) -> Result<()> {
+        self.write(move |c| outbox::finish(c, id, note.as_deref(), Utc::now()))
+            .await
+    }
+    /// Records where part `part` landed; `last` finishes the delivery.
+    pub async fn land_part(&self, id: i64, part: i64, last: bool, landed: Landed) -> Result<()> {
+        self.write(move |c| outbox::land_part(c, id, part, last, &landed, Utc::now()))
+            .await
+    }
+    pub async fn save_fitted(&self, id: i64, fitted: serde_json::Value) -> Result<()> {
+        self.write(move |c| outbox::save_fitted(c, id, &fitted))
+            .await
+    }
+    pub async fn delivery_parts(&self, id: i64) -> Result<Vec<Landed>> {
+        self.read(move |c| outbox::parts(c, id)).await
+    }
+    /// The delivery that made the post `remote_id`, if Braid made it.
+    pub async fn copy_of(&self, remote_id: String) -> Result<Option<i64>> {
+        self.read(move |c| outbox::copy_of(c, &remote_id)).await
     }
     pub async fn delivery_later(
         &self,

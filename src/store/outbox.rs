@@ -1,4 +1,5 @@
-//! The outbox's rows (schema V7): posts, their files, and one delivery per target. Every state
+//! The outbox's rows (schema V7, V8): posts, their files, one delivery per target and the
+//! parts of each that landed. Every state
 //! change is one statement or one transaction, and a delivery is claimed by a conditional
 //! UPDATE (its state and attempt count as last seen), so two processes never both send it.
 
@@ -22,6 +23,10 @@ pub struct NewPost {
     pub not_before: Option<DateTime<Utc>>,
     /// The accounts to deliver to, with the name shown for each, and each delivery's key.
     pub targets: Vec<NewTarget>,
+    /// How to fit it (the engine reads it back), as JSON.
+    pub options: serde_json::Value,
+    /// The route that made it and the item it carries; `None` for what the owner composed.
+    pub routed: Option<(i64, i64)>,
 }
 
 /// A file of a post.
@@ -48,6 +53,8 @@ pub struct NewTarget {
     pub name: String,
     /// The idempotency key sent to this target.
     pub key: String,
+    /// Not sent before this time (a route's pacing); the post's own time when `None`.
+    pub not_before: Option<DateTime<Utc>>,
 }
 
 /// Where a delivery stands.
@@ -123,6 +130,16 @@ pub struct DeliveryRecord {
     pub last_error: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// How the post was fitted to this target (parts, files kept, warnings), once fitted.
+    pub fitted: Option<serde_json::Value>,
+    /// The parts that landed so far (a thread resumes at the next).
+    pub parts_done: i64,
+    /// `create`, or an `edit` / `delete` of the delivery `of_delivery`.
+    pub op: String,
+    pub of_delivery: Option<i64>,
+    /// An edit's new draft.
+    #[serde(skip)]
+    pub payload: Option<serde_json::Value>,
 }
 
 /// A queued post as the engine reads it back.
@@ -133,6 +150,9 @@ pub struct PostRecord {
     pub draft: serde_json::Value,
     pub media: Vec<NewMedia>,
     pub not_before: Option<DateTime<Utc>>,
+    pub options: serde_json::Value,
+    pub route_id: Option<i64>,
+    pub item_id: Option<i64>,
 }
 
 /// Where a delivery landed.
@@ -146,7 +166,9 @@ pub struct Landed {
 
 const COLUMNS: &str = "id, post_id, account_id, target, key, state, attempts, next_attempt, \
     claimed_at, last_sent_at, media, remote_id, local_id, url, reply_ref, last_error, \
-    created_at, updated_at";
+    created_at, updated_at, fitted, \
+    (SELECT count(*) FROM delivery_parts AS p WHERE p.delivery_id = deliveries.id), \
+    op, of_delivery, payload";
 
 fn json(text: Option<String>) -> Option<serde_json::Value> {
     text.and_then(|t| serde_json::from_str(&t).ok())
@@ -172,6 +194,11 @@ fn record(r: &Row<'_>) -> rusqlite::Result<DeliveryRecord> {
         last_error: r.get(15)?,
         created_at: from_micros(r.get(16)?),
         updated_at: from_micros(r.get(17)?),
+        fitted: json(r.get(18)?),
+        parts_done: r.get(19)?,
+        op: r.get(20)?,
+        of_delivery: r.get(21)?,
+        payload: json(r.get(22)?),
     })
 }
 
@@ -183,6 +210,18 @@ pub(super) fn enqueue(
     now: DateTime<Utc>,
 ) -> Result<(i64, bool)> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let queued = insert_post(&tx, new, now)?;
+    tx.commit()?;
+    Ok(queued)
+}
+
+/// [`enqueue`] in the caller's transaction (a route queues a post together with its record of
+/// what it sent).
+pub(super) fn insert_post(
+    tx: &rusqlite::Transaction<'_>,
+    new: &NewPost,
+    now: DateTime<Utc>,
+) -> Result<(i64, bool)> {
     let existing: Option<i64> = tx
         .prepare_cached("SELECT id FROM posts WHERE key = ?1")?
         .query_row([&new.key], |r| r.get(0))
@@ -194,9 +233,18 @@ pub(super) fn enqueue(
     let draft = serde_json::to_string(&new.draft)
         .map_err(|e| StoreError::Other(format!("outbox: the post could not be encoded: {e}")))?;
     tx.prepare_cached(
-        "INSERT INTO posts (key, draft, not_before, created_at) VALUES (?1, ?2, ?3, ?4)",
+        "INSERT INTO posts (key, draft, not_before, created_at, options, route_id, item_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?
-    .execute(params![new.key, draft, new.not_before.map(micros), now_us])?;
+    .execute(params![
+        new.key,
+        draft,
+        new.not_before.map(micros),
+        now_us,
+        new.options.to_string(),
+        new.routed.map(|r| r.0),
+        new.routed.map(|r| r.1)
+    ])?;
     let post = tx.last_insert_rowid();
     for (i, m) in new.media.iter().enumerate() {
         tx.prepare_cached(
@@ -205,8 +253,8 @@ pub(super) fn enqueue(
         )?
         .execute(params![post, i as i64, m.media_type, m.alt, m.bytes])?;
     }
-    let first = micros(new.not_before.unwrap_or(now).max(now));
     for t in &new.targets {
+        let first = micros(t.not_before.or(new.not_before).unwrap_or(now).max(now));
         tx.prepare_cached(
             "INSERT INTO deliveries (post_id, account_id, target, key, state, next_attempt,
                                      created_at, updated_at)
@@ -214,23 +262,26 @@ pub(super) fn enqueue(
         )?
         .execute(params![post, t.account.0, t.name, t.key, first, now_us])?;
     }
-    tx.commit()?;
     Ok((post, true))
 }
 
 pub(super) fn post(conn: &Connection, id: i64) -> Result<Option<PostRecord>> {
     let row = conn
-        .prepare_cached("SELECT id, key, draft, not_before FROM posts WHERE id = ?1")?
+        .prepare_cached(
+            "SELECT id, key, draft, not_before, options, route_id, item_id FROM posts
+             WHERE id = ?1",
+        )?
         .query_row([id], |r| {
             Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
+                (r.get::<_, i64>(0)?, r.get::<_, String>(1)?),
                 r.get::<_, String>(2)?,
                 r.get::<_, Option<i64>>(3)?,
+                r.get::<_, String>(4)?,
+                (r.get::<_, Option<i64>>(5)?, r.get::<_, Option<i64>>(6)?),
             ))
         })
         .optional()?;
-    let Some((id, key, draft, not_before)) = row else {
+    let Some(((id, key), draft, not_before, options, (route_id, item_id))) = row else {
         return Ok(None);
     };
     let media = conn
@@ -251,6 +302,9 @@ pub(super) fn post(conn: &Connection, id: i64) -> Result<Option<PostRecord>> {
         draft: serde_json::from_str(&draft).unwrap_or(serde_json::Value::Null),
         media,
         not_before: opt_time(not_before),
+        options: serde_json::from_str(&options).unwrap_or(serde_json::Value::Null),
+        route_id,
+        item_id,
     }))
 }
 
@@ -342,22 +396,91 @@ pub(super) fn save_media(conn: &Connection, id: i64, refs: &serde_json::Value) -
     Ok(())
 }
 
-/// Records where a delivery landed.
-pub(super) fn land(conn: &Connection, id: i64, landed: &Landed, now: DateTime<Utc>) -> Result<()> {
-    conn.prepare_cached(
-        "UPDATE deliveries SET state = 'done', remote_id = ?2, local_id = ?3, url = ?4,
-             reply_ref = ?5, last_error = NULL, updated_at = ?6
-         WHERE id = ?1",
+/// Keeps how a delivery was fitted, before its first part is sent.
+pub(super) fn save_fitted(conn: &Connection, id: i64, fitted: &serde_json::Value) -> Result<()> {
+    conn.prepare_cached("UPDATE deliveries SET fitted = ?2 WHERE id = ?1")?
+        .execute(params![id, fitted.to_string()])?;
+    Ok(())
+}
+
+/// Records where part `part` of a delivery landed, in one transaction. The first part's place
+/// is the delivery's own; the last part finishes it (`done`); a part before the last puts it
+/// back as due now, for the next part, with a fresh count of attempts.
+pub(super) fn land_part(
+    conn: &mut Connection,
+    id: i64,
+    part: i64,
+    last: bool,
+    landed: &Landed,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let reply_ref = landed.reply_ref.as_ref().map(|v| v.to_string());
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO delivery_parts (delivery_id, part, remote_id, local_id, url,
+                                                reply_ref)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?
     .execute(params![
         id,
+        part,
         landed.remote_id,
         landed.local_id,
         landed.url,
-        landed.reply_ref.as_ref().map(|v| v.to_string()),
-        micros(now)
+        reply_ref
     ])?;
+    // A copy read back before its delivery was recorded joins its original now.
+    let copies = super::routes::copies_read_back(&tx, id, &landed.remote_id)?;
+    super::routes::link_copies(&tx, &copies)?;
+    if part == 0 {
+        tx.prepare_cached(
+            "UPDATE deliveries SET remote_id = ?2, local_id = ?3, url = ?4 WHERE id = ?1",
+        )?
+        .execute(params![id, landed.remote_id, landed.local_id, landed.url])?;
+    }
+    if last {
+        tx.prepare_cached(
+            "UPDATE deliveries SET state = 'done', reply_ref = ?2, last_error = NULL,
+                 updated_at = ?3
+             WHERE id = ?1",
+        )?
+        .execute(params![id, reply_ref, micros(now)])?;
+    } else {
+        tx.prepare_cached(
+            "UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt = ?2,
+                 last_error = NULL, updated_at = ?2
+             WHERE id = ?1",
+        )?
+        .execute(params![id, micros(now)])?;
+    }
+    tx.commit()?;
     Ok(())
+}
+
+/// The parts of a delivery that landed, in order.
+pub(super) fn parts(conn: &Connection, id: i64) -> Result<Vec<Landed>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT remote_id, local_id, url, reply_ref FROM delivery_parts
+             WHERE delivery_id = ?1 ORDER BY part",
+        )?
+        .query_map([id], |r| {
+            Ok(Landed {
+                remote_id: r.get(0)?,
+                local_id: r.get(1)?,
+                url: r.get(2)?,
+                reply_ref: json(r.get(3)?),
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?)
+}
+
+/// The delivery that made the post `remote_id` (any part of it), if Braid made it.
+pub(super) fn copy_of(conn: &Connection, remote_id: &str) -> Result<Option<i64>> {
+    Ok(conn
+        .prepare_cached("SELECT delivery_id FROM delivery_parts WHERE remote_id = ?1 LIMIT 1")?
+        .query_row([remote_id], |r| r.get(0))
+        .optional()?)
 }
 
 /// Puts a delivery back for another attempt at `next`: `pending` when nothing can have been
@@ -413,4 +536,106 @@ pub(super) fn cancel(conn: &Connection, id: i64, now: DateTime<Utc>) -> Result<b
         )?
         .execute(params![id, micros(now)])?
         == 1)
+}
+
+/// Queues an `edit` (with its new draft) or a `delete` of every copy of `post`, each after
+/// what is already queued to its target. `tag` makes the deliveries' keys (queuing the same
+/// tag again queues nothing). A delete cancels the copies never sent instead. Returns the new
+/// deliveries' ids.
+pub(super) fn queue_op(
+    conn: &mut Connection,
+    post: i64,
+    op: &str,
+    payload: Option<&serde_json::Value>,
+    tag: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<i64>> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let now_us = micros(now);
+    struct Create {
+        id: i64,
+        account: Option<i64>,
+        target: String,
+        key: String,
+        state: String,
+        attempts: i64,
+        parts: i64,
+    }
+    let creates: Vec<Create> = tx
+        .prepare_cached(
+            "SELECT d.id, d.account_id, d.target, d.key, d.state, d.attempts,
+                    (SELECT count(*) FROM delivery_parts AS p WHERE p.delivery_id = d.id)
+             FROM deliveries AS d WHERE d.post_id = ?1 AND d.op = 'create' ORDER BY d.id",
+        )?
+        .query_map([post], |r| {
+            Ok(Create {
+                id: r.get(0)?,
+                account: r.get(1)?,
+                target: r.get(2)?,
+                key: r.get(3)?,
+                state: r.get(4)?,
+                attempts: r.get(5)?,
+                parts: r.get(6)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut queued = Vec::new();
+    for Create {
+        id,
+        account,
+        target,
+        key,
+        state,
+        attempts,
+        parts,
+    } in creates
+    {
+        if state == "cancelled" || (state == "failed" && parts == 0) {
+            continue;
+        }
+        if op == "delete" && state == "pending" && attempts == 0 && parts == 0 {
+            tx.prepare_cached(
+                "UPDATE deliveries SET state = 'cancelled', last_error = 'deleted before it was sent',
+                     updated_at = ?2
+                 WHERE id = ?1 AND state = 'pending' AND attempts = 0",
+            )?
+            .execute(params![id, now_us])?;
+            continue;
+        }
+        let inserted = tx
+            .prepare_cached(
+                "INSERT OR IGNORE INTO deliveries (post_id, account_id, target, key, state,
+                     next_attempt, created_at, updated_at, op, of_delivery, payload)
+                 VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?5, ?5, ?6, ?7, ?8)",
+            )?
+            .execute(params![
+                post,
+                account,
+                target,
+                format!("{key}-{tag}"),
+                now_us,
+                op,
+                id,
+                payload.map(|p| p.to_string())
+            ])?;
+        if inserted == 1 {
+            queued.push(tx.last_insert_rowid());
+        }
+    }
+    tx.commit()?;
+    Ok(queued)
+}
+
+/// Finishes an edit or delete: `done`, with a note on what was left as it was.
+pub(super) fn finish(
+    conn: &Connection,
+    id: i64,
+    note: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE deliveries SET state = 'done', last_error = ?2, updated_at = ?3 WHERE id = ?1",
+    )?
+    .execute(params![id, note, micros(now)])?;
+    Ok(())
 }

@@ -7,7 +7,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use super::{Result, StoreError};
 
 /// Migration `n` (1-based) is `MIGRATIONS[n - 1]`.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8];
 
 /// The schema version this build understands.
 pub(super) const fn known_version() -> i64 {
@@ -393,4 +393,122 @@ CREATE TABLE deliveries (
 CREATE INDEX deliveries_open ON deliveries (account_id, id)
     WHERE state IN ('pending', 'in_flight');
 CREATE INDEX deliveries_post ON deliveries (post_id);
+"#;
+
+/// V8: the bridge (issue 8).
+///
+/// - A delivery is **fitted** once, before its first send (`fitted`: the parts of a thread or
+///   the truncated text, the files kept, and warnings), and each part that landed is a row of
+///   `delivery_parts`, so a thread resumes at its next part after a crash and a copy read back
+///   from a target is recognised by its remote id (loop prevention).
+/// - An **edit** or **delete** of something delivered is a delivery too (`op`), ordered with
+///   the others to its target, naming the delivery it acts on (`of_delivery`); an edit carries
+///   its new draft (`payload`).
+/// - A post made by a **route** names the route and the item it carries (`route_id`,
+///   `item_id`); `options` says how to fit it (thread or truncate, numbering, a link back).
+/// - **Channels** are Braid-hosted targets; `channel_items` is what routes put in each.
+/// - **Routes** hold their rule as JSON (`spec`), a `cursor` (the last item id considered), and
+///   `since` (items older than this are never carried: adding or resuming a route does not
+///   flood). `route_sent` holds each carried entry's fingerprints (its id, its link, its text)
+///   per route and source, so an entry that comes back re-dated or under a new id is known;
+///   `route_log` says what each route sent and skipped, and why.
+/// - `item_events`: a routed item that changed or was deleted at its origin, for the routes
+///   that carry edits and deletes to the copies. Filled by triggers, so every path that
+///   updates or tombstones an item is covered.
+const V8: &str = r#"
+ALTER TABLE posts ADD COLUMN route_id INTEGER;
+ALTER TABLE posts ADD COLUMN item_id INTEGER;
+ALTER TABLE posts ADD COLUMN options TEXT NOT NULL DEFAULT '{}';
+CREATE INDEX posts_item ON posts (item_id) WHERE item_id IS NOT NULL;
+
+ALTER TABLE deliveries ADD COLUMN fitted TEXT;
+ALTER TABLE deliveries ADD COLUMN op TEXT NOT NULL DEFAULT 'create'
+    CHECK (op IN ('create', 'edit', 'delete'));
+ALTER TABLE deliveries ADD COLUMN of_delivery INTEGER REFERENCES deliveries (id);
+ALTER TABLE deliveries ADD COLUMN payload TEXT;
+
+CREATE TABLE delivery_parts (
+    delivery_id INTEGER NOT NULL REFERENCES deliveries (id) ON DELETE CASCADE,
+    part        INTEGER NOT NULL,
+    remote_id   TEXT NOT NULL,
+    local_id    TEXT,
+    url         TEXT,
+    reply_ref   TEXT,
+    PRIMARY KEY (delivery_id, part)
+) WITHOUT ROWID;
+CREATE INDEX delivery_parts_remote ON delivery_parts (remote_id);
+INSERT INTO delivery_parts (delivery_id, part, remote_id, local_id, url, reply_ref)
+    SELECT id, 0, remote_id, local_id, url, reply_ref FROM deliveries
+    WHERE state = 'done' AND remote_id IS NOT NULL;
+
+CREATE TABLE channels (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE,
+    title       TEXT,
+    description TEXT,
+    audience    TEXT NOT NULL DEFAULT 'public'
+                CHECK (audience IN ('public', 'unlisted', 'followers_only')),
+    origin      TEXT NOT NULL DEFAULT 'cli',
+    created_at  INTEGER NOT NULL
+);
+CREATE TABLE channel_items (
+    channel_id INTEGER NOT NULL REFERENCES channels (id) ON DELETE CASCADE,
+    item_id    INTEGER NOT NULL REFERENCES items (id) ON DELETE CASCADE,
+    route_id   INTEGER,
+    added_at   INTEGER NOT NULL,
+    PRIMARY KEY (channel_id, item_id)
+) WITHOUT ROWID;
+CREATE INDEX channel_items_time ON channel_items (channel_id, added_at);
+CREATE INDEX channel_items_item ON channel_items (item_id);
+
+CREATE TABLE routes (
+    id         INTEGER PRIMARY KEY,
+    name       TEXT NOT NULL UNIQUE,
+    spec       TEXT NOT NULL,
+    paused     INTEGER NOT NULL DEFAULT 0,
+    origin     TEXT NOT NULL DEFAULT 'cli',
+    since      INTEGER NOT NULL,
+    cursor     INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+CREATE TABLE route_sent (
+    route_id    INTEGER NOT NULL REFERENCES routes (id) ON DELETE CASCADE,
+    source_id   INTEGER NOT NULL,
+    fingerprint TEXT NOT NULL,
+    item_id     INTEGER NOT NULL,
+    PRIMARY KEY (route_id, source_id, fingerprint)
+) WITHOUT ROWID;
+CREATE TABLE route_log (
+    id       INTEGER PRIMARY KEY,
+    route_id INTEGER NOT NULL REFERENCES routes (id) ON DELETE CASCADE,
+    item_id  INTEGER,
+    target   TEXT,
+    decision TEXT NOT NULL,
+    reason   TEXT NOT NULL,
+    post_id  INTEGER,
+    at       INTEGER NOT NULL
+);
+CREATE INDEX route_log_route ON route_log (route_id, id);
+
+CREATE TABLE item_events (
+    id      INTEGER PRIMARY KEY,
+    item_id INTEGER NOT NULL,
+    kind    TEXT NOT NULL CHECK (kind IN ('updated', 'deleted')),
+    at      INTEGER NOT NULL
+);
+CREATE TRIGGER routed_item_updated AFTER UPDATE OF content_hash ON items
+    WHEN OLD.content_hash IS NOT NEW.content_hash
+        AND EXISTS (SELECT 1 FROM posts WHERE item_id = NEW.id)
+    BEGIN
+        INSERT INTO item_events (item_id, kind, at) VALUES (NEW.id, 'updated', CAST(unixepoch('subsec') * 1000000 AS INTEGER));
+    END;
+CREATE TRIGGER routed_item_deleted AFTER INSERT ON tombstones
+    WHEN NEW.reason = 'deleted'
+    BEGIN
+        INSERT INTO item_events (item_id, kind, at)
+            SELECT i.id, 'deleted', NEW.at FROM items AS i
+            WHERE i.source_id = NEW.source_id AND i.remote_id = NEW.remote_id
+                AND EXISTS (SELECT 1 FROM posts WHERE item_id = i.id);
+    END;
 "#;

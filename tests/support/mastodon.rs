@@ -142,6 +142,15 @@ impl MastodonMock {
     /// Every status of the token's own account, newest first, all pages, as plain text (so a
     /// test can count what landed).
     pub async fn own_statuses(&self, token: &str) -> Vec<String> {
+        self.own_status_objects(token)
+            .await
+            .iter()
+            .map(|s| braid_core::sanitize::html_to_text(s["content"].as_str().unwrap_or_default()))
+            .collect()
+    }
+
+    /// Every status of the token's own account, newest first, all pages, as the API gives it.
+    pub async fn own_status_objects(&self, token: &str) -> Vec<serde_json::Value> {
         let http = reqwest::Client::new();
         let get = |url: String| {
             let req = http.get(url).bearer_auth(token);
@@ -156,7 +165,7 @@ impl MastodonMock {
         };
         let me = get(format!("{}/api/v1/accounts/verify_credentials", self.base)).await;
         let id = me["id"].as_str().expect("account id").to_owned();
-        let mut texts = Vec::new();
+        let mut statuses = Vec::new();
         let mut max_id: Option<String> = None;
         loop {
             let mut url = format!("{}/api/v1/accounts/{id}/statuses?limit=40", self.base);
@@ -165,15 +174,13 @@ impl MastodonMock {
             }
             let page = get(url).await;
             let Some(page) = page.as_array().filter(|p| !p.is_empty()) else {
-                return texts;
+                return statuses;
             };
             max_id = page
                 .last()
                 .and_then(|s| s["id"].as_str())
                 .map(str::to_owned);
-            texts.extend(page.iter().map(|s| {
-                braid_core::sanitize::html_to_text(s["content"].as_str().unwrap_or_default())
-            }));
+            statuses.extend(page.iter().cloned());
         }
     }
 

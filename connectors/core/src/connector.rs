@@ -236,7 +236,13 @@ fn url_end(word: &str) -> Option<usize> {
     } else {
         return None;
     };
-    let end = word
+    // A URL is ASCII as sent (Mastodon's URL pattern stops at text glued after it, such as
+    // CJK with no space): what follows counts as plain text, which never under-counts.
+    let ascii = word
+        .char_indices()
+        .find(|(_, c)| !c.is_ascii_graphic())
+        .map_or(word.len(), |(i, _)| i);
+    let end = word[..ascii]
         .trim_end_matches(['.', ',', ';', ':', '!', '?', ')', '"', '\''])
         .len();
     (end > scheme).then_some(end)
@@ -255,8 +261,9 @@ fn mention_local_part(word: &str) -> Option<(&str, &str)> {
         return None;
     }
     let domain_and_tail = &rest[at + 1..];
+    // Mastodon's mention pattern takes ASCII domains only.
     let domain_len = domain_and_tail
-        .find(|c: char| !(c.is_alphanumeric() || c == '.' || c == '-' || c == ':'))
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == ':'))
         .unwrap_or(domain_and_tail.len());
     let domain = domain_and_tail[..domain_len].trim_end_matches(['.', ':']);
     if !domain.contains('.') && !domain.contains(':') {

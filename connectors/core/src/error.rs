@@ -31,6 +31,11 @@ pub enum ConnectorError {
     /// The connector cannot do this at all (a read-only network asked to publish).
     #[error("{0}")]
     Unsupported(String),
+    /// The network refused a post's text as too long, though it was fitted to the limits the
+    /// sink gave (servers count differently: code points, full URLs). Nothing was created; the
+    /// outbox fits the text again by the strictest count and tries once more.
+    #[error("{0}")]
+    TooLong(String),
 }
 
 impl ConnectorError {
@@ -42,6 +47,7 @@ impl ConnectorError {
             ConnectorError::Auth(_) => "auth",
             ConnectorError::Permanent(_) => "permanent",
             ConnectorError::Unsupported(_) => "unsupported",
+            ConnectorError::TooLong(_) => "too_long",
         }
     }
 

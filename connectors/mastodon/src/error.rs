@@ -3,7 +3,8 @@
 //! | answer                          | error                                                   |
 //! |---------------------------------|---------------------------------------------------------|
 //! | 401, 403                        | `Auth`: the token was refused, log in again             |
-//! | 422 Unprocessable Entity        | `Permanent` with the server's own `error` message       |
+//! | 422 about the text's length     | `TooLong`: the outbox fits it again, stricter            |
+//! | other 422 Unprocessable Entity  | `Permanent` with the server's own `error` message       |
 //! | 429, 503                        | `RateLimited` with `Retry-After` / `X-RateLimit-Reset`  |
 //! | 404                             | `Permanent` for a status (deleted), `Transient` for a timeline |
 //! | 410 Gone                        | `Permanent`                                             |
@@ -73,6 +74,9 @@ fn classify(
                 message: format!("mastodon: the server asks us to slow down (HTTP {code})"),
             }
         }
+        StatusCode::UNPROCESSABLE_ENTITY if said_too_long(server.as_deref()) => {
+            ConnectorError::TooLong(format!("mastodon: the server refused this (HTTP 422){said}"))
+        }
         StatusCode::UNPROCESSABLE_ENTITY => {
             ConnectorError::Permanent(format!("mastodon: the server refused this (HTTP 422){said}"))
         }
@@ -87,6 +91,13 @@ fn classify(
         }
         _ => ConnectorError::Permanent(format!("mastodon: {path} answered HTTP {code}{said}")),
     }
+}
+
+/// A 422 about the text's length: Mastodon says "Text character limit of 500 exceeded",
+/// Pleroma/Akkoma "The status is over the character limit", others "Text is too long".
+fn said_too_long(message: Option<&str>) -> bool {
+    let m = message.unwrap_or_default().to_ascii_lowercase();
+    m.contains("too long") || m.contains("character limit")
 }
 
 /// The `error` (and `error_description`) of a Mastodon error body, cut to a sane length.
@@ -158,6 +169,14 @@ mod tests {
             matches!(&e, ConnectorError::Permanent(m) if m.contains("Validation failed: Text can't be blank")),
             "{e:?}"
         );
+        for too_long in [
+            "Validation failed: Text character limit of 500 exceeded",
+            "Validation failed: Text is too long (maximum is 500 characters)",
+        ] {
+            let body = serde_json::json!({ "error": too_long }).to_string();
+            let e = status_error(&resp(422, &body, &[]), Target::Other, now).unwrap();
+            assert_eq!(e.kind(), "too_long", "{too_long}");
+        }
         let e = status_error(
             &resp(429, "{}", &[("retry-after", "7")]),
             Target::Timeline,

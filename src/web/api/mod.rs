@@ -1,10 +1,11 @@
 //! The read-only JSON API: `/api/timeline` (one page: `{items, next}`, each item's bodies cut
-//! to a preview), `/api/items/ID` (one whole item), `/api/sources` and `/api/outbox` (the
-//! newest deliveries). Same query parameters as
-//! the pages; errors are `{"error": "…"}` with a 4xx/5xx status.
+//! to a preview), `/api/items/ID` (one whole item), `/api/sources`, `/api/outbox` (the newest
+//! deliveries), `/api/routes` (with `/api/routes/NAME/log`) and `/api/channels`. Same query
+//! parameters as the pages; errors are `{"error": "…"}` with a 4xx/5xx status.
 
 mod items;
 mod outbox;
+mod routes;
 mod sources;
 mod timeline;
 
@@ -23,7 +24,9 @@ pub fn routes(
             .unify()
             .or(sources::route(ctx.clone()))
             .unify()
-            .or(outbox::route(ctx))
+            .or(outbox::route(ctx.clone()))
+            .unify()
+            .or(routes::route(ctx))
             .unify(),
     )
 }

@@ -1,4 +1,5 @@
-//! The feeds Braid serves: the merged timeline (or any `?source=` / `?q=` view of it) as Atom
+//! The feeds Braid serves: the merged timeline (or any `?source=` / `?q=` view of it), and each
+//! channel's (`/channels/NAME/feed.atom`, `.rss`, `.json`: what routes put in it), as Atom
 //! (`atom.rs`, RFC 4287), RSS 2.0 (`rss.rs`) and JSON Feed 1.1 (`json.rs`), newest 50 items.
 //!
 //! This file turns a timeline page into [`FeedDoc`], the format-neutral description all three
@@ -102,6 +103,7 @@ pub struct FeedAuthor {
 pub fn routes(
     ctx: Arc<WebContext>,
 ) -> impl Filter<Extract = (warp::reply::Response,), Error = warp::Rejection> + Clone {
+    let ctx2 = ctx.clone();
     let one = move |kind: Kind| {
         warp::path(kind.path())
             .and(warp::path::end())
@@ -115,11 +117,87 @@ pub fn routes(
                 },
             )
     };
+    let channel = move |kind: Kind| {
+        warp::path!("channels" / String / String)
+            .and_then(move |name: String, file: String| async move {
+                if file == kind.path() {
+                    Ok(name)
+                } else {
+                    Err(warp::reject::not_found())
+                }
+            })
+            .and(with_ctx(ctx2.clone()))
+            .and(warp::host::optional())
+            .then(
+                move |name: String, ctx: Arc<WebContext>, host: Option<Authority>| async move {
+                    let result = channel_feed(&ctx, kind, &name, host).await;
+                    respond::finish(&ctx, Format::Text, result)
+                },
+            )
+    };
     one(Kind::Atom)
         .or(one(Kind::Rss))
         .unify()
         .or(one(Kind::Json))
         .unify()
+        .or(channel(Kind::Atom))
+        .unify()
+        .or(channel(Kind::Rss))
+        .unify()
+        .or(channel(Kind::Json))
+        .unify()
+}
+
+/// A channel's feed: what routes put in it, newest first. Its audience was checked when each
+/// item went in: a public channel holds public items only.
+async fn channel_feed(
+    ctx: &WebContext,
+    kind: Kind,
+    name: &str,
+    host: Option<Authority>,
+) -> HandlerResult {
+    let Some(channel) = ctx.store.channel(name.to_owned()).await? else {
+        return Ok(respond::error_page(
+            ctx,
+            Format::Text,
+            warp::http::StatusCode::NOT_FOUND,
+            &format!("there is no channel named {name:?}"),
+        ));
+    };
+    let base = base_url(ctx, host)?;
+    let mut items = Vec::new();
+    for id in ctx.store.channel_item_ids(channel.id, FEED_SIZE).await? {
+        if let Some(item) = ctx.store.item(braid_core::ItemId(id)).await? {
+            items.push(item);
+        }
+    }
+    let title = channel
+        .title
+        .clone()
+        .unwrap_or_else(|| format!("{}: {}", ctx.site_title, channel.name));
+    let path = format!("channels/{}/{}", channel.name, kind.path());
+    let doc = FeedDoc {
+        description: channel
+            .description
+            .clone()
+            .unwrap_or_else(|| format!("{title}, a channel of Braid")),
+        title,
+        self_url: absolute(&base, &path, ""),
+        home_url: absolute(&base, "", ""),
+        next_url: None,
+        updated: items
+            .iter()
+            .map(|i| i.item.updated.unwrap_or(i.sort_time))
+            .max()
+            .unwrap_or_else(Utc::now),
+        entries: items.iter().map(|i| entry(&base, i)).collect(),
+    };
+    let body = match kind {
+        Kind::Atom => atom::render(&doc)?,
+        Kind::Rss => rss::render(&doc)?,
+        Kind::Json => json::render(&doc)?,
+    };
+    Ok(respond::no_store(respond::ok(body, kind.content_type())))
 }
 
 async fn feed(

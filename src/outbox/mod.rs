@@ -41,6 +41,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+mod fitting;
+
+pub use fitting::{describe, fit, FileInfo, Fitting, PostOptions};
+
 use crate::scheduler::PollContext;
 use crate::store::{
     AccountRecord, DeliveryRecord, DeliveryState, Landed, NewMedia, NewPost, NewTarget, PostRecord,
@@ -86,34 +90,72 @@ pub fn delivery_key(post_key: &str, account: AccountId) -> String {
     format!("braid-{}", hex::encode(&h.finalize()[..16]))
 }
 
-/// Queues `draft` with its files for `targets` under `key` (a fresh one when `None`). Returns
-/// the post's id and whether it was queued now (`false`: that key was queued before, and
-/// nothing new was).
+/// What to queue: the draft, its files, how to fit it, and when.
+#[derive(Debug, Clone)]
+pub struct Queued {
+    pub draft: Draft,
+    pub media: Vec<MediaUpload>,
+    pub options: PostOptions,
+    /// The post's key; a fresh one when `None`.
+    pub key: Option<String>,
+    /// Not sent before this time (`--at`).
+    pub not_before: Option<DateTime<Utc>>,
+    /// The route and item it carries, for a routed post.
+    pub routed: Option<(i64, i64)>,
+}
+
+impl Queued {
+    /// A post of `draft`, sent now, with a fresh key.
+    pub fn new(draft: Draft) -> Queued {
+        Queued {
+            draft,
+            media: Vec::new(),
+            options: PostOptions::default(),
+            key: None,
+            not_before: None,
+            routed: None,
+        }
+    }
+}
+
+/// Queues `q` for `targets`. Returns the post's id and whether it was queued now (`false`:
+/// that key was queued before, and nothing new was).
 pub async fn queue(
     ctx: &PollContext,
-    draft: &Draft,
-    media: Vec<MediaUpload>,
+    q: Queued,
     targets: &[AccountRecord],
-    key: Option<String>,
-    not_before: Option<DateTime<Utc>>,
 ) -> Result<(i64, bool), QueueError> {
-    let key = match key {
+    let targets: Vec<_> = targets.iter().map(|t| (t.clone(), None)).collect();
+    queue_paced(ctx, q, &targets).await
+}
+
+/// [`queue`], each target with its own earliest time (a route's pacing), else the post's.
+pub async fn queue_paced(
+    ctx: &PollContext,
+    q: Queued,
+    targets: &[(AccountRecord, Option<DateTime<Utc>>)],
+) -> Result<(i64, bool), QueueError> {
+    let key = match q.key {
         Some(k) => k,
         None => new_key()?,
     };
-    let draft = serde_json::to_value(draft).map_err(|e| QueueError::Encode(e.to_string()))?;
+    let encode = |e: serde_json::Error| QueueError::Encode(e.to_string());
+    let draft = serde_json::to_value(&q.draft).map_err(encode)?;
+    let options = serde_json::to_value(&q.options).map_err(encode)?;
     let new = NewPost {
         targets: targets
             .iter()
-            .map(|a| NewTarget {
+            .map(|(a, not_before)| NewTarget {
                 account: a.id,
                 name: a.name.clone(),
                 key: delivery_key(&key, a.id),
+                not_before: *not_before,
             })
             .collect(),
         key,
         draft,
-        media: media
+        media: q
+            .media
             .into_iter()
             .map(|m| NewMedia {
                 media_type: m.media_type,
@@ -121,9 +163,60 @@ pub async fn queue(
                 bytes: m.bytes.to_vec(),
             })
             .collect(),
-        not_before,
+        not_before: q.not_before,
+        options,
+        routed: q.routed,
     };
     Ok(ctx.store.enqueue_post(new).await?)
+}
+
+/// What one target would receive, or why it cannot say.
+#[derive(Debug)]
+pub struct Preview {
+    pub target: String,
+    pub fitted: Result<Fitting, String>,
+}
+
+/// What each of `targets` would receive of `q`, asking each for its limits; nothing is queued
+/// or sent. Fitting is the same function delivery uses, so this is what a delivery sends
+/// (unless the server later refuses a part as too long, and it is fitted again, stricter).
+pub async fn preview(ctx: &PollContext, q: &Queued, targets: &[AccountRecord]) -> Vec<Preview> {
+    let files: Vec<FileInfo> = q
+        .media
+        .iter()
+        .map(|m| FileInfo {
+            media_type: m.media_type.clone(),
+            bytes: m.bytes.len() as u64,
+        })
+        .collect();
+    let mut out = Vec::with_capacity(targets.len());
+    for account in targets {
+        let fitted = async {
+            let connector = crate::connectors::sink(account, &ctx.connectors, &ctx.store)
+                .await
+                .map_err(|e| e.to_string())?;
+            let sink = connector
+                .sink()
+                .ok_or_else(|| format!("{}: this account cannot publish", account.kind))?;
+            let limits = sink.limits().await.map_err(|e| e.to_string())?;
+            Ok(fit(&q.draft, &files, &q.options, &limits))
+        }
+        .await;
+        out.push(Preview {
+            target: account.name.clone(),
+            fitted,
+        });
+    }
+    out
+}
+
+/// The fitting notes of a delivery (files left out, a thread, a truncation).
+pub fn notes_of(d: &DeliveryRecord) -> Vec<String> {
+    d.fitted
+        .as_ref()
+        .and_then(|v| serde_json::from_value::<Fitting>(v.clone()).ok())
+        .map(|f| f.notes)
+        .unwrap_or_default()
 }
 
 /// Reads a media file for upload, with its type guessed from the name.
@@ -198,7 +291,16 @@ pub async fn deliver_post(
 
 /// What one attempt came to.
 enum Outcome {
-    Landed(Landed),
+    /// Part `part` landed; `last`: the delivery is done.
+    Landed {
+        part: i64,
+        last: bool,
+        landed: Landed,
+    },
+    /// Fitted again after a refusal as too long: due again now.
+    Refitted(String),
+    /// An edit or delete carried out; the note says what was left as it was.
+    Finished(Option<String>),
     Later {
         state: DeliveryState,
         retry_after: Option<Duration>,
@@ -278,7 +380,7 @@ pub async fn deliver(ctx: &PollContext, seen: DeliveryRecord) -> Option<Delivery
     // No request of this attempt can still be in progress after the deadline: each request
     // is bounded by the fetch timeout, and an attempt makes at most one per file plus three.
     let timeout = Duration::from_secs(ctx.config.fetch.timeout_secs);
-    let requests = 3 + post.media.len() as u32;
+    let requests = 4 + post.media.len() as u32;
     let deadline = Utc::now() + chrono_dur(timeout * requests + Duration::from_secs(1));
     match ctx.store.claim_delivery(seen.clone(), deadline).await {
         Ok(true) => {}
@@ -291,10 +393,21 @@ pub async fn deliver(ctx: &PollContext, seen: DeliveryRecord) -> Option<Delivery
     let outcome = attempt(ctx, &seen, &post).await;
     let attempts = seen.attempts + 1;
     let recorded = match outcome {
-        Outcome::Landed(landed) => {
-            tracing::info!(delivery = id, target = %seen.target, remote_id = %landed.remote_id,
-                "outbox: delivered");
-            ctx.store.land_delivery(id, landed).await
+        Outcome::Landed { part, last, landed } => {
+            tracing::info!(delivery = id, target = %seen.target, part = part + 1,
+                remote_id = %landed.remote_id, "outbox: delivered");
+            ctx.store.land_part(id, part, last, landed).await
+        }
+        Outcome::Finished(note) => {
+            tracing::info!(delivery = id, target = %seen.target, op = %seen.op,
+                note = note.as_deref().unwrap_or(""), "outbox: done");
+            ctx.store.finish_delivery(id, note).await
+        }
+        Outcome::Refitted(note) => {
+            tracing::info!(delivery = id, target = %seen.target, %note, "outbox: fitted again");
+            ctx.store
+                .delivery_later(id, DeliveryState::Pending, Utc::now(), note)
+                .await
         }
         Outcome::Later { error, .. } if attempts >= i64::from(ctx.config.outbox.max_attempts) => {
             let reason = format!("gave up after {attempts} attempts; last: {error}");
@@ -357,28 +470,66 @@ async fn attempt(ctx: &PollContext, seen: &DeliveryRecord, post: &PostRecord) ->
         Ok(d) => d,
         Err(e) => return Outcome::Failed(format!("braid: the queued post is unreadable: {e}")),
     };
-    let reply_to: Option<ReplyRef> = match &draft.reply_to {
-        Some(target) => match sink.reply_ref(target).await {
-            Ok(r) => Some(r),
-            Err(e) => return refused(ctx, &account, e, unknown).await,
-        },
-        None => None,
-    };
-    let media = match uploaded(ctx, seen, post, sink).await {
-        Ok(m) => m,
+    let options: PostOptions = serde_json::from_value(post.options.clone()).unwrap_or_default();
+    if seen.op != "create" {
+        return match operate(ctx, seen, &draft, &options, sink).await {
+            Ok(outcome) => outcome,
+            Err(e) => refused(ctx, &account, e, false).await,
+        };
+    }
+    // Fitted once, before the first part goes out, and kept: every attempt sends the same.
+    let (fitted, limits) = match fitted_for(ctx, seen, post, &draft, &options, sink).await {
+        Ok(f) => f,
         Err(e) => return refused(ctx, &account, e, unknown).await,
     };
+    let index = seen.parts_done.max(0) as usize;
+    let Some(text) = fitted.parts.get(index) else {
+        return Outcome::Failed(format!("braid: delivery has no part {}", index + 1));
+    };
+    let last = index + 1 == fitted.parts.len();
+    let reply_to: Option<ReplyRef> = if index == 0 {
+        match &draft.reply_to {
+            Some(target) => match sink.reply_ref(target).await {
+                Ok(r) => Some(r),
+                Err(e) => return refused(ctx, &account, e, unknown).await,
+            },
+            None => None,
+        }
+    } else {
+        // A thread's next part replies to the part before it.
+        match ctx.store.delivery_parts(seen.id).await {
+            Ok(parts) => parts
+                .get(index - 1)
+                .and_then(|p| p.reply_ref.clone())
+                .map(ReplyRef),
+            Err(e) => return before_send(ConnectorError::Transient(e.to_string())),
+        }
+    };
+    let media = if index == 0 {
+        match uploaded(ctx, seen, post, &fitted.media, sink).await {
+            Ok(m) => m,
+            Err(e) => return refused(ctx, &account, e, unknown).await,
+        }
+    } else {
+        Vec::new()
+    };
     let body = Post {
-        body: RichText::from_plain(&draft.text),
-        content_warning: draft.content_warning,
+        body: RichText::from_plain(text),
+        content_warning: fitted.content_warning.clone(),
         visibility: draft.visibility,
         language: draft.language,
         media,
         reply_to,
     };
+    let key = part_key(&seen.key, index);
+    let landed_part = |published: Published| Outcome::Landed {
+        part: index as i64,
+        last,
+        landed: landed(published),
+    };
     if unknown {
         let probe = Probe {
-            key: &seen.key,
+            key: &key,
             post: &body,
             sent_at: seen.claimed_at.unwrap_or(seen.updated_at),
         };
@@ -388,16 +539,200 @@ async fn attempt(ctx: &PollContext, seen: &DeliveryRecord, post: &PostRecord) ->
                     delivery = seen.id,
                     "outbox: found the earlier attempt's post"
                 );
-                return Outcome::Landed(landed(found));
+                return landed_part(found);
             }
             Ok(None) => {}
             Err(e) => return refused(ctx, &account, e, true).await,
         }
     }
-    match sink.publish(&body, &seen.key).await {
-        Ok(published) => Outcome::Landed(landed(published)),
+    match sink.publish(&body, &key).await {
+        Ok(published) => landed_part(published),
+        Err(ConnectorError::TooLong(message)) => {
+            // Refused before anything was created: fit again by the strictest count, once.
+            let mut fitted = fitted;
+            if !fitting::refit(&mut fitted, index, &options, &limits) {
+                return Outcome::Failed(format!(
+                    "{message} (also when fitted by the strictest count)"
+                ));
+            }
+            let value = serde_json::to_value(&fitted).unwrap_or_default();
+            if let Err(e) = ctx.store.save_fitted(seen.id, value).await {
+                return before_send(ConnectorError::Transient(e.to_string()));
+            }
+            Outcome::Refitted(message)
+        }
         Err(e) => refused(ctx, &account, e, true).await,
     }
+}
+
+/// An edit or a delete of every part of the delivery it names. Both can be repeated without
+/// harm (an edit sets the same text again; a post already gone counts as deleted), so an
+/// unknown outcome is simply tried again.
+async fn operate(
+    ctx: &PollContext,
+    seen: &DeliveryRecord,
+    original: &Draft,
+    options: &PostOptions,
+    sink: &dyn braid_core::Sink,
+) -> Result<Outcome, ConnectorError> {
+    let transient = |e: StoreError| ConnectorError::Transient(e.to_string());
+    let of = match seen.of_delivery {
+        Some(id) => ctx.store.delivery(id).await.map_err(transient)?,
+        None => None,
+    };
+    let Some(of) = of else {
+        return Ok(Outcome::Finished(Some(
+            "the post it acts on is gone".into(),
+        )));
+    };
+    let parts: Vec<Published> = ctx
+        .store
+        .delivery_parts(of.id)
+        .await
+        .map_err(transient)?
+        .into_iter()
+        .map(|p| Published {
+            remote_id: braid_core::RemoteId(p.remote_id),
+            local_id: p.local_id,
+            url: p.url,
+            reply_ref: ReplyRef(p.reply_ref.unwrap_or_default()),
+        })
+        .collect();
+    if parts.is_empty() {
+        return Ok(Outcome::Finished(Some(format!(
+            "nothing to {}: the post was never delivered",
+            seen.op
+        ))));
+    }
+    if seen.op == "delete" {
+        let Some(deleter) = sink.deleter() else {
+            return Ok(Outcome::Failed(
+                "this network cannot delete posts: the copy stays; delete it there by hand".into(),
+            ));
+        };
+        // The last part first, so a thread is never left without its start.
+        for part in parts.iter().rev() {
+            deleter.delete(part).await?;
+        }
+        return Ok(Outcome::Finished(None));
+    }
+    let Some(editor) = sink.editor() else {
+        return Ok(Outcome::Failed(
+            "this network cannot edit posts: the copy stays as it was".into(),
+        ));
+    };
+    let draft: Draft = match seen.payload.clone().map(serde_json::from_value) {
+        Some(Ok(d)) => d,
+        _ => {
+            return Ok(Outcome::Failed(
+                "braid: the edit's text is unreadable".into(),
+            ))
+        }
+    };
+    let limits = sink.limits().await?;
+    let mut fitted = fit(&draft, &[], options, &limits);
+    let mut note = None;
+    if fitted.parts.len() > parts.len() {
+        // No new parts are added to a thread by an edit: the last one takes the rest, cut.
+        let keep = parts.len() - 1;
+        let rest = fitted.parts.split_off(keep).join("\n\n");
+        let last = Draft {
+            text: rest,
+            ..draft.clone()
+        };
+        let cut = PostOptions {
+            long: Some(braid_core::fit::LongText::Truncate),
+            ..options.clone()
+        };
+        fitted
+            .parts
+            .extend(fit(&last, &[], &cut, &limits).parts.into_iter().take(1));
+        note = Some("the edit is longer than the thread: its last part was truncated".to_owned());
+    }
+    let media: Vec<MediaRef> = of
+        .media
+        .as_ref()
+        .and_then(|v| serde_json::from_value(v.clone()).ok())
+        .unwrap_or_default();
+    for (i, (part, text)) in parts.iter().zip(&fitted.parts).enumerate() {
+        let body = Post {
+            body: RichText::from_plain(text),
+            content_warning: fitted.content_warning.clone(),
+            visibility: original.visibility,
+            language: draft.language.clone(),
+            media: if i == 0 { media.clone() } else { Vec::new() },
+            reply_to: None,
+        };
+        editor.edit(part, &body).await?;
+    }
+    if fitted.parts.len() < parts.len() {
+        let extra = &parts[fitted.parts.len()..];
+        match sink.deleter() {
+            Some(deleter) => {
+                for part in extra.iter().rev() {
+                    deleter.delete(part).await?;
+                }
+            }
+            None => {
+                note = Some(format!(
+                    "the edit is shorter than the thread: {} part(s) stay as they were",
+                    extra.len()
+                ))
+            }
+        }
+    }
+    Ok(Outcome::Finished(note))
+}
+
+/// The idempotency key of part `index`: the delivery's own for the first, so a single post's
+/// key is the delivery key as before.
+fn part_key(key: &str, index: usize) -> String {
+    if index == 0 {
+        key.to_owned()
+    } else {
+        format!("{key}-{}", index + 1)
+    }
+}
+
+/// How this delivery is fitted: as kept, or fitted now from the sink's limits and kept before
+/// anything is sent. Returns the limits too (a refit needs them).
+async fn fitted_for(
+    ctx: &PollContext,
+    seen: &DeliveryRecord,
+    post: &PostRecord,
+    draft: &Draft,
+    options: &PostOptions,
+    sink: &dyn braid_core::Sink,
+) -> Result<(Fitting, braid_core::connector::Limits), ConnectorError> {
+    let limits = sink.limits().await?;
+    if let Some(kept) = seen
+        .fitted
+        .as_ref()
+        .and_then(|v| serde_json::from_value::<Fitting>(v.clone()).ok())
+    {
+        return Ok((kept, limits));
+    }
+    let fitted = fit(draft, &files_of(post), options, &limits);
+    for note in &fitted.notes {
+        tracing::info!(delivery = seen.id, target = %seen.target, %note, "outbox: fitting");
+    }
+    let value = serde_json::to_value(&fitted).unwrap_or_default();
+    ctx.store
+        .save_fitted(seen.id, value)
+        .await
+        .map_err(|e| ConnectorError::Transient(e.to_string()))?;
+    Ok((fitted, limits))
+}
+
+/// The post's files as fitting sees them.
+pub fn files_of(post: &PostRecord) -> Vec<FileInfo> {
+    post.media
+        .iter()
+        .map(|m| FileInfo {
+            media_type: m.media_type.clone(),
+            bytes: m.bytes.len() as u64,
+        })
+        .collect()
 }
 
 /// The media refs of this delivery: uploaded before (kept on the row), or uploaded now and
@@ -406,6 +741,7 @@ async fn uploaded(
     ctx: &PollContext,
     seen: &DeliveryRecord,
     post: &PostRecord,
+    kept: &[usize],
     sink: &dyn braid_core::Sink,
 ) -> Result<Vec<MediaRef>, ConnectorError> {
     if let Some(refs) = seen
@@ -415,8 +751,8 @@ async fn uploaded(
     {
         return Ok(refs);
     }
-    let mut refs = Vec::with_capacity(post.media.len());
-    for m in &post.media {
+    let mut refs = Vec::with_capacity(kept.len());
+    for m in kept.iter().filter_map(|&i| post.media.get(i)) {
         refs.push(
             sink.upload(&MediaUpload {
                 bytes: m.bytes.clone().into(),
@@ -487,9 +823,10 @@ fn classify(e: ConnectorError, maybe_sent: bool) -> Outcome {
             retry_after: None,
             error: message,
         },
-        ConnectorError::Auth(m) | ConnectorError::Permanent(m) | ConnectorError::Unsupported(m) => {
-            Outcome::Failed(m)
-        }
+        ConnectorError::Auth(m)
+        | ConnectorError::Permanent(m)
+        | ConnectorError::Unsupported(m)
+        | ConnectorError::TooLong(m) => Outcome::Failed(m),
     }
 }
 

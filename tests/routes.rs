@@ -1,0 +1,443 @@
+//! Routes and channels end to end, against a real feed served on 127.0.0.1 and the Mastodon
+//! API peer (mastodon-mock): an entry is posted once whatever its feed does later (re-dated,
+//! updated, reordered, re-published without an id); adding or resuming a route does not flood;
+//! a followers-only status is not carried to a public target or channel, and the log says
+//! why; Braid's own copies read back are not carried again; an edit and a delete reach the
+//! copies; long texts become threads fitted as the target counts.
+
+use std::process::{Command, Output};
+use std::sync::{Arc, Mutex};
+
+use crate::support::mastodon::{log_in, MastodonMock};
+use crate::support::server::{Reply, TestServer};
+use crate::support::Harness;
+
+fn braid(h: &Harness, args: &[&str]) -> Output {
+    tokio::task::block_in_place(|| {
+        Command::new(env!("CARGO_BIN_EXE_braid"))
+            .current_dir(h.dir.path())
+            .env("BRAID_ALLOW_PRIVATE_NETWORKS", "1")
+            .env("BRAID_LOG", "warn")
+            .args(args)
+            .output()
+            .expect("run braid")
+    })
+}
+
+fn ok(out: &Output) -> String {
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "stdout: {stdout}\nstderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+/// One pass of the pipeline after a poll: routes, then every due delivery.
+async fn route_and_deliver(h: &Harness) {
+    braid::routes::run(&h.ctx).await.expect("routes");
+    let busy = braid::outbox::Busy::default();
+    while braid::outbox::deliver_due(&h.ctx, &busy, 16).await > 0 {}
+}
+
+async fn count(mock: &MastodonMock, token: &str, needle: &str) -> usize {
+    mock.own_statuses(token)
+        .await
+        .iter()
+        .filter(|t| t.contains(needle))
+        .count()
+}
+
+/// An RSS entry: `(guid, title, link, date, body)`; a `None` guid leaves it out.
+type Entry = (
+    Option<&'static str>,
+    &'static str,
+    &'static str,
+    String,
+    String,
+);
+
+fn rss(entries: &[Entry]) -> String {
+    let items: String = entries
+        .iter()
+        .map(|(guid, title, link, date, body)| {
+            let guid = guid
+                .map(|g| format!("<guid isPermaLink=\"false\">{g}</guid>"))
+                .unwrap_or_default();
+            format!(
+                "<item>{guid}<title>{title}</title><link>{link}</link><pubDate>{date}</pubDate>\
+                 <description>{body}</description></item>"
+            )
+        })
+        .collect();
+    format!(
+        "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Blog</title>\
+         <link>https://blog.example/</link><description>d</description>{items}</channel></rss>"
+    )
+}
+
+fn date(minutes_ago: i64) -> String {
+    (chrono::Utc::now() - chrono::Duration::minutes(minutes_ago)).to_rfc2822()
+}
+
+async fn feed_server(doc: Arc<Mutex<String>>) -> TestServer {
+    TestServer::start(move |_| {
+        Reply::ok(
+            "application/rss+xml",
+            doc.lock().expect("lock").clone().into_bytes(),
+        )
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_feed_entry_is_posted_once_whatever_the_feed_does_later() {
+    let Some(mock) = MastodonMock::start().await else {
+        return;
+    };
+    let (alice, bob) = (mock.user("alice").await, mock.user("bob").await);
+    let h = Harness::new(|_| {});
+    log_in(&h, &mock.base, &alice, 0).await;
+    log_in(&h, &mock.base, &bob, 0).await;
+    let old: Entry = (
+        Some("e-old"),
+        "Old entry",
+        "https://blog.example/old",
+        date(60 * 24 * 400),
+        "old".into(),
+    );
+    let doc = Arc::new(Mutex::new(rss(std::slice::from_ref(&old))));
+    let server = feed_server(doc.clone()).await;
+    let blog = h.add_feed("blog", &server.url("/feed.xml")).await;
+    h.poll(blog).await;
+
+    ok(&braid(
+        &h,
+        &[
+            "route",
+            "add",
+            "out",
+            "--from",
+            "blog",
+            "--to",
+            "alice@127.0.0.1",
+        ],
+    ));
+    route_and_deliver(&h).await;
+    assert_eq!(mock.own_statuses(&alice).await.len(), 0, "no flood on add");
+
+    // A new entry is posted, once.
+    let fresh: Entry = (
+        Some("e-new"),
+        "Fresh entry",
+        "https://blog.example/fresh",
+        date(1),
+        "fresh".into(),
+    );
+    *doc.lock().unwrap() = rss(&[fresh.clone(), old.clone()]);
+    h.poll(blog).await;
+    route_and_deliver(&h).await;
+    assert_eq!(count(&mock, &alice, "Fresh entry").await, 1);
+
+    // Re-dated, updated and reordered: nothing new is posted.
+    let mut redated = fresh.clone();
+    redated.3 = date(0);
+    redated.4 = "fresh, with an update".into();
+    *doc.lock().unwrap() = rss(&[old.clone(), redated]);
+    h.poll(blog).await;
+    route_and_deliver(&h).await;
+    assert_eq!(count(&mock, &alice, "Fresh entry").await, 1);
+
+    // An entry without an id, re-published with a new date (a new hashed id, if its id is
+    // made from the date): recognised by its link.
+    let no_id = |minutes: i64| -> Entry {
+        (
+            None,
+            "Entry without id",
+            "https://blog.example/no-id",
+            date(minutes),
+            "no id".into(),
+        )
+    };
+    *doc.lock().unwrap() = rss(&[no_id(2), fresh.clone()]);
+    h.poll(blog).await;
+    route_and_deliver(&h).await;
+    *doc.lock().unwrap() = rss(&[no_id(0), fresh.clone()]);
+    h.poll(blog).await;
+    route_and_deliver(&h).await;
+    assert_eq!(count(&mock, &alice, "Entry without id").await, 1);
+
+    // Paused: what arrives meanwhile is not carried on resume.
+    ok(&braid(&h, &["route", "pause", "out"]));
+    let during: Entry = (
+        Some("e-during"),
+        "While paused",
+        "https://blog.example/during",
+        date(0),
+        "x".into(),
+    );
+    *doc.lock().unwrap() = rss(&[during.clone(), no_id(0), fresh.clone()]);
+    h.poll(blog).await;
+    route_and_deliver(&h).await;
+    ok(&braid(&h, &["route", "resume", "out"]));
+    route_and_deliver(&h).await;
+    assert_eq!(count(&mock, &alice, "While paused").await, 0);
+
+    // A route added now floods nothing; with --backfill 1 it carries the newest one.
+    ok(&braid(
+        &h,
+        &[
+            "route",
+            "add",
+            "late",
+            "--from",
+            "blog",
+            "--to",
+            "bob@127.0.0.1",
+        ],
+    ));
+    route_and_deliver(&h).await;
+    assert_eq!(mock.own_statuses(&bob).await.len(), 0);
+    let added = ok(&braid(
+        &h,
+        &[
+            "route",
+            "add",
+            "late2",
+            "--from",
+            "blog",
+            "--to",
+            "bob@127.0.0.1",
+            "--backfill",
+            "1",
+        ],
+    ));
+    assert!(added.contains("Backfill: 1 item(s) carried"), "{added}");
+    route_and_deliver(&h).await;
+    let bobs = mock.own_statuses(&bob).await;
+    assert_eq!(bobs.len(), 1, "{bobs:?}");
+    assert!(bobs[0].contains("While paused"), "{bobs:?}");
+
+    // Every decision is in the log; alice got exactly the two new entries.
+    assert_eq!(mock.own_statuses(&alice).await.len(), 2);
+    let log = ok(&braid(&h, &["route", "log", "out"]));
+    assert!(log.contains("queued"), "{log}");
+    let listed: serde_json::Value =
+        serde_json::from_str(&ok(&braid(&h, &["route", "list", "--json"]))).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn private_statuses_stay_private_and_copies_never_come_back() {
+    let Some(mock) = MastodonMock::start().await else {
+        return;
+    };
+    let (alice, bob) = (mock.user("alice").await, mock.user("bob").await);
+    let h = Harness::new(|_| {});
+    let (_, alice_home) = log_in(&h, &mock.base, &alice, 0).await;
+    let (_, bob_home) = log_in(&h, &mock.base, &bob, 0).await;
+    // Without a backfill, the first poll only marks where the timelines stand.
+    h.poll(alice_home).await;
+    h.poll(bob_home).await;
+    ok(&braid(&h, &["channel", "add", "links", "--title", "Links"]));
+    ok(&braid(
+        &h,
+        &[
+            "route",
+            "add",
+            "a2b",
+            "--from",
+            "alice@127.0.0.1",
+            "--to",
+            "bob@127.0.0.1,links",
+        ],
+    ));
+    ok(&braid(
+        &h,
+        &[
+            "route",
+            "add",
+            "b2a",
+            "--from",
+            "bob@127.0.0.1",
+            "--to",
+            "alice@127.0.0.1",
+        ],
+    ));
+    mock.post(
+        &alice,
+        &[("status", "hello from alice"), ("visibility", "public")],
+    )
+    .await;
+    mock.post(
+        &alice,
+        &[("status", "secret from alice"), ("visibility", "private")],
+    )
+    .await;
+    h.poll(alice_home).await;
+    route_and_deliver(&h).await;
+    assert_eq!(count(&mock, &bob, "hello from alice").await, 1);
+    assert_eq!(count(&mock, &bob, "secret from alice").await, 0);
+    let channel = h.store.channel("links".into()).await.unwrap().unwrap();
+    assert_eq!(channel.items, 1, "only the public status is in the channel");
+    let log = ok(&braid(&h, &["route", "log", "a2b"]));
+    assert!(
+        log.contains("the item is followers-only; this route posts public"),
+        "{log}"
+    );
+    assert!(
+        log.contains("the item is followers-only; this channel is public"),
+        "{log}"
+    );
+
+    // Bob's home timeline reads the copy back: it is recognised, not carried to alice.
+    h.poll(bob_home).await;
+    route_and_deliver(&h).await;
+    assert_eq!(count(&mock, &alice, "hello from alice").await, 1);
+    let log = ok(&braid(&h, &["route", "log", "b2a"]));
+    assert!(log.contains("a copy Braid made"), "{log}");
+    // The merged timeline shows the status once, with the copy linked.
+    let merged = h
+        .store
+        .timeline(braid::store::TimelineQuery {
+            before: None,
+            limit: 50,
+            source: None,
+            search: None,
+        })
+        .await
+        .unwrap();
+    let hello: Vec<_> = merged
+        .items
+        .iter()
+        .filter(|i| i.item.content_text.as_deref() == Some("hello from alice"))
+        .collect();
+    assert_eq!(hello.len(), 1, "shown once");
+    let bob_source = h.source(bob_home).await.name;
+    assert_eq!(hello[0].also_in, vec![bob_source], "with its copy linked");
+
+    // The channel's feed has the public status only.
+    let ids = h.store.channel_item_ids(channel.id, 50).await.unwrap();
+    assert_eq!(ids.len(), 1);
+    let item = h
+        .store
+        .item(braid_core::ItemId(ids[0]))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        item.item.content_text.as_deref(),
+        Some("hello from alice"),
+        "{item:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edit_and_a_delete_reach_every_copy() {
+    let Some(mock) = MastodonMock::start().await else {
+        return;
+    };
+    let (alice, bob) = (mock.user("alice").await, mock.user("bob").await);
+    let h = Harness::new(|_| {});
+    log_in(&h, &mock.base, &alice, 0).await;
+    log_in(&h, &mock.base, &bob, 0).await;
+    let posted = ok(&braid(
+        &h,
+        &[
+            "post",
+            "the first version",
+            "--to",
+            "alice@127.0.0.1,bob@127.0.0.1",
+        ],
+    ));
+    assert!(posted.starts_with("queued post 1 for"), "{posted}");
+    ok(&braid(&h, &["outbox", "edit", "1", "the second version"]));
+    route_and_deliver(&h).await;
+    for token in [&alice, &bob] {
+        assert_eq!(
+            mock.own_statuses(token).await,
+            vec!["the second version".to_owned()]
+        );
+    }
+    ok(&braid(&h, &["outbox", "delete", "1"]));
+    route_and_deliver(&h).await;
+    for token in [&alice, &bob] {
+        assert!(mock.own_statuses(token).await.is_empty());
+    }
+    let listed: serde_json::Value =
+        serde_json::from_str(&ok(&braid(&h, &["outbox", "--json"]))).unwrap();
+    let ops: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["op"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ops,
+        ["delete", "delete", "edit", "edit", "create", "create"],
+        "{listed}"
+    );
+    assert!(listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|d| d["state"] == "done"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_post_becomes_a_thread_and_a_refused_one_is_fitted_again() {
+    let Some(mock) = MastodonMock::start().await else {
+        return;
+    };
+    let alice = mock.user("alice").await;
+    let h = Harness::new(|_| {});
+    log_in(&h, &mock.base, &alice, 0).await;
+    let paragraph = |n: usize| {
+        format!(
+            "Paragraph {n} says something about bridges, feeds and the open web, at some \
+             length, so that three of them do not fit in one post of five hundred characters \
+             once a link like https://example.com/a/rather/long/path/{n} is counted as \
+             twenty-three. "
+        )
+        .repeat(2)
+    };
+    let text = (1..=3).map(paragraph).collect::<Vec<_>>().join("\n\n");
+
+    // --preview prints each part and sends nothing.
+    let preview = ok(&braid(
+        &h,
+        &["post", &text, "--to", "alice@127.0.0.1", "--preview"],
+    ));
+    assert!(preview.contains("a thread of 3 posts"), "{preview}");
+    assert!(preview.contains("--- post 3/3 ---"), "{preview}");
+    assert!(mock.own_statuses(&alice).await.is_empty());
+
+    let posted = ok(&braid(&h, &["post", &text, "--to", "alice@127.0.0.1"]));
+    assert!(posted.contains("(a thread of 3)"), "{posted}");
+    let statuses = mock.own_status_objects(&alice).await;
+    assert_eq!(statuses.len(), 3);
+    // Newest first: each part replies to the one before it.
+    assert_eq!(statuses[0]["in_reply_to_id"], statuses[1]["id"]);
+    assert_eq!(statuses[1]["in_reply_to_id"], statuses[2]["id"]);
+    for (i, s) in statuses.iter().rev().enumerate() {
+        let t = braid_core::sanitize::html_to_text(s["content"].as_str().unwrap());
+        assert!(t.starts_with(&format!("Paragraph {}", i + 1)), "{i}: {t}");
+    }
+
+    // 479 graphemes that are 1,439 code points: fits Mastodon's count, but the peer counts
+    // code points and refuses it as too long; fitted again by the strictest count, it lands as a
+    // thread.
+    let families = "👩‍👩‍👧 ".repeat(240);
+    let posted = ok(&braid(
+        &h,
+        &["post", families.trim_end(), "--to", "alice@127.0.0.1"],
+    ));
+    assert!(posted.contains("fitted again"), "{posted}");
+    let all = mock.own_statuses(&alice).await;
+    let emoji: Vec<&String> = all.iter().filter(|t| t.contains('👩')).collect();
+    assert!(emoji.len() >= 2, "{emoji:?}");
+    assert!(emoji.iter().all(|t| t.chars().count() <= 500));
+    let sent: usize = emoji.iter().map(|t| t.matches("👩‍👩‍👧").count()).sum();
+    assert_eq!(sent, 240, "no family lost or cut");
+}
