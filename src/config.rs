@@ -51,6 +51,9 @@ pub struct ConfigRoute {
     pub visibility: Option<braid_core::Visibility>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub long: Option<braid_core::fit::LongText>,
+    /// Thread or truncate per target: `{ "bob@example.social" = "truncate" }`.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub long_for: BTreeMap<String, braid_core::fit::LongText>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub number: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -71,6 +74,7 @@ impl ConfigRoute {
             template: self.template.clone(),
             visibility: self.visibility,
             long: self.long,
+            long_for: self.long_for.clone(),
             number: self.number,
             min_interval_secs: self.min_interval_secs,
             edits: self.edits,

@@ -331,6 +331,81 @@ async fn private_statuses_stay_private_and_copies_never_come_back() {
         Some("hello from alice"),
         "{item:?}"
     );
+
+    // Served: the channel's feeds, read by independent parsers, and the API.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let web_ctx = braid::web::WebContext {
+        store: h.store.clone(),
+        site_title: "Braid".into(),
+        base_url: None,
+        hosted: None,
+    };
+    let (stop, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(braid::web::serve(web_ctx, listener, async {
+        let _ = rx.await;
+    }));
+    if crate::support::python_has("feedparser") && crate::support::python_has("jsonfeed") {
+        for (ext, content_type) in [
+            ("atom", "application/atom+xml"),
+            ("rss", "application/rss+xml"),
+            ("json", "application/feed+json"),
+        ] {
+            let body = reqwest::get(format!("{base}/channels/links/feed.{ext}"))
+                .await
+                .unwrap()
+                .bytes()
+                .await
+                .unwrap();
+            let parsed = crate::web::feeds::parse_feed(&body, content_type);
+            assert_eq!(parsed["bozo"], 0, "{ext}: {parsed}");
+            assert_eq!(parsed["title"], "Links", "{ext}: {parsed}");
+            let entries = parsed["entries"].as_array().unwrap();
+            assert_eq!(entries.len(), 1, "{ext}: {parsed}");
+            assert!(
+                entries[0]["content"]
+                    .as_str()
+                    .unwrap()
+                    .contains("hello from alice"),
+                "{ext}: {parsed}"
+            );
+        }
+    } else {
+        crate::support::missing_peer("python feedparser", "tests/run.sh installs it");
+    }
+    let missing = reqwest::get(format!("{base}/channels/nope/feed.atom"))
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+    let routes: serde_json::Value = reqwest::get(format!("{base}/api/routes"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let a2b = &routes.as_array().unwrap()[0];
+    assert_eq!(a2b["name"], "a2b", "{routes}");
+    assert!(
+        a2b["recent"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["decision"] == "skipped"
+                && l["reason"].as_str().unwrap().contains("followers-only")),
+        "{routes}"
+    );
+    let channels: serde_json::Value = reqwest::get(format!("{base}/api/channels"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(channels[0]["feeds"][0], "/channels/links/feed.atom");
+    let log = reqwest::get(format!("{base}/api/routes/nope/log"))
+        .await
+        .unwrap();
+    assert_eq!(log.status(), 404);
+    let _ = stop.send(());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -440,4 +515,150 @@ async fn a_long_post_becomes_a_thread_and_a_refused_one_is_fitted_again() {
     assert!(emoji.iter().all(|t| t.chars().count() <= 500));
     let sent: usize = emoji.iter().map(|t| t.matches("👩‍👩‍👧").count()).sum();
     assert_eq!(sent, 240, "no family lost or cut");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn files_a_target_cannot_take_are_left_out_with_a_note_before_sending() {
+    let Some(mock) = MastodonMock::start().await else {
+        return;
+    };
+    let alice = mock.user("alice").await;
+    let h = Harness::new(|_| {});
+    log_in(&h, &mock.base, &alice, 0).await;
+    let mut args: Vec<String> = ["post", "five pictures", "--to", "alice@127.0.0.1"]
+        .map(str::to_owned)
+        .to_vec();
+    for i in 1..=5 {
+        let name = format!("pic{i}.png");
+        std::fs::write(h.dir.path().join(&name), crate::accounts::PNG_1X1).unwrap();
+        args.extend([
+            "--media".to_owned(),
+            name,
+            "--alt".into(),
+            format!("pixel {i}"),
+        ]);
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = ok(&braid(&h, &args));
+    let lines: Vec<&str> = out.lines().collect();
+    let note = lines
+        .iter()
+        .position(|l| l.contains("left out file 5 (image/png): at most 4 files per post"))
+        .unwrap_or_else(|| panic!("{out}"));
+    let posted = lines
+        .iter()
+        .position(|l| l.starts_with("Posted as"))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(note < posted, "the note comes before the outcome: {out}");
+    let statuses = mock.own_status_objects(&alice).await;
+    let media = statuses[0]["media_attachments"].as_array().unwrap();
+    assert_eq!(media.len(), 4);
+    assert_eq!(media[3]["description"], "pixel 4");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_target_gets_a_thread_or_a_truncation_as_chosen() {
+    let Some(mock) = MastodonMock::start().await else {
+        return;
+    };
+    let (alice, bob) = (mock.user("alice").await, mock.user("bob").await);
+    let h = Harness::new(|_| {});
+    log_in(&h, &mock.base, &alice, 0).await;
+    log_in(&h, &mock.base, &bob, 0).await;
+    let text = "A sentence about the open web and its many small servers. ".repeat(20);
+    let preview = ok(&braid(
+        &h,
+        &[
+            "post",
+            text.trim(),
+            "--to",
+            "alice@127.0.0.1,bob@127.0.0.1",
+            "--truncate-for",
+            "bob@127.0.0.1",
+            "--link",
+            "https://blog.example/the-post",
+            "--preview",
+        ],
+    ));
+    let (for_alice, for_bob) = preview.split_once("\n\nbob@127.0.0.1").unwrap();
+    assert!(for_alice.contains("a thread of 3 posts"), "{preview}");
+    assert!(for_bob.starts_with(": one post"), "{preview}");
+    assert!(
+        for_bob.contains("…\n\nhttps://blog.example/the-post"),
+        "{preview}"
+    );
+    assert!(
+        mock.own_statuses(&bob).await.is_empty(),
+        "a preview sends nothing"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_at_the_origin_reach_the_copies_of_a_route_that_carries_them() {
+    let Some(mock) = MastodonMock::start().await else {
+        return;
+    };
+    let (alice, bob) = (mock.user("alice").await, mock.user("bob").await);
+    let h = Harness::new(|_| {});
+    let (_, alice_home) = log_in(&h, &mock.base, &alice, 0).await;
+    log_in(&h, &mock.base, &bob, 0).await;
+    h.poll(alice_home).await;
+    ok(&braid(
+        &h,
+        &[
+            "route",
+            "add",
+            "mirror",
+            "--from",
+            "alice@127.0.0.1",
+            "--to",
+            "bob@127.0.0.1",
+            "--edits",
+            "--deletes",
+        ],
+    ));
+    let status = mock
+        .post(
+            &alice,
+            &[("status", "teh first words"), ("visibility", "public")],
+        )
+        .await;
+    h.poll(alice_home).await;
+    route_and_deliver(&h).await;
+    assert_eq!(
+        mock.own_statuses(&bob).await,
+        vec!["teh first words".to_owned()]
+    );
+
+    // Edited at the origin: the copy is edited, not posted again.
+    let resp = reqwest::Client::new()
+        .put(format!(
+            "{}/api/v1/statuses/{}",
+            mock.base,
+            status["id"].as_str().unwrap()
+        ))
+        .bearer_auth(&alice)
+        .form(&[("status", "the first words")])
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_success());
+    h.poll(alice_home).await;
+    route_and_deliver(&h).await;
+    assert_eq!(
+        mock.own_statuses(&bob).await,
+        vec!["the first words".to_owned()]
+    );
+
+    // Deleted at the origin (as a push reports it): the copy is deleted.
+    let remote_id = braid_core::RemoteId(status["uri"].as_str().unwrap().to_owned());
+    h.store
+        .record_push(alice_home, vec![], vec![remote_id])
+        .await
+        .unwrap();
+    route_and_deliver(&h).await;
+    assert!(mock.own_statuses(&bob).await.is_empty());
+    let log = ok(&braid(&h, &["route", "log", "mirror"]));
+    assert!(log.contains("edited"), "{log}");
+    assert!(log.contains("deleted"), "{log}");
 }

@@ -2,7 +2,7 @@
 //! `tests/run.sh` installs the peers (Python feedparser, xmllint) and runs `cargo test --workspace`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod accounts;
+pub(crate) mod accounts;
 mod cli;
 mod crash;
 mod feeds;

@@ -2,7 +2,7 @@
 //! API, security headers and error statuses; then the served feeds checked by independent
 //! parsers (Python feedparser, xmllint) in `web/feeds.rs`.
 
-mod feeds;
+pub(crate) mod feeds;
 mod items;
 mod pool;
 

@@ -85,6 +85,12 @@ pub struct PostArgs {
     /// A text too long for a target is cut to one post ending in "…" (and --link).
     #[arg(long)]
     pub truncate: bool,
+    /// These accounts get a long text as a thread, whatever --truncate says.
+    #[arg(long, value_name = "ACCOUNT[,ACCOUNT…]", value_delimiter = ',')]
+    pub thread_for: Vec<String>,
+    /// These accounts get a long text truncated (with --link), whatever --thread says.
+    #[arg(long, value_name = "ACCOUNT[,ACCOUNT…]", value_delimiter = ',')]
+    pub truncate_for: Vec<String>,
     /// Number a thread's parts (" 1/3").
     #[arg(long)]
     pub number: bool,
@@ -182,6 +188,7 @@ pub async fn post(args: PostArgs, config: Arc<Config>) -> anyhow::Result<()> {
             long,
             number: args.number,
             link: args.link,
+            long_for: long_for(&args.thread_for, &args.truncate_for),
         },
         key: args.key,
         not_before: args.at,
@@ -190,6 +197,7 @@ pub async fn post(args: PostArgs, config: Arc<Config>) -> anyhow::Result<()> {
     if args.preview {
         return print_previews(&outbox::preview(&ctx, &queued, &targets).await);
     }
+    let fitting = queued.clone();
     let (post, fresh) = outbox::queue(&ctx, queued, &targets).await?;
     let names: Vec<&str> = targets.iter().map(|t| t.name.as_str()).collect();
     let mut out = std::io::stdout().lock();
@@ -205,6 +213,18 @@ pub async fn post(args: PostArgs, config: Arc<Config>) -> anyhow::Result<()> {
     )?;
     out.flush()?;
     drop(out);
+
+    // What fitting leaves out or changes, before anything is sent (the delivery fits the same
+    // way; a target that cannot be asked now is fitted when it is delivered).
+    let mut shown = std::collections::HashSet::new();
+    if fresh {
+        for p in outbox::preview(&ctx, &fitting, &targets).await {
+            for note in p.fitted.map(|f| f.notes).unwrap_or_default() {
+                println!("{}: {note}", p.target);
+                shown.insert((p.target.clone(), note));
+            }
+        }
+    }
 
     let mut deliveries = outbox::deliver_post(&ctx, post).await?;
     while args.wait && deliveries.iter().any(|d| !d.state.is_final()) {
@@ -224,7 +244,9 @@ pub async fn post(args: PostArgs, config: Arc<Config>) -> anyhow::Result<()> {
     }
     for d in &deliveries {
         for note in outbox::notes_of(d) {
-            println!("{}: {note}", d.target);
+            if !shown.contains(&(d.target.clone(), note.clone())) {
+                println!("{}: {note}", d.target);
+            }
         }
     }
     let mut failures = Vec::new();
@@ -287,6 +309,21 @@ pub async fn post(args: PostArgs, config: Arc<Config>) -> anyhow::Result<()> {
             ))
         }
     }
+}
+
+/// `--thread-for` and `--truncate-for` as one map (the later flag wins for a name in both).
+pub fn long_for(
+    thread: &[String],
+    truncate: &[String],
+) -> std::collections::BTreeMap<String, LongText> {
+    let mut map = std::collections::BTreeMap::new();
+    for name in thread.iter().map(|n| n.trim()).filter(|n| !n.is_empty()) {
+        map.insert(name.to_owned(), LongText::Thread);
+    }
+    for name in truncate.iter().map(|n| n.trim()).filter(|n| !n.is_empty()) {
+        map.insert(name.to_owned(), LongText::Truncate);
+    }
+    map
 }
 
 /// `--preview`: each target's posts, exactly as they would be sent, with the notes.

@@ -110,6 +110,12 @@ pub struct AddArgs {
     /// A text too long for a target is cut, with a link to the original.
     #[arg(long)]
     pub truncate: bool,
+    /// These targets get a long text as a thread, whatever --truncate says.
+    #[arg(long, value_name = "ACCOUNT[,ACCOUNT…]", value_delimiter = ',')]
+    pub thread_for: Vec<String>,
+    /// These targets get a long text truncated with a link, whatever --thread says.
+    #[arg(long, value_name = "ACCOUNT[,ACCOUNT…]", value_delimiter = ',')]
+    pub truncate_for: Vec<String>,
     /// Number a thread's parts.
     #[arg(long)]
     pub number: bool,
@@ -173,6 +179,7 @@ impl AddArgs {
                 (_, true) => Some(LongText::Truncate),
                 _ => None,
             },
+            long_for: super::post::long_for(&self.thread_for, &self.truncate_for),
             number: self.number,
             min_interval_secs: self.min_interval,
             edits: self.edits,

@@ -4,6 +4,8 @@
 //! delivery before anything is sent, so every attempt and every part of a thread sends what
 //! `braid post --preview` showed.
 
+use std::collections::BTreeMap;
+
 use braid_core::connector::{CountUnit, Limits, TextLimit};
 use braid_core::fit::{fit_text, stricter, FitOptions, LongText};
 use serde::{Deserialize, Serialize};
@@ -23,6 +25,20 @@ pub struct PostOptions {
     /// The original's address, linked from a truncated post.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link: Option<String>,
+    /// Thread or truncate for one target (by its name), over `long`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub long_for: BTreeMap<String, LongText>,
+}
+
+impl PostOptions {
+    /// The options for the target named `target`: its own choice of thread or truncation.
+    pub fn for_target(&self, target: &str) -> PostOptions {
+        PostOptions {
+            long: self.long_for.get(target).copied().or(self.long),
+            long_for: BTreeMap::new(),
+            ..self.clone()
+        }
+    }
 }
 
 /// A file as fitting sees it.

@@ -199,7 +199,8 @@ pub async fn preview(ctx: &PollContext, q: &Queued, targets: &[AccountRecord]) -
                 .sink()
                 .ok_or_else(|| format!("{}: this account cannot publish", account.kind))?;
             let limits = sink.limits().await.map_err(|e| e.to_string())?;
-            Ok(fit(&q.draft, &files, &q.options, &limits))
+            let options = q.options.for_target(&account.name);
+            Ok(fit(&q.draft, &files, &options, &limits))
         }
         .await;
         out.push(Preview {
@@ -470,7 +471,9 @@ async fn attempt(ctx: &PollContext, seen: &DeliveryRecord, post: &PostRecord) ->
         Ok(d) => d,
         Err(e) => return Outcome::Failed(format!("braid: the queued post is unreadable: {e}")),
     };
-    let options: PostOptions = serde_json::from_value(post.options.clone()).unwrap_or_default();
+    let options: PostOptions = serde_json::from_value::<PostOptions>(post.options.clone())
+        .unwrap_or_default()
+        .for_target(&seen.target);
     if seen.op != "create" {
         return match operate(ctx, seen, &draft, &options, sink).await {
             Ok(outcome) => outcome,

@@ -499,6 +499,7 @@ async fn decide(
             }),
             number: spec.number,
             link: item.url.clone(),
+            long_for: spec.long_for.clone(),
         };
         let key = format!("route-{}-item-{}", route.id, item.id);
         for (a, at) in &accounts {

@@ -29,6 +29,9 @@ pub struct RouteSpec {
     /// thread anything else where the target has threads).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub long: Option<LongText>,
+    /// Thread or truncate for one target (by name), over `long`.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub long_for: std::collections::BTreeMap<String, LongText>,
     /// Number a thread's parts.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub number: bool,

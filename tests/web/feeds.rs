@@ -101,7 +101,7 @@ print(json.dumps({
 "#;
 
 /// Parses a served feed with an independent parser and returns what it understood, as JSON.
-fn parse_feed(body: &[u8], content_type: &str) -> Value {
+pub(crate) fn parse_feed(body: &[u8], content_type: &str) -> Value {
     use std::io::Write;
     let script = if content_type.contains("json") {
         JSONFEED
