@@ -1,6 +1,8 @@
 //! Shared pieces of the benchmarks: realistic synthetic feeds and small statistics.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 /// An HTML body of about 1.7 KB, like a typical blog entry (paragraphs, links, an image).
@@ -80,4 +82,77 @@ pub fn env_usize(name: &str, default: usize) -> usize {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
+}
+
+/// mastodon-mock (PyPI, installed by tests/run.sh) running as a child process.
+pub struct Mock {
+    pub base: String,
+    child: Child,
+}
+
+impl Drop for Mock {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn mock_executable() -> Option<PathBuf> {
+    let python = std::env::var("BRAID_TEST_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".peers/venv/bin/python")
+        });
+    let exe = python.parent()?.join("mastodon_mock");
+    exe.exists().then_some(exe)
+}
+
+/// Starts mastodon-mock on a free port of 127.0.0.1; `None` when it is not installed.
+pub async fn start_mock() -> Option<Mock> {
+    let exe = mock_executable()?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .ok()?
+        .local_addr()
+        .ok()?
+        .port();
+    let child = Command::new(exe)
+        .args([
+            "serve",
+            "--in-memory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    let mock = Mock {
+        base: format!("http://127.0.0.1:{port}"),
+        child,
+    };
+    for _ in 0..300 {
+        if reqwest::get(format!("{}/api/v1/instance", mock.base))
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            return Some(mock);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    None
+}
+
+pub async fn mock_user(mock: &Mock, name: &str) -> String {
+    let v: serde_json::Value = reqwest::Client::new()
+        .post(format!("{}/api/v1/_mock/dev_user", mock.base))
+        .json(&serde_json::json!({ "username": name }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    v["access_token"].as_str().unwrap().to_owned()
 }

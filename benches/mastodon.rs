@@ -11,83 +11,10 @@
 
 mod common;
 
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-struct Mock {
-    base: String,
-    child: Child,
-}
-
-impl Drop for Mock {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn mock_executable() -> Option<PathBuf> {
-    let python = std::env::var("BRAID_TEST_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".peers/venv/bin/python")
-        });
-    let exe = python.parent()?.join("mastodon_mock");
-    exe.exists().then_some(exe)
-}
-
-async fn start_mock() -> Option<Mock> {
-    let exe = mock_executable()?;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .ok()?
-        .local_addr()
-        .ok()?
-        .port();
-    let child = Command::new(exe)
-        .args([
-            "serve",
-            "--in-memory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            &port.to_string(),
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
-    let mock = Mock {
-        base: format!("http://127.0.0.1:{port}"),
-        child,
-    };
-    for _ in 0..300 {
-        if reqwest::get(format!("{}/api/v1/instance", mock.base))
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            return Some(mock);
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    None
-}
-
-async fn user(mock: &Mock, name: &str) -> String {
-    let v: serde_json::Value = reqwest::Client::new()
-        .post(format!("{}/api/v1/_mock/dev_user", mock.base))
-        .json(&serde_json::json!({ "username": name }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    v["access_token"].as_str().unwrap().to_owned()
-}
-
-async fn post_many(mock: &Mock, token: &str, prefix: &str, n: usize) {
+async fn post_many(mock: &common::Mock, token: &str, prefix: &str, n: usize) {
     let http = reqwest::Client::new();
     let mut pending = Vec::new();
     for i in 0..n {
@@ -117,7 +44,7 @@ fn main() {
 }
 
 async fn run() {
-    let Some(mock) = start_mock().await else {
+    let Some(mock) = common::start_mock().await else {
         println!("mastodon benchmark: mastodon-mock is not installed (run tests/run.sh once); nothing measured");
         return;
     };
@@ -153,7 +80,7 @@ async fn run() {
     };
 
     // Throughput: one account, `statuses` new statuses after a first (empty) poll.
-    let token = user(&mock, "reader").await;
+    let token = common::mock_user(&mock, "reader").await;
     login("reader", token.clone(), 0).await;
     let source = store.list_sources().await.unwrap().remove(0);
     braid::scheduler::poll_source(&ctx, &source).await;
@@ -179,7 +106,7 @@ async fn run() {
 
     // Memory: 50 accounts, 40 statuses each, polled at once.
     for n in 0..50 {
-        let token = user(&mock, &format!("user{n}")).await;
+        let token = common::mock_user(&mock, &format!("user{n}")).await;
         post_many(&mock, &token, &format!("user{n}"), 40).await;
         login(&format!("user{n}"), token, 40).await;
     }

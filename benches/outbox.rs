@@ -8,7 +8,10 @@
 //!   so one delivery at a time): deliveries per second, and so the engine's overhead per
 //!   delivery;
 //! - fan-out: 200 posts to 4 accounts each through `deliver_post` (what `braid post` does),
-//!   latency from queuing to all four delivered, p50 and p99.
+//!   latency from queuing to all four delivered, p50 and p99;
+//! - the same two against real servers: mastodon-mock (PyPI) on 127.0.0.1, when installed
+//!   (`BRAID_BENCH_REAL_POSTS`, default 200): deliveries per second to one account, and
+//!   fan-out latency to four accounts on four servers; the servers' time is in these.
 //!
 //! `cargo bench --bench outbox`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -120,6 +123,8 @@ fn main() {
         let dir = tempfile::tempdir().unwrap();
         let mut config = braid::config::Config::default();
         config.storage.db = dir.path().join("bench.db");
+        // The real-server section talks to mastodon-mock on 127.0.0.1.
+        config.fetch.allow_private_networks = true;
         let config = Arc::new(config);
         let store = braid::store::Store::open(&config.storage.db).unwrap();
         let http = braid_core::http::SafeClient::new(config.http_config()).unwrap();
@@ -190,5 +195,88 @@ fn main() {
             p50.as_secs_f64() * 1e3,
             p99.as_secs_f64() * 1e3
         );
+        real_targets(&ctx).await;
     });
+}
+
+/// The same figures against mastodon-mock on 127.0.0.1: one server for the throughput, and
+/// four servers (four "instances", as a real fan-out reaches) for the fan-out. One mock server
+/// answers one request at a time, so fan-out to four accounts on one server is four times
+/// one delivery whatever Braid does; on four servers it shows Braid's own concurrency.
+async fn real_targets(ctx: &Arc<braid::scheduler::PollContext>) {
+    let mut mocks = Vec::new();
+    for _ in 0..4 {
+        match common::start_mock().await {
+            Some(m) => mocks.push(m),
+            None => {
+                println!("  (mastodon-mock is not installed: run tests/run.sh once for the real-server figures)");
+                return;
+            }
+        }
+    }
+    let posts = common::env_usize("BRAID_BENCH_REAL_POSTS", 200);
+    let login_ctx = braid_core::LoginContext::new(ctx.connectors.http.clone());
+    let factory = braid::connectors::Registry::builtin()
+        .get("mastodon")
+        .unwrap();
+    let mut accounts = Vec::new();
+    for (n, mock) in mocks.iter().enumerate() {
+        let token = common::mock_user(mock, &format!("real{n}")).await;
+        let input = braid_core::factory::LoginInput::from_pairs([
+            ("instance", mock.base.clone()),
+            ("token", token),
+            ("backfill", "0".to_owned()),
+            ("no-home", "true".to_owned()),
+        ]);
+        let outcome = braid::accounts::login_unattended(
+            &ctx.store,
+            factory,
+            &login_ctx,
+            Some(format!("real{n}")),
+            &input,
+        )
+        .await
+        .unwrap();
+        accounts.push(outcome.account);
+    }
+    println!("outbox against mastodon-mock on 127.0.0.1 (the server's time included)");
+    for i in 0..posts {
+        braid::outbox::queue(ctx, braid::outbox::Queued::new(draft(i)), &accounts[..1])
+            .await
+            .unwrap();
+    }
+    let busy = braid::outbox::Busy::default();
+    let started = Instant::now();
+    let mut delivered = 0;
+    loop {
+        let n = braid::outbox::deliver_due(ctx, &busy, 16).await;
+        if n == 0 {
+            break;
+        }
+        delivered += n;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "  deliver to one account        {:.0} deliveries/s, {:.2} ms a delivery ({delivered} delivered)",
+        delivered as f64 / secs,
+        secs * 1e3 / delivered.max(1) as f64
+    );
+    let mut latencies = Vec::new();
+    for i in 0..50 {
+        let started = Instant::now();
+        let (post, _) = braid::outbox::queue(ctx, braid::outbox::Queued::new(draft(i)), &accounts)
+            .await
+            .unwrap();
+        let done = braid::outbox::deliver_post(ctx, post).await.unwrap();
+        assert!(done
+            .iter()
+            .all(|d| d.state == braid::store::DeliveryState::Done));
+        latencies.push(started.elapsed());
+    }
+    let (p50, p99) = common::percentiles(&mut latencies);
+    println!(
+        "  fan-out to 4 servers          p50 {:.1} ms, p99 {:.1} ms (50 posts)",
+        p50.as_secs_f64() * 1e3,
+        p99.as_secs_f64() * 1e3
+    );
 }

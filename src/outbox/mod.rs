@@ -263,13 +263,20 @@ pub async fn deliver_post(
             .filter(|d| targets.contains(&d.account))
             .collect();
         if !due.is_empty() {
-            let mut attempted = false;
-            for d in due {
-                if let Some(guard) = busy.take(d.id) {
-                    attempted |= deliver(ctx, d).await.is_some();
+            // One delivery per target is due at a time, so they go out side by side: a post
+            // to four accounts takes about as long as its slowest one.
+            let attempts = due.into_iter().filter_map(|d| {
+                let guard = busy.take(d.id)?;
+                Some(async move {
+                    let done = deliver(ctx, d).await.is_some();
                     drop(guard);
-                }
-            }
+                    done
+                })
+            });
+            let attempted = futures_util::future::join_all(attempts)
+                .await
+                .into_iter()
+                .any(|a| a);
             if attempted {
                 continue;
             }
@@ -553,6 +560,13 @@ async fn attempt(ctx: &PollContext, seen: &DeliveryRecord, post: &PostRecord) ->
         Err(ConnectorError::TooLong(message)) => {
             // Refused before anything was created: fit again by the strictest count, once.
             let mut fitted = fitted;
+            let limits = match limits {
+                Some(l) => l,
+                None => match sink.limits().await {
+                    Ok(l) => l,
+                    Err(e) => return refused(ctx, &account, e, false).await,
+                },
+            };
             if !fitting::refit(&mut fitted, index, &options, &limits) {
                 return Outcome::Failed(format!(
                     "{message} (also when fitted by the strictest count)"
@@ -698,7 +712,8 @@ fn part_key(key: &str, index: usize) -> String {
 }
 
 /// How this delivery is fitted: as kept, or fitted now from the sink's limits and kept before
-/// anything is sent. Returns the limits too (a refit needs them).
+/// anything is sent. Returns the limits when it asked for them (a refit needs them; a later
+/// part of a thread does not ask again).
 async fn fitted_for(
     ctx: &PollContext,
     seen: &DeliveryRecord,
@@ -706,15 +721,15 @@ async fn fitted_for(
     draft: &Draft,
     options: &PostOptions,
     sink: &dyn braid_core::Sink,
-) -> Result<(Fitting, braid_core::connector::Limits), ConnectorError> {
-    let limits = sink.limits().await?;
+) -> Result<(Fitting, Option<braid_core::connector::Limits>), ConnectorError> {
     if let Some(kept) = seen
         .fitted
         .as_ref()
         .and_then(|v| serde_json::from_value::<Fitting>(v.clone()).ok())
     {
-        return Ok((kept, limits));
+        return Ok((kept, None));
     }
+    let limits = sink.limits().await?;
     let fitted = fit(draft, &files_of(post), options, &limits);
     for note in &fitted.notes {
         tracing::info!(delivery = seen.id, target = %seen.target, %note, "outbox: fitting");
@@ -724,7 +739,7 @@ async fn fitted_for(
         .save_fitted(seen.id, value)
         .await
         .map_err(|e| ConnectorError::Transient(e.to_string()))?;
-    Ok((fitted, limits))
+    Ok((fitted, Some(limits)))
 }
 
 /// The post's files as fitting sees them.

@@ -348,7 +348,9 @@ impl Factory for MastodonFactory {
         ctx: &BuildContext,
         account: &AccountView,
     ) -> Result<Arc<dyn Connector>, ConnectorError> {
-        Ok(Arc::new(build(ctx, account, None, 0)?))
+        Ok(Arc::new(
+            build(ctx, account, None, 0)?.with_limits_cache(ctx.state.clone()),
+        ))
     }
 }
 

@@ -81,6 +81,14 @@ impl MastodonConnector {
     }
 }
 
+impl MastodonConnector {
+    /// Keeps the instance's limits in `state` (the account's) between deliveries.
+    pub fn with_limits_cache(mut self, state: braid_core::state::StateStore) -> Self {
+        self.sink = self.sink.with_limits_cache(state);
+        self
+    }
+}
+
 impl Connector for MastodonConnector {
     fn kind(&self) -> &'static str {
         factory::KIND

@@ -48,6 +48,19 @@ pub struct MastodonSink {
     api: Api,
     /// Pause between checks of a processing upload (short in tests).
     media_poll_interval: Duration,
+    /// Where the instance's limits are kept between deliveries (the account's state).
+    limits_cache: Option<braid_core::state::StateStore>,
+}
+
+/// The instance's limits are asked again after this long: a server's limits change rarely,
+/// and asking on every delivery doubled its requests.
+const LIMITS_FRESH: chrono::Duration = chrono::Duration::hours(1);
+const LIMITS_KEY: &str = "instance_limits";
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct CachedLimits {
+    at: chrono::DateTime<chrono::Utc>,
+    limits: Limits,
 }
 
 impl MastodonSink {
@@ -55,7 +68,35 @@ impl MastodonSink {
         MastodonSink {
             api,
             media_poll_interval: Duration::from_millis(500),
+            limits_cache: None,
         }
+    }
+
+    /// Keeps the instance's limits in `state` between deliveries.
+    pub(crate) fn with_limits_cache(mut self, state: braid_core::state::StateStore) -> Self {
+        self.limits_cache = Some(state);
+        self
+    }
+
+    /// What the instance declares: `/api/v2/instance`, else `/api/v1/instance`.
+    async fn fetch_limits(&self) -> Result<Limits, ConnectorError> {
+        let v2 = self
+            .api
+            .get_json::<InstanceDoc>(self.api.url("api/v2/instance")?, Target::Other)
+            .await;
+        let doc = match v2 {
+            Ok((doc, _)) if doc.configuration.is_some() => doc,
+            Err(e @ (ConnectorError::Auth(_) | ConnectorError::RateLimited { .. })) => {
+                return Err(e)
+            }
+            _ => {
+                self.api
+                    .get_json::<InstanceDoc>(self.api.url("api/v1/instance")?, Target::Other)
+                    .await?
+                    .0
+            }
+        };
+        Ok(limits_from(&doc))
     }
 
     /// The status's id for the API: a bare id, or the id at the end of an
@@ -282,24 +323,29 @@ struct SearchResults {
 #[async_trait]
 impl Sink for MastodonSink {
     /// `/api/v2/instance`, else `/api/v1/instance` (Mastodon before 4.0, Pleroma, GoToSocial).
+    /// The instance's limits, kept for an hour in the account's state.
     async fn limits(&self) -> Result<Limits, ConnectorError> {
-        let v2 = self
-            .api
-            .get_json::<InstanceDoc>(self.api.url("api/v2/instance")?, Target::Other)
-            .await;
-        let doc = match v2 {
-            Ok((doc, _)) if doc.configuration.is_some() => doc,
-            Err(e @ (ConnectorError::Auth(_) | ConnectorError::RateLimited { .. })) => {
-                return Err(e)
+        if let Some(cache) = &self.limits_cache {
+            if let Ok(Some(v)) = cache.get(LIMITS_KEY).await {
+                if let Ok(c) = serde_json::from_value::<CachedLimits>(v) {
+                    if chrono::Utc::now() - c.at < LIMITS_FRESH {
+                        return Ok(c.limits);
+                    }
+                }
             }
-            _ => {
-                self.api
-                    .get_json::<InstanceDoc>(self.api.url("api/v1/instance")?, Target::Other)
-                    .await?
-                    .0
+        }
+        let limits = self.fetch_limits().await?;
+        if let Some(cache) = &self.limits_cache {
+            let kept = CachedLimits {
+                at: chrono::Utc::now(),
+                limits: limits.clone(),
+            };
+            if let Ok(v) = serde_json::to_value(&kept) {
+                // A cache that cannot be written only costs the next delivery a request.
+                let _ = cache.put(LIMITS_KEY, v).await;
             }
-        };
-        Ok(limits_from(&doc))
+        }
+        Ok(limits)
     }
 
     async fn upload(&self, media: &MediaUpload) -> Result<MediaRef, ConnectorError> {
