@@ -195,8 +195,49 @@ fn main() {
             p50.as_secs_f64() * 1e3,
             p99.as_secs_f64() * 1e3
         );
+        fan_out_wide(&ctx, &store).await;
         real_targets(&ctx).await;
     });
+}
+
+/// One post to 1,000 accounts: 1,000 lanes open at once (as an ActivityPub post to 1,000
+/// inboxes will be). The due query's cost, and the time to deliver them all.
+async fn fan_out_wide(ctx: &Arc<braid::scheduler::PollContext>, store: &braid::store::Store) {
+    let mut wide = Vec::new();
+    for n in 0..1000 {
+        let id = store
+            .add_account(braid::store::NewAccount {
+                name: format!("wide{n}"),
+                kind: KIND.into(),
+                identity: format!("wide{n}"),
+                credentials: serde_json::json!({}),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        wide.push(store.account(id).await.unwrap().unwrap());
+    }
+    let (post, _) = braid::outbox::queue(ctx, braid::outbox::Queued::new(draft(0)), &wide)
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let due = store.due_deliveries(1000).await.unwrap();
+    let query = started.elapsed();
+    let busy = braid::outbox::Busy::default();
+    let started = Instant::now();
+    while braid::outbox::deliver_due(ctx, &busy, 64).await > 0 {}
+    let secs = started.elapsed().as_secs_f64();
+    let done = store.deliveries_of_post(post).await.unwrap();
+    assert!(done
+        .iter()
+        .all(|d| d.state == braid::store::DeliveryState::Done));
+    println!(
+        "  one post to 1,000 accounts    due query {:.2} ms ({} heads); all delivered in {:.2} s ({:.0}/s)",
+        query.as_secs_f64() * 1e3,
+        due.len(),
+        secs,
+        1000.0 / secs
+    );
 }
 
 /// The same figures against mastodon-mock on 127.0.0.1: one server for the throughput, and

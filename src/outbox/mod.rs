@@ -27,8 +27,10 @@
 //! Outcomes are logged at INFO (the daemon's level): `braid post` prints them itself, and a
 //! failed delivery stays visible with its reason in `braid outbox`.
 //!
-//! Deliveries to one target keep their order: only the oldest open delivery of each target is
-//! due ([`crate::store::Store::due_deliveries`]).
+//! Deliveries in one lane keep their order: only the oldest open delivery of each lane is due
+//! ([`crate::store::Store::due_deliveries`]). A lane is a target account today; with
+//! ActivityPub each follower's inbox will be one, so a post fans out to thousands of inboxes
+//! as independent lanes, none waiting on another.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -253,14 +255,14 @@ pub async fn deliver_post(
     loop {
         let mine = ctx.store.deliveries_of_post(post).await?;
         let open: Vec<&DeliveryRecord> = mine.iter().filter(|d| !d.state.is_final()).collect();
-        let targets: HashSet<Option<AccountId>> = open.iter().map(|d| d.account).collect();
+        let lanes: HashSet<&str> = open.iter().map(|d| d.lane.as_str()).collect();
         let now = Utc::now();
         let due: Vec<DeliveryRecord> = ctx
             .store
             .due_deliveries(10_000)
             .await?
             .into_iter()
-            .filter(|d| targets.contains(&d.account))
+            .filter(|d| lanes.contains(d.lane.as_str()))
             .collect();
         if !due.is_empty() {
             // One delivery per target is due at a time, so they go out side by side: a post

@@ -140,6 +140,8 @@ pub struct DeliveryRecord {
     /// An edit's new draft.
     #[serde(skip)]
     pub payload: Option<serde_json::Value>,
+    /// Deliveries in one lane keep their order (`account:ID`).
+    pub lane: String,
 }
 
 /// A queued post as the engine reads it back.
@@ -168,7 +170,7 @@ const COLUMNS: &str = "id, post_id, account_id, target, key, state, attempts, ne
     claimed_at, last_sent_at, media, remote_id, local_id, url, reply_ref, last_error, \
     created_at, updated_at, fitted, \
     (SELECT count(*) FROM delivery_parts AS p WHERE p.delivery_id = deliveries.id), \
-    op, of_delivery, payload";
+    op, of_delivery, payload, lane";
 
 fn json(text: Option<String>) -> Option<serde_json::Value> {
     text.and_then(|t| serde_json::from_str(&t).ok())
@@ -199,6 +201,7 @@ fn record(r: &Row<'_>) -> rusqlite::Result<DeliveryRecord> {
         op: r.get(20)?,
         of_delivery: r.get(21)?,
         payload: json(r.get(22)?),
+        lane: r.get(23)?,
     })
 }
 
@@ -257,10 +260,18 @@ pub(super) fn insert_post(
         let first = micros(t.not_before.or(new.not_before).unwrap_or(now).max(now));
         tx.prepare_cached(
             "INSERT INTO deliveries (post_id, account_id, target, key, state, next_attempt,
-                                     created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?6, ?6)",
+                                     created_at, updated_at, lane)
+             VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?6, ?6, ?7)",
         )?
-        .execute(params![post, t.account.0, t.name, t.key, first, now_us])?;
+        .execute(params![
+            post,
+            t.account.0,
+            t.name,
+            t.key,
+            first,
+            now_us,
+            account_lane(t.account)
+        ])?;
     }
     Ok((post, true))
 }
@@ -335,12 +346,12 @@ pub(super) fn list(conn: &Connection, limit: usize) -> Result<Vec<DeliveryRecord
         .collect::<rusqlite::Result<_>>()?)
 }
 
-/// Deliveries whose time has come, at most `limit`: for each target only its oldest open one
-/// (pending or in flight), so deliveries to one target keep their order. Each account's head
-/// is one probe of the `deliveries_open` index, so the query costs a step per account, not
-/// one per queued delivery (with a correlated subquery per open row, a backlog of thousands
-/// made draining it quadratic); deliveries whose account was removed come one at a time, to
-/// be failed.
+/// Deliveries whose time has come, at most `limit`: for each lane (an account, later an
+/// inbox) only its oldest open delivery (pending or in flight), so deliveries in one lane keep
+/// their order. `lanes` lists the lanes with open deliveries, and each lane's head is one
+/// probe of the `deliveries_lane` index: the query costs a step per busy lane, not one per
+/// queued delivery (with a correlated subquery per open row, draining a backlog of thousands
+/// was quadratic).
 pub(super) fn due(
     conn: &Connection,
     now: DateTime<Utc>,
@@ -350,11 +361,8 @@ pub(super) fn due(
         .prepare_cached(&format!(
             "WITH heads (id) AS (
                  SELECT (SELECT min(o.id) FROM deliveries AS o
-                         WHERE o.account_id = a.id AND o.state IN ('pending', 'in_flight'))
-                 FROM accounts AS a
-                 UNION ALL
-                 SELECT min(id) FROM deliveries
-                 WHERE account_id IS NULL AND state IN ('pending', 'in_flight')
+                         WHERE o.lane = l.lane AND o.state IN ('pending', 'in_flight'))
+                 FROM lanes AS l
              )
              SELECT {COLUMNS} FROM deliveries
              WHERE id IN (SELECT id FROM heads WHERE id IS NOT NULL) AND next_attempt <= ?1
@@ -362,6 +370,11 @@ pub(super) fn due(
         ))?
         .query_map(params![micros(now), limit as i64], record)?
         .collect::<rusqlite::Result<_>>()?)
+}
+
+/// The lane of a delivery to `account`.
+pub fn account_lane(account: AccountId) -> String {
+    format!("account:{}", account.0)
 }
 
 /// Claims `seen` for one attempt: only if it is still in the state and at the attempt count
@@ -560,11 +573,13 @@ pub(super) fn queue_op(
         state: String,
         attempts: i64,
         parts: i64,
+        lane: String,
     }
     let creates: Vec<Create> = tx
         .prepare_cached(
             "SELECT d.id, d.account_id, d.target, d.key, d.state, d.attempts,
-                    (SELECT count(*) FROM delivery_parts AS p WHERE p.delivery_id = d.id)
+                    (SELECT count(*) FROM delivery_parts AS p WHERE p.delivery_id = d.id),
+                    d.lane
              FROM deliveries AS d WHERE d.post_id = ?1 AND d.op = 'create' ORDER BY d.id",
         )?
         .query_map([post], |r| {
@@ -576,6 +591,7 @@ pub(super) fn queue_op(
                 state: r.get(4)?,
                 attempts: r.get(5)?,
                 parts: r.get(6)?,
+                lane: r.get(7)?,
             })
         })?
         .collect::<rusqlite::Result<_>>()?;
@@ -588,6 +604,7 @@ pub(super) fn queue_op(
         state,
         attempts,
         parts,
+        lane,
     } in creates
     {
         if state == "cancelled" || (state == "failed" && parts == 0) {
@@ -605,8 +622,8 @@ pub(super) fn queue_op(
         let inserted = tx
             .prepare_cached(
                 "INSERT OR IGNORE INTO deliveries (post_id, account_id, target, key, state,
-                     next_attempt, created_at, updated_at, op, of_delivery, payload)
-                 VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?5, ?5, ?6, ?7, ?8)",
+                     next_attempt, created_at, updated_at, op, of_delivery, payload, lane)
+                 VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?5, ?5, ?6, ?7, ?8, ?9)",
             )?
             .execute(params![
                 post,
@@ -616,7 +633,8 @@ pub(super) fn queue_op(
                 now_us,
                 op,
                 id,
-                payload.map(|p| p.to_string())
+                payload.map(|p| p.to_string()),
+                lane
             ])?;
         if inserted == 1 {
             queued.push(tx.last_insert_rowid());

@@ -7,7 +7,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use super::{Result, StoreError};
 
 /// Migration `n` (1-based) is `MIGRATIONS[n - 1]`.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9];
 
 /// The schema version this build understands.
 pub(super) const fn known_version() -> i64 {
@@ -510,5 +510,40 @@ CREATE TRIGGER routed_item_deleted AFTER INSERT ON tombstones
             SELECT i.id, 'deleted', NEW.at FROM items AS i
             WHERE i.source_id = NEW.source_id AND i.remote_id = NEW.remote_id
                 AND EXISTS (SELECT 1 FROM posts WHERE item_id = i.id);
+    END;
+"#;
+
+/// V9: delivery **lanes**. Deliveries keep their order per lane, not per account: today a lane
+/// is an account (`account:ID`); the ActivityPub connector's deliveries to followers' inboxes
+/// will each have an inbox's lane (a shared inbox once), so one post fans out to thousands of
+/// inboxes as thousands of independent lanes. `lanes` lists the lanes that have open
+/// deliveries (kept by triggers), so finding what is due costs one index probe per busy lane,
+/// whatever the backlog behind each head.
+const V9: &str = r#"
+ALTER TABLE deliveries ADD COLUMN lane TEXT NOT NULL DEFAULT '';
+UPDATE deliveries SET lane = 'account:' || coalesce(account_id, 'gone-' || id);
+DROP INDEX deliveries_open;
+CREATE INDEX deliveries_lane ON deliveries (lane, id) WHERE state IN ('pending', 'in_flight');
+CREATE TABLE lanes (lane TEXT PRIMARY KEY) WITHOUT ROWID;
+INSERT OR IGNORE INTO lanes (lane)
+    SELECT lane FROM deliveries WHERE state IN ('pending', 'in_flight');
+CREATE TRIGGER deliveries_lane_opened AFTER INSERT ON deliveries
+    WHEN NEW.state IN ('pending', 'in_flight')
+    BEGIN INSERT OR IGNORE INTO lanes (lane) VALUES (NEW.lane); END;
+CREATE TRIGGER deliveries_lane_reopened AFTER UPDATE OF state ON deliveries
+    WHEN NEW.state IN ('pending', 'in_flight')
+    BEGIN INSERT OR IGNORE INTO lanes (lane) VALUES (NEW.lane); END;
+CREATE TRIGGER deliveries_lane_closed AFTER UPDATE OF state ON deliveries
+    WHEN NEW.state NOT IN ('pending', 'in_flight')
+    BEGIN
+        DELETE FROM lanes WHERE lane = NEW.lane AND NOT EXISTS (
+            SELECT 1 FROM deliveries
+            WHERE lane = NEW.lane AND state IN ('pending', 'in_flight'));
+    END;
+CREATE TRIGGER deliveries_lane_deleted AFTER DELETE ON deliveries
+    BEGIN
+        DELETE FROM lanes WHERE lane = OLD.lane AND NOT EXISTS (
+            SELECT 1 FROM deliveries
+            WHERE lane = OLD.lane AND state IN ('pending', 'in_flight'));
     END;
 "#;
