@@ -155,17 +155,7 @@ fn main() {
                 .unwrap();
         }
         let queued = started.elapsed();
-        let busy = braid::outbox::Busy::default();
-        let started = Instant::now();
-        let mut delivered = 0;
-        loop {
-            let n = braid::outbox::deliver_due(&ctx, &busy, 16).await;
-            if n == 0 {
-                break;
-            }
-            delivered += n;
-        }
-        let secs = started.elapsed().as_secs_f64();
+        let (delivered, secs) = drain(&ctx).await;
         println!(
             "  queue {posts} posts              {:.0} posts/s ({:.0} us a post)",
             posts as f64 / queued.as_secs_f64(),
@@ -178,18 +168,7 @@ fn main() {
         );
 
         // Fan-out to four accounts, one post at a time, as `braid post` delivers.
-        let mut latencies = Vec::new();
-        for i in 0..200 {
-            let started = Instant::now();
-            let (post, _) =
-                braid::outbox::queue(&ctx, braid::outbox::Queued::new(draft(i)), &accounts[1..5])
-                    .await
-                    .unwrap();
-            let done = braid::outbox::deliver_post(&ctx, post).await.unwrap();
-            assert!(done.iter().all(|d| d.state == braid::store::DeliveryState::Done));
-            latencies.push(started.elapsed());
-        }
-        let (p50, p99) = common::percentiles(&mut latencies);
+        let (p50, p99) = fan_out(&ctx, &accounts[1..5], 200).await;
         println!(
             "  fan-out to 4 accounts         p50 {:.2} ms, p99 {:.2} ms (queue + 4 deliveries)",
             p50.as_secs_f64() * 1e3,
@@ -286,6 +265,22 @@ async fn real_targets(ctx: &Arc<braid::scheduler::PollContext>) {
             .await
             .unwrap();
     }
+    let (delivered, secs) = drain(ctx).await;
+    println!(
+        "  deliver to one account        {:.0} deliveries/s, {:.2} ms a delivery ({delivered} delivered)",
+        delivered as f64 / secs,
+        secs * 1e3 / delivered.max(1) as f64
+    );
+    let (p50, p99) = fan_out(ctx, &accounts, 50).await;
+    println!(
+        "  fan-out to 4 servers          p50 {:.1} ms, p99 {:.1} ms (50 posts)",
+        p50.as_secs_f64() * 1e3,
+        p99.as_secs_f64() * 1e3
+    );
+}
+
+/// Delivers everything due, as the daemon does: how many, and how long it took in seconds.
+async fn drain(ctx: &Arc<braid::scheduler::PollContext>) -> (usize, f64) {
     let busy = braid::outbox::Busy::default();
     let started = Instant::now();
     let mut delivered = 0;
@@ -296,16 +291,20 @@ async fn real_targets(ctx: &Arc<braid::scheduler::PollContext>) {
         }
         delivered += n;
     }
-    let secs = started.elapsed().as_secs_f64();
-    println!(
-        "  deliver to one account        {:.0} deliveries/s, {:.2} ms a delivery ({delivered} delivered)",
-        delivered as f64 / secs,
-        secs * 1e3 / delivered.max(1) as f64
-    );
+    (delivered, started.elapsed().as_secs_f64())
+}
+
+/// `posts` posts to `accounts` each, one at a time through `deliver_post` (what `braid post`
+/// does): p50 and p99 of queue-to-all-delivered.
+async fn fan_out(
+    ctx: &Arc<braid::scheduler::PollContext>,
+    accounts: &[braid::store::AccountRecord],
+    posts: usize,
+) -> (std::time::Duration, std::time::Duration) {
     let mut latencies = Vec::new();
-    for i in 0..50 {
+    for i in 0..posts {
         let started = Instant::now();
-        let (post, _) = braid::outbox::queue(ctx, braid::outbox::Queued::new(draft(i)), &accounts)
+        let (post, _) = braid::outbox::queue(ctx, braid::outbox::Queued::new(draft(i)), accounts)
             .await
             .unwrap();
         let done = braid::outbox::deliver_post(ctx, post).await.unwrap();
@@ -314,10 +313,5 @@ async fn real_targets(ctx: &Arc<braid::scheduler::PollContext>) {
             .all(|d| d.state == braid::store::DeliveryState::Done));
         latencies.push(started.elapsed());
     }
-    let (p50, p99) = common::percentiles(&mut latencies);
-    println!(
-        "  fan-out to 4 servers          p50 {:.1} ms, p99 {:.1} ms (50 posts)",
-        p50.as_secs_f64() * 1e3,
-        p99.as_secs_f64() * 1e3
-    );
+    common::percentiles(&mut latencies)
 }

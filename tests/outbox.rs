@@ -182,18 +182,7 @@ async fn a_refused_delivery_fails_with_its_reason_and_can_be_retried_or_cancelle
     );
 
     // The API shows it too, with its reason.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let web_ctx = braid::web::WebContext {
-        store: h.store.clone(),
-        site_title: "Braid".into(),
-        base_url: None,
-        hosted: None,
-    };
-    let (stop, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(braid::web::serve(web_ctx, listener, async {
-        let _ = rx.await;
-    }));
+    let (base, stop) = crate::support::serve_web(&h.store).await;
     let rows: serde_json::Value = reqwest::get(format!("{base}/api/outbox"))
         .await
         .unwrap()

@@ -91,15 +91,48 @@ async fn feed_server(doc: Arc<Mutex<String>>) -> TestServer {
     .await
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_feed_entry_is_posted_once_whatever_the_feed_does_later() {
-    let Some(mock) = MastodonMock::start().await else {
-        return;
-    };
+/// mastodon-mock with alice and bob logged in through the registry, no backfill, and their
+/// home timelines polled once (which, without a backfill, only marks where they stand).
+struct Peers {
+    mock: MastodonMock,
+    alice: String,
+    bob: String,
+    h: Harness,
+    alice_home: braid_core::SourceId,
+    bob_home: braid_core::SourceId,
+}
+
+/// [`Peers`], or `None` when the peer is missing (a loud skip; a failure under CI).
+async fn alice_and_bob() -> Option<Peers> {
+    let mock = MastodonMock::start().await?;
     let (alice, bob) = (mock.user("alice").await, mock.user("bob").await);
     let h = Harness::new(|_| {});
-    log_in(&h, &mock.base, &alice, 0).await;
-    log_in(&h, &mock.base, &bob, 0).await;
+    let (_, alice_home) = log_in(&h, &mock.base, &alice, 0).await;
+    let (_, bob_home) = log_in(&h, &mock.base, &bob, 0).await;
+    h.poll(alice_home).await;
+    h.poll(bob_home).await;
+    Some(Peers {
+        mock,
+        alice,
+        bob,
+        h,
+        alice_home,
+        bob_home,
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_feed_entry_is_posted_once_whatever_the_feed_does_later() {
+    let Some(Peers {
+        mock,
+        alice,
+        bob,
+        h,
+        ..
+    }) = alice_and_bob().await
+    else {
+        return;
+    };
     let old: Entry = (
         Some("e-old"),
         "Old entry",
@@ -230,16 +263,17 @@ async fn a_feed_entry_is_posted_once_whatever_the_feed_does_later() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn private_statuses_stay_private_and_copies_never_come_back() {
-    let Some(mock) = MastodonMock::start().await else {
+    let Some(Peers {
+        mock,
+        alice,
+        bob,
+        h,
+        alice_home,
+        bob_home,
+    }) = alice_and_bob().await
+    else {
         return;
     };
-    let (alice, bob) = (mock.user("alice").await, mock.user("bob").await);
-    let h = Harness::new(|_| {});
-    let (_, alice_home) = log_in(&h, &mock.base, &alice, 0).await;
-    let (_, bob_home) = log_in(&h, &mock.base, &bob, 0).await;
-    // Without a backfill, the first poll only marks where the timelines stand.
-    h.poll(alice_home).await;
-    h.poll(bob_home).await;
     ok(&braid(&h, &["channel", "add", "links", "--title", "Links"]));
     ok(&braid(
         &h,
@@ -333,18 +367,7 @@ async fn private_statuses_stay_private_and_copies_never_come_back() {
     );
 
     // Served: the channel's feeds, read by independent parsers, and the API.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let web_ctx = braid::web::WebContext {
-        store: h.store.clone(),
-        site_title: "Braid".into(),
-        base_url: None,
-        hosted: None,
-    };
-    let (stop, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(braid::web::serve(web_ctx, listener, async {
-        let _ = rx.await;
-    }));
+    let (base, stop) = crate::support::serve_web(&h.store).await;
     if crate::support::python_has("feedparser") && crate::support::python_has("jsonfeed") {
         for (ext, content_type) in [
             ("atom", "application/atom+xml"),
@@ -410,13 +433,16 @@ async fn private_statuses_stay_private_and_copies_never_come_back() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_edit_and_a_delete_reach_every_copy() {
-    let Some(mock) = MastodonMock::start().await else {
+    let Some(Peers {
+        mock,
+        alice,
+        bob,
+        h,
+        ..
+    }) = alice_and_bob().await
+    else {
         return;
     };
-    let (alice, bob) = (mock.user("alice").await, mock.user("bob").await);
-    let h = Harness::new(|_| {});
-    log_in(&h, &mock.base, &alice, 0).await;
-    log_in(&h, &mock.base, &bob, 0).await;
     let posted = ok(&braid(
         &h,
         &[
@@ -558,13 +584,9 @@ async fn files_a_target_cannot_take_are_left_out_with_a_note_before_sending() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_target_gets_a_thread_or_a_truncation_as_chosen() {
-    let Some(mock) = MastodonMock::start().await else {
+    let Some(Peers { mock, bob, h, .. }) = alice_and_bob().await else {
         return;
     };
-    let (alice, bob) = (mock.user("alice").await, mock.user("bob").await);
-    let h = Harness::new(|_| {});
-    log_in(&h, &mock.base, &alice, 0).await;
-    log_in(&h, &mock.base, &bob, 0).await;
     let text = "A sentence about the open web and its many small servers. ".repeat(20);
     let preview = ok(&braid(
         &h,
@@ -595,14 +617,17 @@ async fn each_target_gets_a_thread_or_a_truncation_as_chosen() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn changes_at_the_origin_reach_the_copies_of_a_route_that_carries_them() {
-    let Some(mock) = MastodonMock::start().await else {
+    let Some(Peers {
+        mock,
+        alice,
+        bob,
+        h,
+        alice_home,
+        ..
+    }) = alice_and_bob().await
+    else {
         return;
     };
-    let (alice, bob) = (mock.user("alice").await, mock.user("bob").await);
-    let h = Harness::new(|_| {});
-    let (_, alice_home) = log_in(&h, &mock.base, &alice, 0).await;
-    log_in(&h, &mock.base, &bob, 0).await;
-    h.poll(alice_home).await;
     ok(&braid(
         &h,
         &[

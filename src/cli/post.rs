@@ -78,22 +78,8 @@ pub struct PostArgs {
     /// +30m, +2h, +1d). `braid run` sends it when the time comes.
     #[arg(long, value_name = "TIME", value_parser = parse_at, allow_hyphen_values = true)]
     pub at: Option<DateTime<Utc>>,
-    /// A text too long for a target becomes a thread there (the default where the network
-    /// has threads).
-    #[arg(long, conflicts_with = "truncate")]
-    pub thread: bool,
-    /// A text too long for a target is cut to one post ending in "…" (and --link).
-    #[arg(long)]
-    pub truncate: bool,
-    /// These accounts get a long text as a thread, whatever --truncate says.
-    #[arg(long, value_name = "ACCOUNT[,ACCOUNT…]", value_delimiter = ',')]
-    pub thread_for: Vec<String>,
-    /// These accounts get a long text truncated (with --link), whatever --thread says.
-    #[arg(long, value_name = "ACCOUNT[,ACCOUNT…]", value_delimiter = ',')]
-    pub truncate_for: Vec<String>,
-    /// Number a thread's parts (" 1/3").
-    #[arg(long)]
-    pub number: bool,
+    #[command(flatten)]
+    pub long: LongArgs,
     /// The address of the original, linked at the end of a truncated post.
     #[arg(long, value_name = "URL")]
     pub link: Option<String>,
@@ -176,19 +162,14 @@ pub async fn post(args: PostArgs, config: Arc<Config>) -> anyhow::Result<()> {
         language: args.language,
         reply_to: args.reply_to,
     };
-    let long = match (args.thread, args.truncate) {
-        (true, _) => Some(LongText::Thread),
-        (_, true) => Some(LongText::Truncate),
-        _ => None,
-    };
     let queued = Queued {
         draft,
         media,
         options: PostOptions {
-            long,
-            number: args.number,
+            long: args.long.choice(),
+            number: args.long.number,
             link: args.link,
-            long_for: long_for(&args.thread_for, &args.truncate_for),
+            long_for: args.long.per_target(),
         },
         key: args.key,
         not_before: args.at,
@@ -311,19 +292,58 @@ pub async fn post(args: PostArgs, config: Arc<Config>) -> anyhow::Result<()> {
     }
 }
 
-/// `--thread-for` and `--truncate-for` as one map (the later flag wins for a name in both).
-pub fn long_for(
-    thread: &[String],
-    truncate: &[String],
-) -> std::collections::BTreeMap<String, LongText> {
-    let mut map = std::collections::BTreeMap::new();
-    for name in thread.iter().map(|n| n.trim()).filter(|n| !n.is_empty()) {
-        map.insert(name.to_owned(), LongText::Thread);
+/// How a text too long for a target is sent: `braid post` and `braid route add` take the same
+/// flags.
+#[derive(Debug, Args)]
+pub struct LongArgs {
+    /// A text too long for a target becomes a thread there (the default where the network
+    /// has threads).
+    #[arg(long, conflicts_with = "truncate")]
+    pub thread: bool,
+    /// A text too long for a target is cut to one post ending in "…" and a link to the
+    /// original.
+    #[arg(long)]
+    pub truncate: bool,
+    /// These targets get a long text as a thread, whatever --truncate says.
+    #[arg(long, value_name = "TARGET[,TARGET…]", value_delimiter = ',')]
+    pub thread_for: Vec<String>,
+    /// These targets get a long text truncated, whatever --thread says.
+    #[arg(long, value_name = "TARGET[,TARGET…]", value_delimiter = ',')]
+    pub truncate_for: Vec<String>,
+    /// Number a thread's parts (" 1/3").
+    #[arg(long)]
+    pub number: bool,
+}
+
+impl LongArgs {
+    /// `--thread` or `--truncate`, if given.
+    pub fn choice(&self) -> Option<LongText> {
+        match (self.thread, self.truncate) {
+            (true, _) => Some(LongText::Thread),
+            (_, true) => Some(LongText::Truncate),
+            _ => None,
+        }
     }
-    for name in truncate.iter().map(|n| n.trim()).filter(|n| !n.is_empty()) {
-        map.insert(name.to_owned(), LongText::Truncate);
+
+    /// `--thread-for` and `--truncate-for` as one map (`--truncate-for` wins for a name in
+    /// both).
+    pub fn per_target(&self) -> std::collections::BTreeMap<String, LongText> {
+        let mut map = std::collections::BTreeMap::new();
+        let named = |names: &[String]| -> Vec<String> {
+            names
+                .iter()
+                .map(|n| n.trim().to_owned())
+                .filter(|n| !n.is_empty())
+                .collect()
+        };
+        for name in named(&self.thread_for) {
+            map.insert(name, LongText::Thread);
+        }
+        for name in named(&self.truncate_for) {
+            map.insert(name, LongText::Truncate);
+        }
+        map
     }
-    map
 }
 
 /// `--preview`: each target's posts, exactly as they would be sent, with the notes.

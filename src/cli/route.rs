@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use braid_core::fit::LongText;
 use clap::{Args, Subcommand};
 
 use super::post::VisibilityArg;
@@ -104,21 +103,8 @@ pub struct AddArgs {
     /// accounts (a copy is never more public than its item).
     #[arg(long, value_enum, default_value = "public")]
     pub visibility: VisibilityArg,
-    /// A text too long for a target becomes a thread.
-    #[arg(long, conflicts_with = "truncate")]
-    pub thread: bool,
-    /// A text too long for a target is cut, with a link to the original.
-    #[arg(long)]
-    pub truncate: bool,
-    /// These targets get a long text as a thread, whatever --truncate says.
-    #[arg(long, value_name = "ACCOUNT[,ACCOUNT…]", value_delimiter = ',')]
-    pub thread_for: Vec<String>,
-    /// These targets get a long text truncated with a link, whatever --thread says.
-    #[arg(long, value_name = "ACCOUNT[,ACCOUNT…]", value_delimiter = ',')]
-    pub truncate_for: Vec<String>,
-    /// Number a thread's parts.
-    #[arg(long)]
-    pub number: bool,
+    #[command(flatten)]
+    pub long: super::post::LongArgs,
     /// At least this long between two posts of this route to one account (90s, 10m, 2h).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub min_interval: Option<u64>,
@@ -174,13 +160,9 @@ impl AddArgs {
                 VisibilityArg::Public => None,
                 v => Some(v.into()),
             },
-            long: match (self.thread, self.truncate) {
-                (true, _) => Some(LongText::Thread),
-                (_, true) => Some(LongText::Truncate),
-                _ => None,
-            },
-            long_for: super::post::long_for(&self.thread_for, &self.truncate_for),
-            number: self.number,
+            long: self.long.choice(),
+            long_for: self.long.per_target(),
+            number: self.long.number,
             min_interval_secs: self.min_interval,
             edits: self.edits,
             deletes: self.deletes,

@@ -221,3 +221,23 @@ impl Harness {
             .items
     }
 }
+
+/// Braid's web server on a free port of 127.0.0.1, over `store`: its base URL, and the sender
+/// that stops it.
+pub async fn serve_web(store: &braid::store::Store) -> (String, tokio::sync::oneshot::Sender<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let web_ctx = braid::web::WebContext {
+        store: store.clone(),
+        site_title: "Braid".into(),
+        base_url: None,
+        hosted: None,
+    };
+    let (stop, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(braid::web::serve(web_ctx, listener, async {
+        let _ = rx.await;
+    }));
+    (base, stop)
+}

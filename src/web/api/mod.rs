@@ -49,3 +49,19 @@ fn json<T: serde::Serialize>(value: &T) -> super::HandlerResult {
         super::respond::JSON,
     )))
 }
+
+/// A `?limit=` from 1 to `max`, `default` when absent; anything else is a 400 that says so.
+fn limit(raw: Option<&str>, default: usize, max: usize) -> Result<usize, super::WebError> {
+    match raw {
+        None => Ok(default),
+        Some(raw) => raw
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=max).contains(n))
+            .ok_or_else(|| {
+                super::WebError::BadRequest(format!(
+                    "limit must be a number from 1 to {max}, not {raw:?}"
+                ))
+            }),
+    }
+}

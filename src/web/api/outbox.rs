@@ -7,7 +7,7 @@ use std::sync::Arc;
 use warp::Filter;
 
 use crate::web::respond::{self, Format};
-use crate::web::{with_ctx, HandlerResult, WebContext, WebError};
+use crate::web::{with_ctx, HandlerResult, WebContext};
 
 #[derive(serde::Deserialize)]
 struct Query {
@@ -27,15 +27,6 @@ pub fn route(
 }
 
 async fn list(ctx: &WebContext, query: Query) -> HandlerResult {
-    let limit = match query.limit.as_deref() {
-        None => 50,
-        Some(raw) => raw
-            .parse::<usize>()
-            .ok()
-            .filter(|n| (1..=500).contains(n))
-            .ok_or_else(|| {
-                WebError::BadRequest(format!("limit must be a number from 1 to 500, not {raw:?}"))
-            })?,
-    };
+    let limit = super::limit(query.limit.as_deref(), 50, 500)?;
     super::json(&ctx.store.list_deliveries(limit).await?)
 }

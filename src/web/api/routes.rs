@@ -8,7 +8,7 @@ use warp::http::StatusCode;
 use warp::Filter;
 
 use crate::web::respond::{self, Format};
-use crate::web::{with_ctx, HandlerResult, WebContext, WebError};
+use crate::web::{with_ctx, HandlerResult, WebContext};
 
 /// Log lines shown with each route in the list.
 const RECENT: usize = 20;
@@ -71,18 +71,7 @@ async fn routes(ctx: &WebContext) -> HandlerResult {
 }
 
 async fn log(ctx: &WebContext, name: &str, query: Query) -> HandlerResult {
-    let limit = match query.limit.as_deref() {
-        None => 100,
-        Some(raw) => raw
-            .parse::<usize>()
-            .ok()
-            .filter(|n| (1..=1000).contains(n))
-            .ok_or_else(|| {
-                WebError::BadRequest(format!(
-                    "limit must be a number from 1 to 1000, not {raw:?}"
-                ))
-            })?,
-    };
+    let limit = super::limit(query.limit.as_deref(), 100, 1000)?;
     let Some(route) = ctx.store.route(name.to_owned()).await? else {
         return Ok(respond::error_page(
             ctx,
