@@ -691,6 +691,10 @@ async fn operate(
                 for part in extra.iter().rev() {
                     deleter.delete(part).await?;
                 }
+                ctx.store
+                    .forget_parts(of.id, fitted.parts.len() as i64)
+                    .await
+                    .map_err(transient)?;
             }
             None => {
                 note = Some(format!(

@@ -17,8 +17,9 @@
 //! - **widen an audience.** An item goes only where it is at least as private as the target:
 //!   a followers-only status is not posted publicly, nor put in a public channel.
 //! - **loop.** An item that is a copy Braid made (its remote id is a delivered part) is never
-//!   carried; while a delivery to an account is in flight, that account's own new posts wait
-//!   for the outcome before they are weighed.
+//!   carried; while a delivery to an account is in flight, that account's own posts dated
+//!   after its claim wait for the outcome before they are weighed (the route's later items
+//!   wait behind them, so order is kept).
 
 mod spec;
 
@@ -367,8 +368,14 @@ async fn decide(
         return Ok(Decided::Done(Box::new(d)));
     }
     if let Some(account) = item.account_id.and_then(|a| world.account(a)) {
-        if authored_by(item, account) && ctx.store.in_flight_to(account.id.0).await? {
-            return Ok(Decided::Wait);
+        // A copy is dated after its delivery was claimed (a minute of clock skew allowed);
+        // an older post of the account cannot be one.
+        if authored_by(item, account) {
+            if let Some(since) = ctx.store.in_flight_since(account.id.0).await? {
+                if item.sort_time >= since - chrono::Duration::minutes(1) {
+                    return Ok(Decided::Wait);
+                }
+            }
         }
     }
     let begins = route.since.max(item.source_created_at) - GRACE;

@@ -612,8 +612,15 @@ impl Store {
     pub async fn route_log(&self, route: i64, limit: usize) -> Result<Vec<RouteLogEntry>> {
         self.read(move |c| routes::log_of(c, route, limit)).await
     }
-    pub async fn in_flight_to(&self, account: i64) -> Result<bool> {
-        self.read(move |c| routes::in_flight_to(c, account)).await
+    /// When the oldest delivery in flight to `account` was claimed, if one is.
+    pub async fn in_flight_since(&self, account: i64) -> Result<Option<DateTime<Utc>>> {
+        self.read(move |c| routes::in_flight_since(c, account))
+            .await
+    }
+    /// Forgets the parts of a delivery from `from` on (deleted by an edit that shortened it).
+    pub async fn forget_parts(&self, delivery: i64, from: i64) -> Result<()> {
+        self.write(move |c| outbox::forget_parts(c, delivery, from))
+            .await
     }
     pub async fn item_events(&self, after: i64, limit: usize) -> Result<Vec<(i64, i64, String)>> {
         self.read(move |c| routes::item_events(c, after, limit))

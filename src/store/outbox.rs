@@ -657,3 +657,11 @@ pub(super) fn finish(
     .execute(params![id, note, micros(now)])?;
     Ok(())
 }
+
+/// Forgets the parts of `delivery` from `from` on: an edit that shortened a thread deleted
+/// them, and a later edit must not try to edit them.
+pub(super) fn forget_parts(conn: &Connection, delivery: i64, from: i64) -> Result<()> {
+    conn.prepare_cached("DELETE FROM delivery_parts WHERE delivery_id = ?1 AND part >= ?2")?
+        .execute(params![delivery, from])?;
+    Ok(())
+}

@@ -583,13 +583,16 @@ pub(super) fn done_item_events(conn: &Connection, last: i64) -> Result<()> {
     Ok(())
 }
 
-/// A delivery to `account` is in flight: a copy it made may be read back before it is known.
-pub(super) fn in_flight_to(conn: &Connection, account: i64) -> Result<bool> {
-    Ok(conn
+/// When the oldest delivery in flight to `account` was claimed, if one is: a copy it made may
+/// be read back before its outcome is known.
+pub(super) fn in_flight_since(conn: &Connection, account: i64) -> Result<Option<DateTime<Utc>>> {
+    let at: Option<i64> = conn
         .prepare_cached(
-            "SELECT 1 FROM deliveries WHERE account_id = ?1 AND state = 'in_flight' LIMIT 1",
+            "SELECT min(coalesce(claimed_at, updated_at)) FROM deliveries
+             WHERE account_id = ?1 AND state = 'in_flight'",
         )?
-        .exists([account])?)
+        .query_row([account], |r| r.get(0))?;
+    Ok(at.map(from_micros))
 }
 
 /// The posts made from item `item` (by any route), with their route.
