@@ -331,6 +331,9 @@ pub struct RouteDecision {
     pub log: Vec<(Option<String>, String, String)>,
 }
 
+/// Log lines kept per route.
+const LOG_KEPT: i64 = 5000;
+
 /// Applies a pass of `route` in one transaction: its decisions, then its cursor.
 pub(super) fn apply(
     conn: &mut Connection,
@@ -351,11 +354,12 @@ pub(super) fn apply(
             }
             None => None,
         };
-        let carried = post.is_some() || !d.channels.is_empty();
-        if carried {
+        if post.is_some() {
             // Kept by retention while copies of it may need an edit or a delete.
             tx.prepare_cached("UPDATE items SET keep = 1 WHERE id = ?1")?
                 .execute([d.item_id])?;
+        }
+        if post.is_some() || !d.channels.is_empty() {
             for f in &d.fingerprints {
                 tx.prepare_cached(
                     "INSERT OR IGNORE INTO route_sent (route_id, source_id, fingerprint, item_id)
@@ -384,6 +388,13 @@ pub(super) fn apply(
     }
     tx.prepare_cached("UPDATE routes SET cursor = max(cursor, ?2) WHERE id = ?1")?
         .execute(params![route, cursor])?;
+    // The log keeps each route's newest lines; a busy feed behind a narrow filter would
+    // otherwise grow it without end.
+    tx.prepare_cached(
+        "DELETE FROM route_log WHERE route_id = ?1 AND id <= (
+             SELECT id FROM route_log WHERE route_id = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)",
+    )?
+    .execute(params![route, LOG_KEPT])?;
     tx.commit()?;
     Ok(posts)
 }
