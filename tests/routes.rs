@@ -687,3 +687,87 @@ async fn changes_at_the_origin_reach_the_copies_of_a_route_that_carries_them() {
     assert!(log.contains("edited"), "{log}");
     assert!(log.contains("deleted"), "{log}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_routed_status_carries_its_picture_and_alt_text() {
+    let Some(Peers {
+        mock,
+        alice,
+        bob,
+        h,
+        alice_home,
+        ..
+    }) = alice_and_bob().await
+    else {
+        return;
+    };
+    ok(&braid(
+        &h,
+        &[
+            "route",
+            "add",
+            "pictures",
+            "--from",
+            "alice@127.0.0.1",
+            "--to",
+            "bob@127.0.0.1",
+        ],
+    ));
+    // Uploaded straight to the server (multipart written by hand: the tests' HTTP client has
+    // no multipart support), then posted with the picture.
+    let boundary = "braid-test-boundary";
+    let mut body = Vec::new();
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"pic.png\"\r\n\
+             Content-Type: image/png\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(crate::accounts::PNG_1X1);
+    body.extend_from_slice(
+        format!(
+            "\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"description\"\r\n\r\n\
+             a single red pixel\r\n--{boundary}--\r\n"
+        )
+        .as_bytes(),
+    );
+    let media: serde_json::Value = reqwest::Client::new()
+        .post(format!("{}/api/v2/media", mock.base))
+        .bearer_auth(&alice)
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = media["id"].as_str().unwrap();
+    mock.post(
+        &alice,
+        &[
+            ("status", "a picture"),
+            ("visibility", "public"),
+            ("media_ids[]", id),
+        ],
+    )
+    .await;
+    h.poll(alice_home).await;
+    route_and_deliver(&h).await;
+    let copies = mock.own_status_objects(&bob).await;
+    assert_eq!(copies.len(), 1, "{copies:?}");
+    let files = copies[0]["media_attachments"].as_array().unwrap();
+    assert_eq!(files.len(), 1, "{copies:?}");
+    assert_eq!(files[0]["description"], "a single red pixel");
+    let bytes = reqwest::get(files[0]["url"].as_str().unwrap())
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(&bytes[..], crate::accounts::PNG_1X1, "the same file");
+}

@@ -35,8 +35,8 @@ pub use spec::{Filter, RouteSpec};
 use crate::outbox::{Draft, PostOptions};
 use crate::scheduler::PollContext;
 use crate::store::{
-    AccountRecord, ChannelRecord, NewPost, NewTarget, RouteDecision, RouteItem, RouteRecord,
-    SourceRecord, StoreError,
+    AccountRecord, ChannelRecord, NewMedia, NewPost, NewTarget, RouteDecision, RouteItem,
+    RouteRecord, SourceRecord, StoreError,
 };
 
 /// Items a pass weighs per route at most; the next pass goes on from there.
@@ -521,15 +521,9 @@ async fn decide(
             );
             d.log.push((Some(a.name.clone()), "queued".into(), when));
         }
-        if item.attachments > 0 {
-            d.log.push((
-                None,
-                "note".into(),
-                format!(
-                    "{} file(s) of the item are linked, not carried",
-                    item.attachments
-                ),
-            ));
+        let (media, notes) = fetch_files(ctx, item).await;
+        for note in notes {
+            d.log.push((None, "note".into(), note));
         }
         d.post = Some(NewPost {
             targets: accounts
@@ -543,13 +537,68 @@ async fn decide(
                 .collect(),
             key,
             draft: serde_json::to_value(&draft).unwrap_or_default(),
-            media: Vec::new(),
+            media,
             not_before: None,
             options: serde_json::to_value(&options).unwrap_or_default(),
             routed: Some((route.id, item.id)),
         });
     }
     Ok(Decided::Done(Box::new(d)))
+}
+
+/// Files of an item fetched at most, for one post (no network takes more than a few).
+const MAX_FILES: usize = 8;
+
+/// The item's files, fetched through the safe HTTP client (no private addresses, bodies
+/// capped like every fetch) to go with the post, each with its alt text. A file that cannot be
+/// fetched, or is not an image, video or audio, is left out with a note for the route's log;
+/// fitting then leaves out what a target cannot take.
+async fn fetch_files(ctx: &PollContext, item: &RouteItem) -> (Vec<NewMedia>, Vec<String>) {
+    let mut media = Vec::new();
+    let mut notes = Vec::new();
+    if item.attachments.len() > MAX_FILES {
+        notes.push(format!(
+            "{} of the item's {} files are not carried (at most {MAX_FILES})",
+            item.attachments.len() - MAX_FILES,
+            item.attachments.len()
+        ));
+    }
+    for a in item.attachments.iter().take(MAX_FILES) {
+        let fetched = async {
+            let url = url::Url::parse(&a.url).map_err(|e| e.to_string())?;
+            let resp = ctx
+                .connectors
+                .http
+                .get(&url, Default::default())
+                .await
+                .map_err(|e| e.to_string())?;
+            if !resp.status.is_success() {
+                return Err(format!("HTTP {}", resp.status.as_u16()));
+            }
+            let declared = a.media_type.clone().or_else(|| {
+                resp.header_str("content-type")
+                    .map(|t| t.split(';').next().unwrap_or(t).trim().to_ascii_lowercase())
+            });
+            let media_type = declared
+                .filter(|t| {
+                    ["image/", "video/", "audio/"]
+                        .iter()
+                        .any(|f| t.starts_with(f))
+                })
+                .ok_or_else(|| "not an image, video or audio file".to_owned())?;
+            Ok(NewMedia {
+                media_type,
+                alt: a.alt.clone(),
+                bytes: resp.body.to_vec(),
+            })
+        }
+        .await;
+        match fetched {
+            Ok(m) => media.push(m),
+            Err(e) => notes.push(format!("file {} left out: {e}", a.url)),
+        }
+    }
+    (media, notes)
 }
 
 /// Carries the changes of routed items to their copies, for the routes that say so: an

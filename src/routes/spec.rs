@@ -179,7 +179,7 @@ impl Filter {
         if (self.originals_only || self.no_boosts) && item.kind == "share" {
             return Err("a boost".into());
         }
-        if self.has_media && item.attachments == 0 {
+        if self.has_media && item.attachments.is_empty() {
             return Err("has no files".into());
         }
         Ok(())
@@ -333,7 +333,7 @@ mod tests {
             language: Some("en-GB".into()),
             in_reply_to: None,
             tags: vec!["rust".into(), "Open Source".into()],
-            attachments: 0,
+            attachments: Vec::new(),
         }
     }
 

@@ -190,13 +190,13 @@ pub struct RouteItem {
     pub language: Option<String>,
     pub in_reply_to: Option<String>,
     pub tags: Vec<String>,
-    pub attachments: usize,
+    pub attachments: Vec<braid_core::Attachment>,
 }
 
 const ITEM_COLUMNS: &str = "i.id, i.source_id, s.name, s.kind, s.created_at, s.account_id, \
     i.sort_time, i.kind, i.visibility, i.remote_id, i.url, i.canonical_url, i.title, \
     i.content_text, i.content_warning, i.author_name, i.author_handle, i.author_url, \
-    i.language, i.in_reply_to, i.tags, json_array_length(i.attachments)";
+    i.language, i.in_reply_to, i.tags, i.attachments";
 
 fn route_item(r: &Row<'_>) -> rusqlite::Result<RouteItem> {
     Ok(RouteItem {
@@ -221,7 +221,7 @@ fn route_item(r: &Row<'_>) -> rusqlite::Result<RouteItem> {
         language: r.get(18)?,
         in_reply_to: r.get(19)?,
         tags: serde_json::from_str(&r.get::<_, String>(20)?).unwrap_or_default(),
-        attachments: r.get::<_, Option<i64>>(21)?.unwrap_or(0).max(0) as usize,
+        attachments: serde_json::from_str(&r.get::<_, String>(21)?).unwrap_or_default(),
     })
 }
 
