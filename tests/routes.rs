@@ -771,3 +771,139 @@ async fn a_routed_status_carries_its_picture_and_alt_text() {
         .unwrap();
     assert_eq!(&bytes[..], crate::accounts::PNG_1X1, "the same file");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_feed_that_publishes_many_entries_at_once_is_paced() {
+    let Some(Peers { mock, alice, h, .. }) = alice_and_bob().await else {
+        return;
+    };
+    let doc = Arc::new(Mutex::new(rss(&[])));
+    let server = feed_server(doc.clone()).await;
+    let blog = h.add_feed("burst", &server.url("/feed.xml")).await;
+    h.poll(blog).await;
+    ok(&braid(
+        &h,
+        &[
+            "route",
+            "add",
+            "paced",
+            "--from",
+            "burst",
+            "--to",
+            "alice@127.0.0.1",
+            "--min-interval",
+            "1h",
+        ],
+    ));
+    let entries: Vec<Entry> = [
+        ("b1", "First of three"),
+        ("b2", "Second of three"),
+        ("b3", "Third of three"),
+    ]
+    .iter()
+    .map(|(id, title)| {
+        (
+            Some(*id),
+            *title,
+            "https://blog.example/burst",
+            date(0),
+            "x".to_owned(),
+        )
+    })
+    .collect();
+    // Distinct links, so the three are three entries.
+    let entries: Vec<Entry> = entries
+        .into_iter()
+        .zip([
+            "https://blog.example/1",
+            "https://blog.example/2",
+            "https://blog.example/3",
+        ])
+        .map(|(mut e, link)| {
+            e.2 = link;
+            e
+        })
+        .collect();
+    *doc.lock().unwrap() = rss(&entries);
+    h.poll(blog).await;
+    route_and_deliver(&h).await;
+    let now = mock.own_statuses(&alice).await;
+    assert_eq!(now.len(), 1, "one now, the others later: {now:?}");
+    let waiting: Vec<_> = h
+        .store
+        .list_deliveries(10)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|d| d.state == braid::store::DeliveryState::Pending)
+        .collect();
+    assert_eq!(waiting.len(), 2);
+    let mut times: Vec<_> = waiting.iter().map(|d| d.next_attempt).collect();
+    times.sort();
+    let hour = chrono::Duration::minutes(59);
+    assert!(times[0] > chrono::Utc::now() + hour, "{times:?}");
+    assert!(times[1] > times[0] + hour, "{times:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thread_that_fails_for_good_holds_back_only_itself() {
+    let Some(Peers { mock, alice, h, .. }) = alice_and_bob().await else {
+        return;
+    };
+    let account = h
+        .store
+        .find_account("alice@127.0.0.1")
+        .await
+        .unwrap()
+        .unwrap();
+    let long = "A sentence that goes on about bridges and feeds for a while. ".repeat(20);
+    let draft = |text: &str| braid::outbox::Draft {
+        text: text.to_owned(),
+        content_warning: None,
+        visibility: braid_core::Visibility::Public,
+        language: None,
+        reply_to: None,
+    };
+    let (thread, _) = braid::outbox::queue(
+        &h.ctx,
+        braid::outbox::Queued::new(draft(long.trim())),
+        std::slice::from_ref(&account),
+    )
+    .await
+    .unwrap();
+    let (after, _) = braid::outbox::queue(
+        &h.ctx,
+        braid::outbox::Queued::new(draft("the next post")),
+        std::slice::from_ref(&account),
+    )
+    .await
+    .unwrap();
+    // The first part lands; the server then refuses the second for good.
+    let due = h.store.due_deliveries(10).await.unwrap();
+    let first = braid::outbox::deliver(&h.ctx, due[0].clone())
+        .await
+        .unwrap();
+    assert_eq!(
+        (first.parts_done, first.state),
+        (1, braid::store::DeliveryState::Pending)
+    );
+    mock.fault(serde_json::json!({
+        "match": {"methods": ["POST"], "path": "/api/v1/statuses"},
+        "effect": {"type": "status", "status": 422, "body": {"error": "Validation failed: nope"}},
+        "count": 1
+    }))
+    .await;
+    let done = braid::outbox::deliver_post(&h.ctx, after).await.unwrap();
+    assert_eq!(done[0].state, braid::store::DeliveryState::Done, "{done:?}");
+    let failed = h.store.deliveries_of_post(thread).await.unwrap().remove(0);
+    assert_eq!(failed.state, braid::store::DeliveryState::Failed);
+    assert_eq!(failed.parts_done, 1);
+    assert!(failed.last_error.unwrap().contains("nope"));
+    let texts = mock.own_statuses(&alice).await;
+    assert_eq!(
+        texts.len(),
+        2,
+        "the thread's first part and the next post: {texts:?}"
+    );
+    assert_eq!(texts[0], "the next post");
+}

@@ -208,20 +208,26 @@ pub async fn run(ctx: &Arc<PollContext>) -> Result<usize, StoreError> {
     if routes.iter().all(|r| r.paused) {
         return Ok(0);
     }
+    // Most seconds nothing arrived: then nothing more is read.
+    let newest = ctx.store.newest_item_id().await?;
+    let behind = routes.iter().any(|r| !r.paused && r.cursor < newest);
+    if !behind && !ctx.store.has_item_events().await? {
+        return Ok(0);
+    }
     let world = World::load(ctx).await?;
     let mut queued = 0;
     for route in routes.iter().filter(|r| !r.paused) {
         loop {
-            let items = ctx
-                .store
-                .items_after(route_cursor(ctx, route).await?, BATCH)
-                .await?;
+            let before = route_cursor(ctx, route).await?;
+            let items = ctx.store.items_after(before, BATCH).await?;
             if items.is_empty() {
                 break;
             }
             let full = items.len() == BATCH;
             queued += pass(ctx, &world, route, items, None).await?;
-            if !full {
+            // A pass that stopped at an item waiting for a delivery's outcome goes on at the
+            // next run, not in a loop now.
+            if !full || route_cursor(ctx, route).await? == before {
                 break;
             }
         }

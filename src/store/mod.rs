@@ -626,6 +626,13 @@ impl Store {
         self.read(move |c| routes::item_events(c, after, limit))
             .await
     }
+    /// The id of the newest stored item (0 when there is none).
+    pub async fn newest_item_id(&self) -> Result<i64> {
+        self.read(routes::newest_item).await
+    }
+    pub async fn has_item_events(&self) -> Result<bool> {
+        self.read(routes::has_item_events).await
+    }
     pub async fn done_item_events(&self, last: i64) -> Result<()> {
         self.write(move |c| routes::done_item_events(c, last)).await
     }

@@ -49,7 +49,7 @@ fn route(r: &Row<'_>) -> rusqlite::Result<RouteRecord> {
     })
 }
 
-fn newest_item(conn: &Connection) -> Result<i64> {
+pub(super) fn newest_item(conn: &Connection) -> Result<i64> {
     Ok(conn
         .prepare_cached("SELECT coalesce(max(id), 0) FROM items")?
         .query_row([], |r| r.get(0))?)
@@ -667,4 +667,11 @@ pub(super) fn copies_read_back(
         )?
         .query_map(params![delivery, remote_id], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?)
+}
+
+/// Whether any routed item changed or was deleted since the last pass.
+pub(super) fn has_item_events(conn: &Connection) -> Result<bool> {
+    Ok(conn
+        .prepare_cached("SELECT 1 FROM item_events LIMIT 1")?
+        .exists([])?)
 }
