@@ -610,13 +610,16 @@ pub(super) fn queue_op(
         if state == "cancelled" || (state == "failed" && parts == 0) {
             continue;
         }
-        if op == "delete" && state == "pending" && attempts == 0 && parts == 0 {
+        // `pending` with no part landed: nothing of it can exist on the network (a delivery
+        // whose outcome is unknown stays `in_flight`), so it is cancelled, not sent and
+        // deleted. The write lock of this transaction keeps any claim out meanwhile.
+        if op == "delete" && state == "pending" && parts == 0 {
             tx.prepare_cached(
                 "UPDATE deliveries SET state = 'cancelled', last_error = 'deleted before it was sent',
                      updated_at = ?2
-                 WHERE id = ?1 AND state = 'pending' AND attempts = 0",
+                 WHERE id = ?1 AND state = 'pending' AND attempts = ?3",
             )?
-            .execute(params![id, now_us])?;
+            .execute(params![id, now_us, attempts])?;
             continue;
         }
         let inserted = tx
