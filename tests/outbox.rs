@@ -4,7 +4,6 @@
 //! a refused one fails with its reason and can be retried or cancelled; the daemon delivers
 //! what a killed `braid post` left; deliveries to one target keep their order.
 
-use std::process::{Command, Output};
 use std::time::Duration;
 
 use braid::outbox::{self, Draft};
@@ -14,15 +13,7 @@ use braid_core::Visibility;
 use crate::support::mastodon::{log_in, MastodonMock};
 use crate::support::Harness;
 
-fn braid(h: &Harness, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_braid"))
-        .current_dir(h.dir.path())
-        .env("BRAID_ALLOW_PRIVATE_NETWORKS", "1")
-        .env("BRAID_LOG", "warn")
-        .args(args)
-        .output()
-        .expect("run braid")
-}
+use crate::support::braid;
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()

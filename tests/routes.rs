@@ -5,23 +5,23 @@
 //! why; Braid's own copies read back are not carried again; an edit and a delete reach the
 //! copies; long texts become threads fitted as the target counts.
 
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::{Arc, Mutex};
 
 use crate::support::mastodon::{log_in, MastodonMock};
 use crate::support::server::{Reply, TestServer};
 use crate::support::Harness;
 
+/// `braid ARGS…` on the harness's database, off the async worker.
 fn braid(h: &Harness, args: &[&str]) -> Output {
-    tokio::task::block_in_place(|| {
-        Command::new(env!("CARGO_BIN_EXE_braid"))
-            .current_dir(h.dir.path())
-            .env("BRAID_ALLOW_PRIVATE_NETWORKS", "1")
-            .env("BRAID_LOG", "warn")
-            .args(args)
-            .output()
-            .expect("run braid")
-    })
+    tokio::task::block_in_place(|| crate::support::braid(h, args))
+}
+
+/// `braid route add NAME --from FROM --to TO EXTRA…`, which must succeed; its output.
+fn add_route(h: &Harness, name: &str, from: &str, to: &str, extra: &[&str]) -> String {
+    let mut args = vec!["route", "add", name, "--from", from, "--to", to];
+    args.extend_from_slice(extra);
+    ok(&braid(h, &args))
 }
 
 fn ok(out: &Output) -> String {
@@ -145,18 +145,7 @@ async fn a_feed_entry_is_posted_once_whatever_the_feed_does_later() {
     let blog = h.add_feed("blog", &server.url("/feed.xml")).await;
     h.poll(blog).await;
 
-    ok(&braid(
-        &h,
-        &[
-            "route",
-            "add",
-            "out",
-            "--from",
-            "blog",
-            "--to",
-            "alice@127.0.0.1",
-        ],
-    ));
+    add_route(&h, "out", "blog", "alice@127.0.0.1", &[]);
     route_and_deliver(&h).await;
     assert_eq!(mock.own_statuses(&alice).await.len(), 0, "no flood on add");
 
@@ -218,34 +207,10 @@ async fn a_feed_entry_is_posted_once_whatever_the_feed_does_later() {
     assert_eq!(count(&mock, &alice, "While paused").await, 0);
 
     // A route added now floods nothing; with --backfill 1 it carries the newest one.
-    ok(&braid(
-        &h,
-        &[
-            "route",
-            "add",
-            "late",
-            "--from",
-            "blog",
-            "--to",
-            "bob@127.0.0.1",
-        ],
-    ));
+    add_route(&h, "late", "blog", "bob@127.0.0.1", &[]);
     route_and_deliver(&h).await;
     assert_eq!(mock.own_statuses(&bob).await.len(), 0);
-    let added = ok(&braid(
-        &h,
-        &[
-            "route",
-            "add",
-            "late2",
-            "--from",
-            "blog",
-            "--to",
-            "bob@127.0.0.1",
-            "--backfill",
-            "1",
-        ],
-    ));
+    let added = add_route(&h, "late2", "blog", "bob@127.0.0.1", &["--backfill", "1"]);
     assert!(added.contains("Backfill: 1 item(s) carried"), "{added}");
     route_and_deliver(&h).await;
     let bobs = mock.own_statuses(&bob).await;
@@ -275,30 +240,8 @@ async fn private_statuses_stay_private_and_copies_never_come_back() {
         return;
     };
     ok(&braid(&h, &["channel", "add", "links", "--title", "Links"]));
-    ok(&braid(
-        &h,
-        &[
-            "route",
-            "add",
-            "a2b",
-            "--from",
-            "alice@127.0.0.1",
-            "--to",
-            "bob@127.0.0.1,links",
-        ],
-    ));
-    ok(&braid(
-        &h,
-        &[
-            "route",
-            "add",
-            "b2a",
-            "--from",
-            "bob@127.0.0.1",
-            "--to",
-            "alice@127.0.0.1",
-        ],
-    ));
+    add_route(&h, "a2b", "alice@127.0.0.1", "bob@127.0.0.1,links", &[]);
+    add_route(&h, "b2a", "bob@127.0.0.1", "alice@127.0.0.1", &[]);
     mock.post(
         &alice,
         &[("status", "hello from alice"), ("visibility", "public")],
@@ -628,20 +571,13 @@ async fn changes_at_the_origin_reach_the_copies_of_a_route_that_carries_them() {
     else {
         return;
     };
-    ok(&braid(
+    add_route(
         &h,
-        &[
-            "route",
-            "add",
-            "mirror",
-            "--from",
-            "alice@127.0.0.1",
-            "--to",
-            "bob@127.0.0.1",
-            "--edits",
-            "--deletes",
-        ],
-    ));
+        "mirror",
+        "alice@127.0.0.1",
+        "bob@127.0.0.1",
+        &["--edits", "--deletes"],
+    );
     let status = mock
         .post(
             &alice,
@@ -701,18 +637,7 @@ async fn a_routed_status_carries_its_picture_and_alt_text() {
     else {
         return;
     };
-    ok(&braid(
-        &h,
-        &[
-            "route",
-            "add",
-            "pictures",
-            "--from",
-            "alice@127.0.0.1",
-            "--to",
-            "bob@127.0.0.1",
-        ],
-    ));
+    add_route(&h, "pictures", "alice@127.0.0.1", "bob@127.0.0.1", &[]);
     // Uploaded straight to the server (multipart written by hand: the tests' HTTP client has
     // no multipart support), then posted with the picture.
     let boundary = "braid-test-boundary";
@@ -781,49 +706,21 @@ async fn a_feed_that_publishes_many_entries_at_once_is_paced() {
     let server = feed_server(doc.clone()).await;
     let blog = h.add_feed("burst", &server.url("/feed.xml")).await;
     h.poll(blog).await;
-    ok(&braid(
+    add_route(
         &h,
-        &[
-            "route",
-            "add",
-            "paced",
-            "--from",
-            "burst",
-            "--to",
-            "alice@127.0.0.1",
-            "--min-interval",
-            "1h",
-        ],
-    ));
+        "paced",
+        "burst",
+        "alice@127.0.0.1",
+        &["--min-interval", "1h"],
+    );
+    // Three entries with their own ids and links, published together.
     let entries: Vec<Entry> = [
-        ("b1", "First of three"),
-        ("b2", "Second of three"),
-        ("b3", "Third of three"),
+        ("b1", "First of three", "https://blog.example/1"),
+        ("b2", "Second of three", "https://blog.example/2"),
+        ("b3", "Third of three", "https://blog.example/3"),
     ]
-    .iter()
-    .map(|(id, title)| {
-        (
-            Some(*id),
-            *title,
-            "https://blog.example/burst",
-            date(0),
-            "x".to_owned(),
-        )
-    })
-    .collect();
-    // Distinct links, so the three are three entries.
-    let entries: Vec<Entry> = entries
-        .into_iter()
-        .zip([
-            "https://blog.example/1",
-            "https://blog.example/2",
-            "https://blog.example/3",
-        ])
-        .map(|(mut e, link)| {
-            e.2 = link;
-            e
-        })
-        .collect();
+    .map(|(id, title, link)| (Some(id), title, link, date(0), "x".to_owned()))
+    .to_vec();
     *doc.lock().unwrap() = rss(&entries);
     h.poll(blog).await;
     route_and_deliver(&h).await;

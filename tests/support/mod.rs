@@ -241,3 +241,15 @@ pub async fn serve_web(store: &braid::store::Store) -> (String, tokio::sync::one
     }));
     (base, stop)
 }
+
+/// `braid ARGS…` as a child process on the harness's database (its directory is the working
+/// directory), private addresses allowed for the local peers.
+pub fn braid(h: &Harness, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_braid"))
+        .current_dir(h.dir.path())
+        .env("BRAID_ALLOW_PRIVATE_NETWORKS", "1")
+        .env("BRAID_LOG", "warn")
+        .args(args)
+        .output()
+        .expect("run braid")
+}
