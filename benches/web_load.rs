@@ -59,12 +59,16 @@ fn main() {
         .local_addr()
         .unwrap_or_else(|e| fail("local addr", e));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let ctx = WebContext {
-        store,
-        site_title: "Braid bench".to_owned(),
-        base_url: None,
-        hosted: None,
-    };
+    // Requests come as the owner's browser does: with a session cookie (a store read each).
+    let session = braid::auth::new_token().unwrap_or_else(|e| fail("token", e));
+    rt.block_on(store.add_session(braid::auth::token_hash(&session), None, None))
+        .unwrap_or_else(|e| fail("session", e));
+    let cookie = format!("Cookie: braid_session={session}");
+    let mut config = braid::config::Config::default();
+    config.web.title = "Braid bench".to_owned();
+    // wrk's connections are all open at once.
+    config.web.max_connections = 1024;
+    let ctx = WebContext::new(store, &config, addr, None).unwrap_or_else(|e| fail("context", e));
     let server = rt.spawn(web::serve(ctx, listener, async {
         let _ = stopped.await;
     }));
@@ -76,14 +80,14 @@ fn main() {
     );
     let base = format!("http://{addr}");
     // A short warm-up fills the reader pool and the OS page cache.
-    let _ = wrk(&base, "/api/timeline?limit=10", connections, 1);
+    let _ = wrk(&base, "/api/timeline?limit=10", connections, 1, &cookie);
     for (label, path) in [
         ("/healthz", "/healthz"),
         ("/api/timeline?limit=10", "/api/timeline?limit=10"),
         ("/ (HTML, 30 items)", "/"),
-        ("404 (no store read)", "/no-such-page"),
+        ("404 (session check only)", "/no-such-page"),
     ] {
-        match wrk(&base, path, connections, secs) {
+        match wrk(&base, path, connections, secs, &cookie) {
             Ok(r) => println!(
                 "  {label:<24} {:>9.0} req/s   p50 {:>7.2} ms   p99 {:>7.2} ms{}",
                 r.rps,
@@ -165,13 +169,21 @@ struct WrkResult {
     errors: String,
 }
 
-fn wrk(base: &str, path: &str, connections: usize, secs: usize) -> Result<WrkResult, String> {
+fn wrk(
+    base: &str,
+    path: &str,
+    connections: usize,
+    secs: usize,
+    header: &str,
+) -> Result<WrkResult, String> {
     let out = Command::new("wrk")
         .args([
             "-t2",
             &format!("-c{connections}"),
             &format!("-d{secs}s"),
             "--latency",
+            "-H",
+            header,
             &format!("{base}{path}"),
         ])
         .output()

@@ -95,6 +95,10 @@ pub struct ConfigChannel {
     /// The most private items it may hold: `public` (default), `unlisted`, `followers_only`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audience: Option<braid_core::Visibility>,
+    /// Publish it: its public items are served without a feed token (never anything less
+    /// public). Off: its feeds need a token like every other.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub public: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -110,14 +114,32 @@ pub struct StorageConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct WebConfig {
-    /// Address the web UI listens on. Only loopback addresses until owner login exists.
-    /// Env: `BRAID_LISTEN`; flag: `braid run --listen`.
+    /// Address the web UI listens on. Any address but loopback needs `base_url` (the address
+    /// people and feed readers use). Env: `BRAID_LISTEN`; flag: `braid run --listen`.
     pub listen: SocketAddr,
     /// Title shown on pages and in the feeds Braid serves.
     pub title: String,
-    /// Public URL of this instance (for absolute links in served feeds). Empty: taken from the
-    /// request's Host header.
+    /// Public URL of this instance (`https://braid.example/`): every absolute link (served
+    /// feeds, the setup link) is built from it, its host is the one requests may name, and an
+    /// `https` URL makes the session cookie `Secure`. Empty: `http://` and the listen address.
     pub base_url: String,
+    /// More host names requests may name besides `base_url`'s and the loopback names (a LAN
+    /// address, say). Any other `Host` is refused (421), against DNS rebinding.
+    pub allowed_hosts: Vec<String>,
+    /// Behind a reverse proxy on this machine: take the client's address from the last entry
+    /// of `X-Forwarded-For` when the connection comes from loopback (for the login rate limit).
+    pub trust_proxy_headers: bool,
+    /// Days a browser session lasts without being used.
+    pub session_days: u64,
+    /// Open connections at most; more wait to be accepted.
+    pub max_connections: u64,
+    /// Seconds a client may take to send a request's headers (and the longest idle time of a
+    /// kept-alive connection).
+    pub header_timeout_secs: u64,
+    /// Seconds a client may take to send a request's body.
+    pub body_timeout_secs: u64,
+    /// Largest form or upload body (compose with files, OPML) the UI accepts, in bytes.
+    pub max_upload_bytes: u64,
     /// Largest request body a connector's listener (an inbox, a push callback) accepts, in
     /// bytes; a larger one is refused with 413 before the connector sees it.
     pub max_listener_body_bytes: u64,
@@ -222,6 +244,13 @@ impl Default for WebConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             title: "Braid".into(),
             base_url: String::new(),
+            allowed_hosts: Vec::new(),
+            trust_proxy_headers: false,
+            session_days: 30,
+            max_connections: 512,
+            header_timeout_secs: 10,
+            body_timeout_secs: 60,
+            max_upload_bytes: 64 * 1024 * 1024,
             max_listener_body_bytes: 1024 * 1024,
         }
     }
@@ -443,12 +472,48 @@ impl Config {
         if !self.fetch.proxy.is_empty() {
             self.proxy_url()?;
         }
-        if !self.web.base_url.is_empty() {
-            url::Url::parse(&self.web.base_url).map_err(|e| {
-                ConfigError::Invalid(format!("web.base_url {:?}: {e}", self.web.base_url))
-            })?;
-        }
+        self.web_base_url()?;
         Ok(())
+    }
+
+    /// `web.base_url` checked (http or https, a host, no query), with a trailing slash; `None`
+    /// when it is empty. A listen address other than loopback needs one.
+    pub fn web_base_url(&self) -> Result<Option<url::Url>, ConfigError> {
+        let raw = self.web.base_url.trim();
+        if raw.is_empty() {
+            if !self.web.listen.ip().is_loopback() {
+                return Err(ConfigError::Invalid(format!(
+                    "web.listen = {} is not loopback, so web.base_url must say the address \
+                     people use (https://braid.example/)",
+                    self.web.listen
+                )));
+            }
+            return Ok(None);
+        }
+        let bad = |why: String| ConfigError::Invalid(format!("web.base_url {raw:?}: {why}"));
+        let mut url = url::Url::parse(raw).map_err(|e| bad(e.to_string()))?;
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+            return Err(bad("must be an http or https URL with a host".into()));
+        }
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err(bad("must have no query or fragment".into()));
+        }
+        if !url.path().ends_with('/') {
+            let path = format!("{}/", url.path());
+            url.set_path(&path);
+        }
+        Ok(Some(url))
+    }
+
+    /// The address this instance is reached at: `web.base_url`, else `http://` and the listen
+    /// address. Every absolute link is built from it, never from a request's `Host`.
+    pub fn public_url(&self) -> Result<url::Url, ConfigError> {
+        if let Some(url) = self.web_base_url()? {
+            return Ok(url);
+        }
+        let listen = self.web.listen;
+        url::Url::parse(&format!("http://{listen}/"))
+            .map_err(|e| ConfigError::Invalid(format!("web.listen = {listen}: {e}")))
     }
 
     /// The safe HTTP client settings.

@@ -6,6 +6,7 @@
 //! [`cli`] and [`config`] sit around it.
 
 pub mod accounts;
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod connectors;

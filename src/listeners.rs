@@ -138,6 +138,11 @@ pub async fn refresh(ctx: &PollContext) -> Result<usize, StoreError> {
                     "listeners: a mount must be an absolute path; left out");
                 continue;
             }
+            if crate::web::is_core_path(&prefix) {
+                tracing::warn!(source_id = %source.id, %prefix,
+                    "listeners: a mount may not cover the web UI's own paths; left out");
+                continue;
+            }
             mounts.push(Mount {
                 prefix,
                 source: source.id,

@@ -155,12 +155,13 @@ async fn serve(tweak: impl FnOnce(&mut braid::config::Config)) -> Served {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (stop, rx) = tokio::sync::watch::channel(false);
-    let web_ctx = braid::web::WebContext {
-        store: h.store.clone(),
-        site_title: "Braid".into(),
-        base_url: None,
-        hosted: Some(ctx.clone()),
-    };
+    let web_ctx = braid::web::WebContext::new(
+        h.store.clone(),
+        &h.ctx.config,
+        listener.local_addr().unwrap(),
+        Some(ctx.clone()),
+    )
+    .unwrap();
     let mut web_rx = rx.clone();
     tokio::spawn(braid::web::serve(web_ctx, listener, async move {
         let _ = web_rx.wait_for(|s| *s).await;

@@ -173,8 +173,12 @@ async fn a_refused_delivery_fails_with_its_reason_and_can_be_retried_or_cancelle
     );
 
     // The API shows it too, with its reason.
-    let (base, stop) = crate::support::serve_web(&h.store).await;
-    let rows: serde_json::Value = reqwest::get(format!("{base}/api/outbox"))
+    let web = crate::support::serve_web(&h.store).await;
+    let base = web.base.clone();
+    let rows: serde_json::Value = web
+        .client
+        .get(format!("{base}/api/outbox"))
+        .send()
         .await
         .unwrap()
         .json()
@@ -185,11 +189,14 @@ async fn a_refused_delivery_fails_with_its_reason_and_can_be_retried_or_cancelle
         .as_str()
         .unwrap()
         .contains("Text can't be blank"));
-    let bad = reqwest::get(format!("{base}/api/outbox?limit=0"))
+    let bad = web
+        .client
+        .get(format!("{base}/api/outbox?limit=0"))
+        .send()
         .await
         .unwrap();
     assert_eq!(bad.status(), 400);
-    let _ = stop.send(());
+    web.stop();
 
     let retry = tokio::task::block_in_place(|| braid(&h, &["outbox", "retry", "1"]));
     assert!(retry.status.success(), "{}", text(&retry.stderr));

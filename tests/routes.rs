@@ -295,7 +295,11 @@ async fn private_statuses_stay_private_and_copies_never_come_back() {
     assert_eq!(hello[0].also_in, vec![bob_source], "with its copy linked");
 
     // The channel's feed has the public status only.
-    let ids = h.store.channel_item_ids(channel.id, 50).await.unwrap();
+    let ids = h
+        .store
+        .channel_item_ids(channel.id, 50, false)
+        .await
+        .unwrap();
     assert_eq!(ids.len(), 1);
     let item = h
         .store
@@ -310,14 +314,33 @@ async fn private_statuses_stay_private_and_copies_never_come_back() {
     );
 
     // Served: the channel's feeds, read by independent parsers, and the API.
-    let (base, stop) = crate::support::serve_web(&h.store).await;
+    let web = crate::support::serve_web(&h.store).await;
+    let base = web.base.clone();
+    // A feed reader's link: the channel is not published, so its feeds need their token.
+    let token = braid::auth::new_token().unwrap();
+    h.store
+        .add_feed_token(
+            Some("links".into()),
+            "reader".into(),
+            braid::auth::token_hash(&token),
+        )
+        .await
+        .unwrap();
+    let anonymous = reqwest::get(format!("{base}/channels/links/feed.atom"))
+        .await
+        .unwrap();
+    assert_eq!(
+        anonymous.status(),
+        401,
+        "an unpublished channel needs its token"
+    );
     if crate::support::python_has("feedparser") && crate::support::python_has("jsonfeed") {
         for (ext, content_type) in [
             ("atom", "application/atom+xml"),
             ("rss", "application/rss+xml"),
             ("json", "application/feed+json"),
         ] {
-            let body = reqwest::get(format!("{base}/channels/links/feed.{ext}"))
+            let body = reqwest::get(format!("{base}/channels/links/feed.{ext}?token={token}"))
                 .await
                 .unwrap()
                 .bytes()
@@ -339,11 +362,17 @@ async fn private_statuses_stay_private_and_copies_never_come_back() {
     } else {
         crate::support::missing_peer("python feedparser", "tests/run.sh installs it");
     }
-    let missing = reqwest::get(format!("{base}/channels/nope/feed.atom"))
+    let missing = web
+        .client
+        .get(format!("{base}/channels/nope/feed.atom"))
+        .send()
         .await
         .unwrap();
     assert_eq!(missing.status(), 404);
-    let routes: serde_json::Value = reqwest::get(format!("{base}/api/routes"))
+    let routes: serde_json::Value = web
+        .client
+        .get(format!("{base}/api/routes"))
+        .send()
         .await
         .unwrap()
         .json()
@@ -360,18 +389,24 @@ async fn private_statuses_stay_private_and_copies_never_come_back() {
                 && l["reason"].as_str().unwrap().contains("followers-only")),
         "{routes}"
     );
-    let channels: serde_json::Value = reqwest::get(format!("{base}/api/channels"))
+    let channels: serde_json::Value = web
+        .client
+        .get(format!("{base}/api/channels"))
+        .send()
         .await
         .unwrap()
         .json()
         .await
         .unwrap();
     assert_eq!(channels[0]["feeds"][0], "/channels/links/feed.atom");
-    let log = reqwest::get(format!("{base}/api/routes/nope/log"))
+    let log = web
+        .client
+        .get(format!("{base}/api/routes/nope/log"))
+        .send()
         .await
         .unwrap();
     assert_eq!(log.status(), 404);
-    let _ = stop.send(());
+    web.stop();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -166,19 +166,17 @@ async fn serve(store: Store, dir: tempfile::TempDir, blog: SourceId, social: Sou
         .await
         .expect("bind");
     let addr: SocketAddr = listener.local_addr().expect("addr");
-    let ctx = WebContext {
-        store,
-        site_title: "Test Braid".into(),
-        base_url: None,
-        hosted: None,
-    };
+    let mut config = braid::config::Config::default();
+    config.web.title = "Test Braid".into();
+    let client = crate::support::owner_client(&store).await;
+    let ctx = WebContext::new(store, &config, addr, None).expect("web context");
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(web::serve(ctx, listener, async {
         let _ = rx.await;
     }));
     Site {
         base: format!("http://{addr}"),
-        client: reqwest::Client::new(),
+        client,
         blog,
         social,
         shutdown: Some(tx),
@@ -475,15 +473,19 @@ async fn api_shapes_pagination_and_errors() {
 }
 
 #[test]
-fn only_loopback_is_accepted() {
-    assert!(web::check_listen_addr("127.0.0.1:8080".parse().unwrap()).is_ok());
-    assert!(web::check_listen_addr("[::1]:8080".parse().unwrap()).is_ok());
-    let err = web::check_listen_addr("0.0.0.0:8080".parse().unwrap())
-        .unwrap_err()
-        .to_string();
+fn listening_beyond_loopback_needs_a_base_url() {
+    let mut config = braid::config::Config::default();
+    config.web.listen = "[::1]:8080".parse().unwrap();
+    assert!(config.validate().is_ok());
+    config.web.listen = "0.0.0.0:8080".parse().unwrap();
+    let err = config.validate().unwrap_err().to_string();
+    assert!(err.contains("web.base_url must say the address"), "{err}");
+    config.web.base_url = "https://braid.example".into();
+    assert!(config.validate().is_ok());
     assert_eq!(
-        err,
-        "web: refusing to listen on 0.0.0.0:8080: the web UI has no login yet, so it only listens on loopback (127.0.0.1 or [::1])"
+        config.public_url().unwrap().as_str(),
+        "https://braid.example/"
     );
-    assert!(web::check_listen_addr("192.168.1.5:80".parse().unwrap()).is_err());
+    config.web.base_url = "ftp://braid.example/".into();
+    assert!(config.validate().is_err());
 }

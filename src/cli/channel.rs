@@ -1,4 +1,4 @@
-//! `braid channel add|list|remove`: Braid-hosted targets. A channel is a named stream that
+//! `braid channel add|list|publish|unpublish|remove`: Braid-hosted targets. A channel is a named stream that
 //! routes deliver into, served as its own Atom, RSS and JSON Feed.
 
 use std::sync::Arc;
@@ -43,7 +43,15 @@ pub enum ChannelCommand {
         /// The most private items it may hold; a route never puts a more private item in it.
         #[arg(long, value_enum, default_value = "public")]
         audience: AudienceArg,
+        /// Publish it: its public items are served without a feed token (never anything less
+        /// public). Without it, its feeds need a link from `braid feeds link NAME`.
+        #[arg(long)]
+        public: bool,
     },
+    /// Publish a channel: its public items are served to anyone, without a token.
+    Publish { name: String },
+    /// Stop publishing a channel: its feeds need a token again.
+    Unpublish { name: String },
     /// List channels with their feeds.
     List {
         #[arg(long)]
@@ -56,17 +64,14 @@ pub enum ChannelCommand {
 pub async fn channel(cmd: ChannelCommand, config: Arc<Config>) -> anyhow::Result<()> {
     let store = super::open_store(&config)?;
     let mut out = Out::stdout();
-    let base = if config.web.base_url.is_empty() {
-        format!("http://{}/", config.web.listen)
-    } else {
-        format!("{}/", config.web.base_url.trim_end_matches('/'))
-    };
+    let base = config.public_url()?;
     match cmd {
         ChannelCommand::Add {
             name,
             title,
             description,
             audience,
+            public,
         } => {
             if !crate::routes::valid_channel_name(&name) {
                 anyhow::bail!(
@@ -79,12 +84,22 @@ pub async fn channel(cmd: ChannelCommand, config: Arc<Config>) -> anyhow::Result
                     title,
                     description,
                     audience: audience.as_str().into(),
+                    published: public,
                     origin: "cli".into(),
                 })
                 .await?;
-            writeln!(out, "Channel {name} added. Its feeds:")?;
-            for ext in ["atom", "rss", "json"] {
-                writeln!(out, "  {base}channels/{name}/feed.{ext}")?;
+            if public {
+                writeln!(out, "Channel {name} added and published. Its feeds:")?;
+                for ext in ["atom", "rss", "json"] {
+                    writeln!(out, "  {base}channels/{name}/feed.{ext}")?;
+                }
+            } else {
+                writeln!(
+                    out,
+                    "Channel {name} added. Its feeds are private: `braid feeds link {name}` \
+                     makes a link for a feed reader, `braid channel publish {name}` opens \
+                     its public items to anyone."
+                )?;
             }
             writeln!(
                 out,
@@ -101,13 +116,14 @@ pub async fn channel(cmd: ChannelCommand, config: Arc<Config>) -> anyhow::Result
             for c in list.iter().filter(|_| !json) {
                 writeln!(
                     out,
-                    "{}{} ({}, {} items){}",
+                    "{}{} ({}{}, {} items){}",
                     c.name,
                     c.title
                         .as_deref()
                         .map(|t| format!(" \"{t}\""))
                         .unwrap_or_default(),
                     c.audience,
+                    if c.published { ", published" } else { "" },
                     c.items,
                     if c.origin == "config" {
                         " (from the config)"
@@ -118,6 +134,8 @@ pub async fn channel(cmd: ChannelCommand, config: Arc<Config>) -> anyhow::Result
                 writeln!(out, "  {base}channels/{}/feed.atom", c.name)?;
             }
         }
+        ChannelCommand::Publish { name } => publish(&store, &mut out, &base, name, true).await?,
+        ChannelCommand::Unpublish { name } => publish(&store, &mut out, &base, name, false).await?,
         ChannelCommand::Remove { name } => {
             if !store.remove_channel(name.clone()).await? {
                 anyhow::bail!("no channel named {name:?}; `braid channel list` shows them");
@@ -126,4 +144,28 @@ pub async fn channel(cmd: ChannelCommand, config: Arc<Config>) -> anyhow::Result
         }
     }
     Ok(out.finish()?)
+}
+
+async fn publish(
+    store: &crate::store::Store,
+    out: &mut Out,
+    base: &url::Url,
+    name: String,
+    publish: bool,
+) -> anyhow::Result<()> {
+    if !store.set_channel_published(name.clone(), publish).await? {
+        anyhow::bail!("no channel named {name:?}; `braid channel list` shows them");
+    }
+    if publish {
+        writeln!(
+            out,
+            "Channel {name} is published: {base}channels/{name}/feed.atom serves its public items to anyone."
+        )?;
+    } else {
+        writeln!(
+            out,
+            "Channel {name} is no longer published: its feeds need a token (`braid feeds link {name}`)."
+        )?;
+    }
+    Ok(())
 }

@@ -4,15 +4,18 @@
 mod account;
 mod channel;
 mod feed_url;
+mod feeds;
 mod opml_cmd;
 mod out;
 mod outbox_cmd;
+mod owner;
 mod post;
 mod route;
 mod run;
 mod source;
 mod sync;
 mod timeline;
+mod token;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -40,6 +43,8 @@ pub use out::{JsonArray, Out, OutputError};
                   braid source add https://example.com/       find and subscribe to a site's feed\n  \
                   braid sync                                  fetch every source once now\n  \
                   braid run                                   keep polling and serve http://127.0.0.1:8080\n\n\
+                  The first `braid run` prints a one-time link to set the owner's password; \
+                  every page needs it (`braid owner set-password` sets it from the shell).\n\n\
                   Everything lives in one SQLite file (./braid.db unless --db says otherwise).",
     after_help = "Settings come from --config FILE (else ./braid.toml when present), then BRAID_* \
                   environment variables (BRAID_DB, BRAID_LISTEN, BRAID_ALLOW_PRIVATE_NETWORKS=1, \
@@ -95,6 +100,14 @@ pub enum Command {
     Channel(channel::ChannelCommand),
     /// Print the merged timeline, newest first.
     Timeline(timeline::TimelineArgs),
+    /// The web UI's owner: set the password, end browser sessions.
+    #[command(subcommand)]
+    Owner(owner::OwnerCommand),
+    /// API tokens for scripts (`Authorization: Bearer TOKEN`): create, list, revoke.
+    #[command(subcommand)]
+    Token(token::TokenCommand),
+    /// The feeds Braid serves, and private links to them for feed readers.
+    Feeds(feeds::FeedsArgs),
 }
 
 impl Command {
@@ -154,6 +167,9 @@ pub async fn dispatch(cli: Cli, config: Config) -> anyhow::Result<()> {
         Command::Route(cmd) => route::route(cmd, config).await,
         Command::Channel(cmd) => channel::channel(cmd, config).await,
         Command::Timeline(args) => timeline::timeline(args, config).await,
+        Command::Owner(cmd) => owner::owner(cmd, config).await,
+        Command::Token(cmd) => token::token(cmd, config).await,
+        Command::Feeds(args) => feeds::feeds(args, config).await,
     }
 }
 

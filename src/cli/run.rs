@@ -31,6 +31,8 @@ pub async fn run(args: RunArgs, config: Arc<Config>) -> anyhow::Result<()> {
     if let Some(listen) = args.listen {
         config.web.listen = listen;
     }
+    // A listen address other than loopback needs web.base_url.
+    config.web_base_url()?;
     let config = Arc::new(config);
     let store = super::open_store(&config)?;
     let http = braid_core::http::SafeClient::new(config.http_config())?;
@@ -47,7 +49,6 @@ pub async fn run(args: RunArgs, config: Arc<Config>) -> anyhow::Result<()> {
     let web_task = if args.no_web {
         None
     } else {
-        web::check_listen_addr(config.web.listen)?;
         let listener = tokio::net::TcpListener::bind(config.web.listen)
             .await
             .with_context(|| format!("could not listen on {}", config.web.listen))?;
@@ -57,17 +58,25 @@ pub async fn run(args: RunArgs, config: Arc<Config>) -> anyhow::Result<()> {
         if let Err(e) = crate::listeners::refresh_if_changed(&ctx).await {
             tracing::warn!(error = %e, "listeners: could not mount at start");
         }
-        let web_ctx = web::WebContext {
-            store: store.clone(),
-            site_title: config.web.title.clone(),
-            base_url: url::Url::parse(&config.web.base_url).ok(),
-            hosted: Some(ctx.clone()),
-        };
+        let web_ctx = web::WebContext::new(store.clone(), &config, local, Some(ctx.clone()))?;
         let mut rx = stop_rx.clone();
         let shutdown = async move {
             let _ = rx.wait_for(|stop| *stop).await;
         };
-        let _ = writeln!(out, "Braid is serving http://{local}/ (Ctrl-C to stop)");
+        let _ = writeln!(
+            out,
+            "Braid is serving {} on {local} (Ctrl-C to stop)",
+            web_ctx.public_url
+        );
+        if store.owner_password_hash().await?.is_none() {
+            // Printed, never logged: the link is a secret for whoever reads this console.
+            let token = web_ctx.setup.begin()?;
+            let _ = writeln!(
+                out,
+                "Braid has no owner yet. Open this link to set the password (it works once):\n  {}",
+                web::owner::setup::link(&web_ctx, &token)
+            );
+        }
         tracing::info!(listen = %local, "web: listening");
         Some(tokio::spawn(web::serve(web_ctx, listener, shutdown)))
     };

@@ -52,6 +52,27 @@ impl Config {
                 self.web.max_listener_body_bytes,
                 1024..=64 * MIB,
             ),
+            b("web.session_days", self.web.session_days, 1..=3650),
+            b(
+                "web.max_connections",
+                self.web.max_connections,
+                16..=100_000,
+            ),
+            b(
+                "web.header_timeout_secs",
+                self.web.header_timeout_secs,
+                1..=HOUR,
+            ),
+            b(
+                "web.body_timeout_secs",
+                self.web.body_timeout_secs,
+                1..=HOUR,
+            ),
+            b(
+                "web.max_upload_bytes",
+                self.web.max_upload_bytes,
+                64 * 1024..=1024 * MIB,
+            ),
             b("scheduler.max_concurrency", s.max_concurrency, 1..=1024),
             b("scheduler.max_per_host", s.max_per_host, 1..=64),
             b("scheduler.max_failures", s.max_failures, 1..=10_000),

@@ -57,6 +57,13 @@ fn every_field() -> Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 1)),
             title: "t".into(),
             base_url: "https://x.example/".into(),
+            allowed_hosts: vec!["192.168.1.5".into()],
+            trust_proxy_headers: true,
+            session_days: 1,
+            max_connections: 1,
+            header_timeout_secs: 1,
+            body_timeout_secs: 1,
+            max_upload_bytes: 1,
             max_listener_body_bytes: 1,
         },
         fetch: FetchConfig {

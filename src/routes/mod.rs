@@ -695,6 +695,7 @@ pub async fn apply_config(ctx: &PollContext) -> Result<(), StoreError> {
             title: c.title.clone(),
             description: c.description.clone(),
             audience: c.audience.unwrap_or(Visibility::Public).as_str().to_owned(),
+            published: c.public,
             origin: "config".into(),
         };
         if ctx.store.apply_config_channel(new).await? == ConfigApplied::NameTaken {

@@ -18,6 +18,7 @@
 //! "deleted" flags on the hot read path.
 
 mod accounts;
+mod auth;
 mod conn;
 mod fts;
 mod items;
@@ -656,8 +657,19 @@ impl Store {
     pub async fn remove_channel(&self, name: String) -> Result<bool> {
         self.write(move |c| routes::remove_channel(c, &name)).await
     }
-    pub async fn channel_item_ids(&self, channel: i64, limit: usize) -> Result<Vec<i64>> {
-        self.read(move |c| routes::channel_item_ids(c, channel, limit))
+    /// A channel's items, newest first; with `public_only`, its public items only.
+    pub async fn channel_item_ids(
+        &self,
+        channel: i64,
+        limit: usize,
+        public_only: bool,
+    ) -> Result<Vec<i64>> {
+        self.read(move |c| routes::channel_item_ids(c, channel, limit, public_only))
+            .await
+    }
+    /// Publishes a channel or stops; false when there is no such channel.
+    pub async fn set_channel_published(&self, name: String, published: bool) -> Result<bool> {
+        self.write(move |c| routes::set_channel_published(c, &name, published))
             .await
     }
 

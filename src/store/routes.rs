@@ -458,12 +458,15 @@ pub struct ChannelRecord {
     /// `followers_only`.
     pub audience: String,
     pub origin: String,
+    /// Published: its public items are served without a feed token (schema V10).
+    pub published: bool,
     pub items: i64,
     pub created_at: DateTime<Utc>,
 }
 
 const CHANNEL_COLUMNS: &str = "c.id, c.name, c.title, c.description, c.audience, c.origin, \
-    (SELECT count(*) FROM channel_items AS ci WHERE ci.channel_id = c.id), c.created_at";
+    (SELECT count(*) FROM channel_items AS ci WHERE ci.channel_id = c.id), c.created_at, \
+    c.published";
 
 fn channel(r: &Row<'_>) -> rusqlite::Result<ChannelRecord> {
     Ok(ChannelRecord {
@@ -475,6 +478,7 @@ fn channel(r: &Row<'_>) -> rusqlite::Result<ChannelRecord> {
         origin: r.get(5)?,
         items: r.get(6)?,
         created_at: from_micros(r.get(7)?),
+        published: r.get(8)?,
     })
 }
 
@@ -485,13 +489,15 @@ pub struct NewChannel {
     pub title: Option<String>,
     pub description: Option<String>,
     pub audience: String,
+    /// Its public items are served without a token.
+    pub published: bool,
     pub origin: String,
 }
 
 pub(super) fn add_channel(conn: &Connection, new: &NewChannel, now: DateTime<Utc>) -> Result<i64> {
     conn.prepare_cached(
-        "INSERT INTO channels (name, title, description, audience, origin, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO channels (name, title, description, audience, origin, created_at, published)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?
     .execute(params![
         new.name,
@@ -499,7 +505,8 @@ pub(super) fn add_channel(conn: &Connection, new: &NewChannel, now: DateTime<Utc
         new.description,
         new.audience,
         new.origin,
-        micros(now)
+        micros(now),
+        new.published
     ])
     .map_err(|e| unique(e, "channel", &new.name))?;
     Ok(conn.last_insert_rowid())
@@ -520,15 +527,23 @@ pub(super) fn apply_config_channel(
         Some(c)
             if c.title == new.title
                 && c.description == new.description
-                && c.audience == new.audience =>
+                && c.audience == new.audience
+                && c.published == new.published =>
         {
             Ok(ConfigApplied::Unchanged)
         }
         Some(c) => {
             conn.prepare_cached(
-                "UPDATE channels SET title = ?2, description = ?3, audience = ?4 WHERE id = ?1",
+                "UPDATE channels SET title = ?2, description = ?3, audience = ?4, published = ?5
+                 WHERE id = ?1",
             )?
-            .execute(params![c.id, new.title, new.description, new.audience])?;
+            .execute(params![
+                c.id,
+                new.title,
+                new.description,
+                new.audience,
+                new.published
+            ])?;
             Ok(ConfigApplied::Updated)
         }
     }
@@ -559,15 +574,34 @@ pub(super) fn remove_channel(conn: &Connection, name: &str) -> Result<bool> {
         == 1)
 }
 
-/// The item ids of a channel, newest added first, at most `limit`.
-pub(super) fn channel_item_ids(conn: &Connection, channel: i64, limit: usize) -> Result<Vec<i64>> {
+/// The item ids of a channel, newest added first, at most `limit`; with `public_only`, only
+/// its items whose visibility is public (what a published channel shows without a token).
+pub(super) fn channel_item_ids(
+    conn: &Connection,
+    channel: i64,
+    limit: usize,
+    public_only: bool,
+) -> Result<Vec<i64>> {
     Ok(conn
         .prepare_cached(
-            "SELECT item_id FROM channel_items WHERE channel_id = ?1
-             ORDER BY added_at DESC, item_id DESC LIMIT ?2",
+            "SELECT ci.item_id FROM channel_items AS ci JOIN items AS i ON i.id = ci.item_id
+             WHERE ci.channel_id = ?1 AND (NOT ?3 OR i.visibility = 'public')
+             ORDER BY ci.added_at DESC, ci.item_id DESC LIMIT ?2",
         )?
-        .query_map(params![channel, limit as i64], |r| r.get(0))?
+        .query_map(params![channel, limit as i64, public_only], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?)
+}
+
+/// Publishes a channel (its public items served without a token) or stops.
+pub(super) fn set_channel_published(
+    conn: &Connection,
+    name: &str,
+    published: bool,
+) -> Result<bool> {
+    Ok(conn
+        .prepare_cached("UPDATE channels SET published = ?2 WHERE name = ?1")?
+        .execute(params![name, published])?
+        == 1)
 }
 
 /// Routed items that changed or were deleted at their origin since event `after`, oldest

@@ -7,7 +7,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use super::{Result, StoreError};
 
 /// Migration `n` (1-based) is `MIGRATIONS[n - 1]`.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10];
 
 /// The schema version this build understands.
 pub(super) const fn known_version() -> i64 {
@@ -546,4 +546,46 @@ CREATE TRIGGER deliveries_lane_deleted AFTER DELETE ON deliveries
             SELECT 1 FROM deliveries
             WHERE lane = OLD.lane AND state IN ('pending', 'in_flight'));
     END;
+"#;
+
+/// V10: the owner (issue 9). One owner, whose password is an Argon2id PHC string; the browser
+/// sessions, API tokens and served feeds' tokens, each stored as the SHA-256 of a random
+/// token (see `crate::auth`), never the token itself; a channel may be `published`: its public
+/// items served without a token; `web_secrets` holds keys the server signs with (the media
+/// proxy's URLs), made once from the OS's random source.
+const V10: &str = r#"
+CREATE TABLE owner (
+    id            INTEGER PRIMARY KEY CHECK (id = 1),
+    password_hash TEXT NOT NULL,
+    changed_at    INTEGER NOT NULL
+);
+CREATE TABLE web_sessions (
+    token_hash TEXT PRIMARY KEY,
+    created_at INTEGER NOT NULL,
+    seen_at    INTEGER NOT NULL,
+    address    TEXT,
+    user_agent TEXT
+) WITHOUT ROWID;
+CREATE TABLE api_tokens (
+    id         INTEGER PRIMARY KEY,
+    name       TEXT NOT NULL UNIQUE,
+    token_hash TEXT NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL,
+    used_at    INTEGER
+);
+-- A feed token opens one feed: the merged timeline (channel_id NULL) or one channel's.
+CREATE TABLE feed_tokens (
+    id         INTEGER PRIMARY KEY,
+    channel_id INTEGER REFERENCES channels (id) ON DELETE CASCADE,
+    name       TEXT NOT NULL,
+    token_hash TEXT NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL,
+    used_at    INTEGER
+);
+CREATE UNIQUE INDEX feed_tokens_name ON feed_tokens (coalesce(channel_id, 0), name);
+CREATE TABLE web_secrets (
+    name  TEXT PRIMARY KEY,
+    value BLOB NOT NULL
+) WITHOUT ROWID;
+ALTER TABLE channels ADD COLUMN published INTEGER NOT NULL DEFAULT 0;
 "#;

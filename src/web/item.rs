@@ -8,6 +8,7 @@ use braid_core::ItemId;
 use warp::http::StatusCode;
 use warp::Filter;
 
+use super::owner::{self, Owner};
 use super::respond::{self, Format};
 use super::view::{ItemView, Layout};
 use super::{with_ctx, HandlerResult, WebContext};
@@ -24,13 +25,14 @@ pub fn route(
 ) -> impl Filter<Extract = (warp::reply::Response,), Error = warp::Rejection> + Clone {
     warp::path!("items" / i64)
         .and(with_ctx(ctx))
-        .then(|id: i64, ctx: Arc<WebContext>| async move {
-            let result = page(&ctx, id).await;
+        .and(owner::required())
+        .then(|id: i64, ctx: Arc<WebContext>, owner: Owner| async move {
+            let result = page(&ctx, &owner, id).await;
             respond::finish(&ctx, Format::Html, result)
         })
 }
 
-async fn page(ctx: &WebContext, id: i64) -> HandlerResult {
+async fn page(ctx: &WebContext, owner: &Owner, id: i64) -> HandlerResult {
     let Some(stored) = ctx.store.item(ItemId(id)).await? else {
         return Ok(respond::error_page(
             ctx,
@@ -45,7 +47,7 @@ async fn page(ctx: &WebContext, id: i64) -> HandlerResult {
         .clone()
         .unwrap_or_else(|| format!("Item from {}", item.source_name));
     let page = ItemPage {
-        layout: Layout::new(ctx, &title, ""),
+        layout: Layout::owned(ctx, &title, "", owner),
         item,
     };
     Ok(respond::no_store(respond::ok(

@@ -1,26 +1,32 @@
 //! The web frontend: the merged timeline as HTML, the sources' health, the feeds Braid serves
-//! (Atom, RSS 2.0, JSON Feed) and a small read-only JSON API.
+//! (Atom, RSS 2.0, JSON Feed), a JSON API, and the owner's login.
+//!
+//! Every request passes the front door first (`front.rs`): the `Host` must be one of ours,
+//! the caller is recognised by session cookie or API token, every path not on its short
+//! public list needs the owner, and a state-changing request needs the same origin and the
+//! session's CSRF token. Only then does warp route it. `server.rs` serves connections with
+//! header and body timeouts and a bound on how many are open.
 //!
 //! One handler per file: `timeline.rs` (`/`), `item.rs` (`/items/ID`), `sources.rs`
-//! (`/sources`), `feeds/` (`/feed.atom`, `/feed.rss`, `/feed.json`), `api/` (`/api/timeline`,
-//! `/api/items/ID`, `/api/sources`, `/api/outbox`), `health.rs` (`/healthz`), `assets.rs` (`/static/*`).
-//! `query.rs` parses the query parameters they share, `view.rs` turns store records into what
-//! templates show, `preview.rs` bounds what lists carry of each item, `respond.rs` builds
-//! responses and error pages.
-//!
-//! There is no owner login yet, so [`check_listen_addr`] refuses anything but loopback, and the
-//! whole UI is read-only (GET only). `listen.rs` hosts the routes connectors' listeners mount
-//! (any method), after the pages.
+//! (`/sources`), `feeds/` (`/feed.atom`, `/feed.rss`, `/feed.json`, channels' feeds), `api/`
+//! (`/api/…`), `owner/` (`/login`, `/logout`, `/setup`), `health.rs` (`/healthz`),
+//! `assets.rs` (`/static/*`). `query.rs` parses the query parameters they share, `view.rs`
+//! turns store records into what templates show, `preview.rs` bounds what lists carry of each
+//! item, `respond.rs` builds responses and error pages. `listen.rs` hosts the routes
+//! connectors' listeners mount (any method), after the pages.
 
 mod api;
 mod assets;
 mod feeds;
+mod front;
 mod health;
 mod item;
 mod listen;
+pub mod owner;
 mod preview;
 mod query;
 mod respond;
+mod server;
 mod sources;
 mod timeline;
 mod view;
@@ -30,10 +36,12 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use warp::http::header::{HeaderMap, HeaderName, HeaderValue};
 use warp::{Filter, Reply};
 
+use crate::config::Config;
 use crate::store::{Store, StoreError};
+
+pub use owner::Owner;
 
 /// Everything the handlers need. Cheap to clone (the store is a handle).
 #[derive(Clone)]
@@ -41,19 +49,99 @@ pub struct WebContext {
     pub store: Store,
     /// Shown in the page header and as the title of the served feeds.
     pub site_title: String,
-    /// The public URL of this Braid (`https://example.org/braid/`), used for absolute links in
-    /// feeds. `None` derives it from the request's `Host` header.
-    pub base_url: Option<url::Url>,
+    /// The address this instance is reached at (`web.base_url`, else `http://` and the listen
+    /// address): every absolute link is built from it, never from a request's `Host`.
+    pub public_url: url::Url,
+    /// Host names requests may name (lowercase, without port): the public URL's, the loopback
+    /// names and `web.allowed_hosts`.
+    pub allowed_hosts: Vec<String>,
+    /// Take the client address from `X-Forwarded-For` on connections from loopback.
+    pub trust_proxy_headers: bool,
+    /// How long a session lasts unused.
+    pub session_idle: chrono::Duration,
+    /// Largest form or upload body.
+    pub max_upload_bytes: u64,
+    /// Largest body a connector's listener accepts.
+    pub max_listener_body_bytes: u64,
+    /// Connections: timeouts and bound.
+    pub limits: server::Limits,
+    /// The first-run setup link's token (its hash), while there is no owner.
+    pub setup: Arc<owner::setup::SetupToken>,
+    /// Login attempts per address and overall.
+    pub login_limit: Arc<owner::limit::LoginLimit>,
     /// The daemon's poll context, whose connectors' listeners this server hosts (`None`: no
     /// listener routes, as in a server that only shows the timeline).
     pub hosted: Option<Arc<crate::scheduler::PollContext>>,
 }
 
+impl WebContext {
+    /// The context for `config`, serving on `local` (the bound address: the public URL when
+    /// `web.base_url` is empty, so port 0 in tests gives the real port).
+    pub fn new(
+        store: Store,
+        config: &Config,
+        local: SocketAddr,
+        hosted: Option<Arc<crate::scheduler::PollContext>>,
+    ) -> Result<WebContext, WebError> {
+        let web = &config.web;
+        let public_url = match config.web_base_url() {
+            Ok(Some(url)) => url,
+            Ok(None) => url::Url::parse(&format!("http://{local}/"))
+                .map_err(|e| WebError::Config(format!("listen address {local}: {e}")))?,
+            Err(e) => return Err(WebError::Config(e.to_string())),
+        };
+        let mut allowed_hosts: Vec<String> = ["localhost", "127.0.0.1", "[::1]"]
+            .iter()
+            .map(|h| (*h).to_owned())
+            .collect();
+        if let Some(host) = public_url.host_str() {
+            allowed_hosts.push(host.to_ascii_lowercase());
+        }
+        allowed_hosts.extend(web.allowed_hosts.iter().map(|h| h.to_ascii_lowercase()));
+        if !local.ip().is_unspecified() {
+            allowed_hosts.push(match local {
+                SocketAddr::V4(a) => a.ip().to_string(),
+                SocketAddr::V6(a) => format!("[{}]", a.ip()),
+            });
+        }
+        allowed_hosts.sort();
+        allowed_hosts.dedup();
+        Ok(WebContext {
+            store,
+            site_title: web.title.clone(),
+            public_url,
+            allowed_hosts,
+            trust_proxy_headers: web.trust_proxy_headers,
+            session_idle: chrono::Duration::days(web.session_days.min(3650) as i64),
+            max_upload_bytes: web.max_upload_bytes,
+            max_listener_body_bytes: web.max_listener_body_bytes,
+            limits: server::Limits {
+                max_connections: web.max_connections as usize,
+                header_timeout: std::time::Duration::from_secs(web.header_timeout_secs),
+                body_timeout: std::time::Duration::from_secs(web.body_timeout_secs),
+            },
+            setup: Arc::new(owner::setup::SetupToken::default()),
+            login_limit: Arc::new(owner::limit::LoginLimit::default()),
+            hosted,
+        })
+    }
+
+    /// Cookies carry `Secure` when the public URL is https.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.scheme() == "https"
+    }
+
+    /// `path` (relative, no leading slash) as an absolute URL on the public address.
+    pub fn absolute(&self, path: &str) -> String {
+        format!("{}{}", self.public_url, path.trim_start_matches('/'))
+    }
+}
+
 /// Errors from the web frontend. Messages start with `web:`.
 #[derive(Debug, thiserror::Error)]
 pub enum WebError {
-    #[error("web: refusing to listen on {0}: the web UI has no login yet, so it only listens on loopback (127.0.0.1 or [::1])")]
-    NotLoopback(SocketAddr),
+    #[error("web: {0}")]
+    Config(String),
     /// A request the client got wrong (a malformed `before`, an unknown `source`).
     #[error("web: {0}")]
     BadRequest(String),
@@ -65,50 +153,38 @@ pub enum WebError {
     Feed(String),
     #[error("web: {0}")]
     Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Auth(#[from] crate::auth::AuthError),
 }
 
 /// The strict policy for every response. Item content is sanitized HTML from anywhere, so the
-/// page allows no script at all, styles only from our own `/static/`, and images and media only
-/// over https (remote avatars and attachments). `form-action 'self'` keeps the search form local.
-pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; img-src https: data:; media-src https:; style-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+/// page runs only our own script from `/static/` (no inline script, no `eval`), styles only
+/// from `/static/`, and images and media only over https (remote avatars and attachments).
+/// `form-action 'self'` keeps every form local; `frame-ancestors 'none'` forbids framing.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; connect-src 'self'; img-src 'self' https: data:; media-src https:; style-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
-/// Refuses to listen anywhere but loopback: the UI has no login yet (that comes with the owner
-/// account), so exposing it would publish every private item of every connected account.
-pub fn check_listen_addr(addr: SocketAddr) -> Result<(), WebError> {
-    if addr.ip().is_loopback() {
-        Ok(())
-    } else {
-        Err(WebError::NotLoopback(addr))
-    }
-}
-
-/// Every route, with the error pages and the security headers applied to all responses.
+/// Every route behind the front door, with the error pages. The front door (`front.rs`) has
+/// already checked the host, the owner and CSRF; private routes still ask for the [`Owner`]
+/// the front door attached, so a route the front door let through by mistake answers 404.
 pub fn routes(
-    ctx: WebContext,
+    ctx: Arc<WebContext>,
 ) -> impl Filter<Extract = (impl Reply,), Error = Infallible> + Clone + Send + Sync + 'static {
-    let ctx = Arc::new(ctx);
-    let app = timeline::route(ctx.clone())
+    let public = health::route(ctx.clone())
+        .or(assets::route())
+        .or(owner::routes(ctx.clone()))
+        .or(feeds::routes(ctx.clone()));
+    let private = timeline::route(ctx.clone())
         .or(item::route(ctx.clone()))
         .or(sources::route(ctx.clone()))
-        .or(feeds::routes(ctx.clone()))
-        .or(api::routes(ctx.clone()))
-        .or(health::route(ctx.clone()))
-        .or(assets::route());
-    // Read-only until the owner login exists: GET (and HEAD, whose body hyper drops) only,
-    // but for listener routes; the fallback answers 405 or 404.
+        .or(api::routes(ctx.clone()));
+    let read = warp::get().or(warp::head()).unify();
     let listeners = listen::route(ctx.clone());
     let fallback = warp::path::full()
         .and(warp::method())
         .map(move |path, method| respond::fallback(&ctx, &path, &method));
-    // Core pages first, so no listener's mount can shadow one; then the listeners' routes
-    // (any method); then the error pages.
-    warp::get()
-        .or(warp::head())
-        .unify()
-        .and(app)
-        .or(listeners)
-        .or(fallback)
-        .with(warp::reply::with::headers(security_headers()))
+    // Core pages first, so no listener's mount can shadow one (mounts under core paths are
+    // refused anyway); then the listeners' routes (any method); then the error pages.
+    public.or(read.and(private)).or(listeners).or(fallback)
 }
 
 /// Serves [`routes`] on an already bound `listener` until `shutdown` resolves, then stops
@@ -119,33 +195,48 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), WebError> {
     let addr = listener.local_addr()?;
-    check_listen_addr(addr)?;
     tracing::info!(%addr, "web: listening on http://{addr}/");
-    warp::serve(routes(ctx))
-        .incoming(listener)
-        .graceful(shutdown)
-        .run()
-        .await;
+    server::run(Arc::new(ctx), listener, shutdown).await;
     tracing::info!(%addr, "web: stopped");
     Ok(())
 }
 
-/// Headers sent with every response (HTML pages mainly, but a strict policy costs nothing on
-/// JSON and feeds either, and covers error pages).
-fn security_headers() -> HeaderMap {
-    let mut headers = HeaderMap::new();
-    let pairs: [(&str, &'static str); 3] = [
-        ("content-security-policy", CONTENT_SECURITY_POLICY),
-        ("x-content-type-options", "nosniff"),
-        ("referrer-policy", "no-referrer"),
-    ];
-    for (name, value) in pairs {
-        headers.insert(
-            HeaderName::from_static(name),
-            HeaderValue::from_static(value),
-        );
-    }
-    headers
+/// The first path segments the web UI owns (and may come to own). A connector's listener may
+/// not mount under them: its routes are public, and must never cover a private page.
+const CORE_SEGMENTS: &[&str] = &[
+    "",
+    "api",
+    "login",
+    "logout",
+    "setup",
+    "static",
+    "sources",
+    "items",
+    "channels",
+    "feed.atom",
+    "feed.rss",
+    "feed.json",
+    "healthz",
+    "settings",
+    "compose",
+    "accounts",
+    "routes",
+    "media",
+    "events",
+    "outbox",
+    "posts",
+    "tokens",
+    "feeds",
+];
+
+/// Whether a listener's mount `prefix` would cover a path of the web UI.
+pub fn is_core_path(prefix: &str) -> bool {
+    let first = prefix
+        .trim_start_matches('/')
+        .split('/')
+        .next()
+        .unwrap_or("");
+    CORE_SEGMENTS.contains(&first)
 }
 
 /// Passes the shared context into a handler.

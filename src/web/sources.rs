@@ -6,6 +6,7 @@ use std::sync::Arc;
 use askama::Template;
 use warp::Filter;
 
+use super::owner::{self, Owner};
 use super::respond::{self, Format};
 use super::view::{Layout, SourceView};
 use super::{with_ctx, HandlerResult, WebContext};
@@ -23,13 +24,14 @@ pub fn route(
 ) -> impl Filter<Extract = (warp::reply::Response,), Error = warp::Rejection> + Clone {
     warp::path!("sources")
         .and(with_ctx(ctx))
-        .then(|ctx: Arc<WebContext>| async move {
-            let result = page(&ctx).await;
+        .and(owner::required())
+        .then(|ctx: Arc<WebContext>, owner: Owner| async move {
+            let result = page(&ctx, &owner).await;
             respond::finish(&ctx, Format::Html, result)
         })
 }
 
-async fn page(ctx: &WebContext) -> HandlerResult {
+async fn page(ctx: &WebContext, owner: &Owner) -> HandlerResult {
     let sources: Vec<SourceView> = ctx
         .store
         .list_sources()
@@ -38,7 +40,7 @@ async fn page(ctx: &WebContext) -> HandlerResult {
         .map(SourceView::new)
         .collect();
     let page = SourcesPage {
-        layout: Layout::new(ctx, "Sources", "sources"),
+        layout: Layout::owned(ctx, "Sources", "sources", owner),
         unhealthy: sources.iter().filter(|s| s.unhealthy()).count(),
         sources,
     };

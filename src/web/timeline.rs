@@ -7,6 +7,7 @@ use std::sync::Arc;
 use askama::Template;
 use warp::Filter;
 
+use super::owner::{self, Owner};
 use super::query::{self, ListParams, RawQuery};
 use super::respond::{self, Format};
 use super::view::{ItemView, Layout};
@@ -35,22 +36,26 @@ struct SourceLink {
 pub fn route(
     ctx: Arc<WebContext>,
 ) -> impl Filter<Extract = (warp::reply::Response,), Error = warp::Rejection> + Clone {
-    warp::path::end().and(with_ctx(ctx)).and(query::raw()).then(
-        |ctx: Arc<WebContext>, raw: RawQuery| async move {
-            let result = page(&ctx, &raw).await;
-            respond::finish(&ctx, Format::Html, result)
-        },
-    )
+    warp::path::end()
+        .and(with_ctx(ctx))
+        .and(owner::required())
+        .and(query::raw())
+        .then(
+            |ctx: Arc<WebContext>, owner: Owner, raw: RawQuery| async move {
+                let result = page(&ctx, &owner, &raw).await;
+                respond::finish(&ctx, Format::Html, result)
+            },
+        )
 }
 
-async fn page(ctx: &WebContext, raw: &RawQuery) -> HandlerResult {
+async fn page(ctx: &WebContext, owner: &Owner, raw: &RawQuery) -> HandlerResult {
     let mut params = ListParams::parse(ctx, raw).await?;
     // The page has a fixed size; `limit` is for the API.
     params.limit = None;
     let timeline = ctx.store.timeline(params.timeline_query(PAGE_SIZE)).await?;
 
     let filters = params.filter_query();
-    let mut layout = Layout::new(ctx, "", "timeline");
+    let mut layout = Layout::owned(ctx, "", "timeline", owner);
     layout.q = params.search.clone().unwrap_or_default();
     layout.feed_query = filters.clone();
     if let Some(q) = &params.search {

@@ -23,6 +23,9 @@ pub struct Layout {
     pub q: String,
     /// `?source=…&q=…` for the feed links in `<head>`, so a search can be subscribed to.
     pub feed_query: String,
+    /// The signed-in session's CSRF token (for the log-out form and every other form);
+    /// `None` on pages shown to no one in particular (login, setup, errors).
+    pub csrf: Option<String>,
 }
 
 impl Layout {
@@ -33,6 +36,20 @@ impl Layout {
             nav,
             q: String::new(),
             feed_query: String::new(),
+            csrf: None,
+        }
+    }
+
+    /// The layout of a page shown to the owner: navigation, search and the log-out form.
+    pub fn owned(
+        ctx: &WebContext,
+        page_title: &str,
+        nav: &'static str,
+        owner: &super::Owner,
+    ) -> Layout {
+        Layout {
+            csrf: Some(owner.csrf().to_owned()),
+            ..Layout::new(ctx, page_title, nav)
         }
     }
 }

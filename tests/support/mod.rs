@@ -222,24 +222,77 @@ impl Harness {
     }
 }
 
-/// Braid's web server on a free port of 127.0.0.1, over `store`: its base URL, and the sender
-/// that stops it.
-pub async fn serve_web(store: &braid::store::Store) -> (String, tokio::sync::oneshot::Sender<()>) {
+/// Braid's web server on a free port of 127.0.0.1, over `store`, with the default config.
+pub struct Web {
+    /// `http://127.0.0.1:PORT`, no trailing slash.
+    pub base: String,
+    /// A client that sends an owner's API token with every request.
+    pub client: reqwest::Client,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Web {
+    /// Stops the server.
+    pub fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+pub async fn serve_web(store: &braid::store::Store) -> Web {
+    serve_web_with(store, None, |_| {}).await
+}
+
+/// [`serve_web`] with the config changed by `tweak`, hosting `hosted`'s listeners.
+pub async fn serve_web_with(
+    store: &braid::store::Store,
+    hosted: Option<std::sync::Arc<braid::scheduler::PollContext>>,
+    tweak: impl FnOnce(&mut braid::config::Config),
+) -> Web {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let web_ctx = braid::web::WebContext {
-        store: store.clone(),
-        site_title: "Braid".into(),
-        base_url: None,
-        hosted: None,
-    };
+    let local = listener.local_addr().expect("addr");
+    let mut config = braid::config::Config::default();
+    tweak(&mut config);
+    let web_ctx =
+        braid::web::WebContext::new(store.clone(), &config, local, hosted).expect("web context");
     let (stop, rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(braid::web::serve(web_ctx, listener, async {
         let _ = rx.await;
     }));
-    (base, stop)
+    Web {
+        base: format!("http://{local}"),
+        client: owner_client(store).await,
+        stop: Some(stop),
+    }
+}
+
+/// A new API token of the owner's (named uniquely), as the CLI makes one.
+pub async fn api_token(store: &braid::store::Store) -> String {
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let token = braid::auth::new_api_token().expect("token");
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    store
+        .add_api_token(format!("tests-{n}"), braid::auth::token_hash(&token))
+        .await
+        .expect("add token");
+    token
+}
+
+/// A client that sends a new owner API token with every request.
+pub async fn owner_client(store: &braid::store::Store) -> reqwest::Client {
+    let token = api_token(store).await;
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {token}").parse().expect("header"),
+    );
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .expect("client")
 }
 
 /// `braid ARGS…` as a child process on the harness's database (its directory is the working

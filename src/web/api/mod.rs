@@ -18,17 +18,22 @@ use super::WebContext;
 pub fn routes(
     ctx: Arc<WebContext>,
 ) -> impl Filter<Extract = (warp::reply::Response,), Error = warp::Rejection> + Clone {
-    warp::path("api").and(
-        timeline::route(ctx.clone())
-            .or(items::route(ctx.clone()))
-            .unify()
-            .or(sources::route(ctx.clone()))
-            .unify()
-            .or(outbox::route(ctx.clone()))
-            .unify()
-            .or(routes::route(ctx))
-            .unify(),
-    )
+    // The front door lets no one here without the owner; asking again costs nothing.
+    warp::path("api")
+        .and(super::owner::required())
+        .map(|_| ())
+        .untuple_one()
+        .and(
+            timeline::route(ctx.clone())
+                .or(items::route(ctx.clone()))
+                .unify()
+                .or(sources::route(ctx.clone()))
+                .unify()
+                .or(outbox::route(ctx.clone()))
+                .unify()
+                .or(routes::route(ctx))
+                .unify(),
+        )
 }
 
 /// An item as the API shows it: the stored item, and whether its bodies were cut to a preview

@@ -15,9 +15,9 @@ use std::sync::Arc;
 use braid_core::sanitize::SafeHtml;
 use chrono::{DateTime, Utc};
 use url::Url;
-use warp::host::Authority;
 use warp::Filter;
 
+use super::owner::{self, Owner};
 use super::query::{self, ListParams, RawQuery};
 use super::respond::{self, Format};
 use super::view::safe_url;
@@ -107,12 +107,13 @@ pub fn routes(
     let one = move |kind: Kind| {
         warp::path(kind.path())
             .and(warp::path::end())
+            .and(read())
             .and(with_ctx(ctx.clone()))
-            .and(warp::host::optional())
+            .and(owner::optional())
             .and(query::raw())
             .then(
-                move |ctx: Arc<WebContext>, host: Option<Authority>, raw: RawQuery| async move {
-                    let result = feed(&ctx, kind, host, &raw).await;
+                move |ctx: Arc<WebContext>, owner: Option<Owner>, raw: RawQuery| async move {
+                    let result = feed(&ctx, kind, owner, &raw).await;
                     respond::finish(&ctx, Format::Text, result)
                 },
             )
@@ -126,11 +127,13 @@ pub fn routes(
                     Err(warp::reject::not_found())
                 }
             })
+            .and(read())
             .and(with_ctx(ctx2.clone()))
-            .and(warp::host::optional())
+            .and(owner::optional())
+            .and(query::raw())
             .then(
-                move |name: String, ctx: Arc<WebContext>, host: Option<Authority>| async move {
-                    let result = channel_feed(&ctx, kind, &name, host).await;
+                move |name: String, ctx: Arc<WebContext>, owner: Option<Owner>, raw: RawQuery| async move {
+                    let result = channel_feed(&ctx, kind, &name, owner, &raw).await;
                     respond::finish(&ctx, Format::Text, result)
                 },
             )
@@ -148,15 +151,108 @@ pub fn routes(
         .unify()
 }
 
+/// GET and HEAD only.
+fn read() -> impl Filter<Extract = (), Error = warp::Rejection> + Clone {
+    warp::get().or(warp::head()).unify()
+}
+
+/// What a request may read of a feed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Access {
+    /// Everything in it: the owner, or the token of a link made for this feed.
+    Full,
+    /// A published channel's public items, to anyone.
+    PublicOnly,
+}
+
+/// The feed token sent (`?token=`), if any.
+fn sent_token(raw: &RawQuery) -> Option<&str> {
+    raw.iter()
+        .find(|(k, _)| k == "token")
+        .map(|(_, v)| v.trim())
+        .filter(|v| !v.is_empty())
+}
+
+/// Decides what the request may read of the feed of `channel` (`None`: the merged timeline),
+/// or the 401 to answer. A token that is sent must be right, even for a published channel,
+/// so a revoked link fails loudly instead of quietly showing less.
+async fn access(
+    ctx: &WebContext,
+    channel: Option<(i64, bool)>,
+    owner: Option<Owner>,
+    raw: &RawQuery,
+) -> Result<Result<Access, warp::reply::Response>, WebError> {
+    if let Some(token) = sent_token(raw) {
+        let valid = ctx
+            .store
+            .check_feed_token(channel.map(|(id, _)| id), crate::auth::token_hash(token))
+            .await?;
+        return Ok(if valid {
+            Ok(Access::Full)
+        } else {
+            Err(denied(ctx, "this feed link's token is not valid (it was revoked, or is for another feed); make a new link under Settings or with `braid feeds link`"))
+        });
+    }
+    if owner.is_some() {
+        return Ok(Ok(Access::Full));
+    }
+    if channel.is_some_and(|(_, published)| published) {
+        return Ok(Ok(Access::PublicOnly));
+    }
+    Ok(Err(denied(ctx, "this feed is private: its address needs the token of a feed link (make one under Settings or with `braid feeds link`)")))
+}
+
+fn denied(ctx: &WebContext, message: &str) -> warp::reply::Response {
+    respond::error_page(
+        ctx,
+        Format::Text,
+        warp::http::StatusCode::UNAUTHORIZED,
+        message,
+    )
+}
+
+/// The `token=…` to carry in a feed's own links (self, next), so a reader can follow them.
+fn token_query(raw: &RawQuery) -> String {
+    sent_token(raw)
+        .map(|t| {
+            url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("token", t)
+                .finish()
+        })
+        .unwrap_or_default()
+}
+
+/// `a&b`, leaving out empty parts.
+fn join_query(a: &str, b: &str) -> String {
+    match (a.is_empty(), b.is_empty()) {
+        (true, _) => b.to_owned(),
+        (_, true) => a.to_owned(),
+        _ => format!("{a}&{b}"),
+    }
+}
+
 /// A channel's feed: what routes put in it, newest first. Its audience was checked when each
-/// item went in: a public channel holds public items only.
+/// item went in; a published channel read without a token shows its public items only.
 async fn channel_feed(
     ctx: &WebContext,
     kind: Kind,
     name: &str,
-    host: Option<Authority>,
+    owner: Option<Owner>,
+    raw: &RawQuery,
 ) -> HandlerResult {
-    let Some(channel) = ctx.store.channel(name.to_owned()).await? else {
+    let channel = ctx.store.channel(name.to_owned()).await?;
+    let access = match access(
+        ctx,
+        Some(channel.as_ref().map_or((0, false), |c| (c.id, c.published))),
+        owner,
+        raw,
+    )
+    .await?
+    {
+        Ok(access) => access,
+        Err(resp) => return Ok(resp),
+    };
+    let Some(channel) = channel else {
         return Ok(respond::error_page(
             ctx,
             Format::Text,
@@ -164,9 +260,14 @@ async fn channel_feed(
             &format!("there is no channel named {name:?}"),
         ));
     };
-    let base = base_url(ctx, host)?;
+    let base = ctx.public_url.clone();
     let mut items = Vec::new();
-    for id in ctx.store.channel_item_ids(channel.id, FEED_SIZE).await? {
+    let public_only = access == Access::PublicOnly;
+    for id in ctx
+        .store
+        .channel_item_ids(channel.id, FEED_SIZE, public_only)
+        .await?
+    {
         if let Some(item) = ctx.store.item(braid_core::ItemId(id)).await? {
             items.push(item);
         }
@@ -182,7 +283,7 @@ async fn channel_feed(
             .clone()
             .unwrap_or_else(|| format!("{title}, a channel of Braid")),
         title,
-        self_url: absolute(&base, &path, ""),
+        self_url: absolute(&base, &path, &token_query(raw)),
         home_url: absolute(&base, "", ""),
         next_url: None,
         updated: items
@@ -200,16 +301,15 @@ async fn channel_feed(
     Ok(respond::no_store(respond::ok(body, kind.content_type())))
 }
 
-async fn feed(
-    ctx: &WebContext,
-    kind: Kind,
-    host: Option<Authority>,
-    raw: &RawQuery,
-) -> HandlerResult {
+async fn feed(ctx: &WebContext, kind: Kind, owner: Option<Owner>, raw: &RawQuery) -> HandlerResult {
+    if let Err(resp) = access(ctx, None, owner, raw).await? {
+        return Ok(resp);
+    }
     let mut params = ListParams::parse(ctx, raw).await?;
     params.limit = None;
     let page = ctx.store.timeline(params.timeline_query(FEED_SIZE)).await?;
-    let base = base_url(ctx, host)?;
+    let base = ctx.public_url.clone();
+    let token = token_query(raw);
 
     let title = match (&params.source, &params.search) {
         (_, Some(q)) => format!("{}: search “{q}”", ctx.site_title),
@@ -222,12 +322,16 @@ async fn feed(
         self_url: absolute(
             &base,
             kind.path(),
-            &params.query_with(params.before.as_ref()),
+            &join_query(&params.query_with(params.before.as_ref()), &token),
         ),
         home_url: absolute(&base, "", &params.filter_query()),
-        next_url: page
-            .next
-            .map(|key| absolute(&base, kind.path(), &params.query_with(Some(&key)))),
+        next_url: page.next.map(|key| {
+            absolute(
+                &base,
+                kind.path(),
+                &join_query(&params.query_with(Some(&key)), &token),
+            )
+        }),
         updated: page
             .items
             .iter()
@@ -242,30 +346,6 @@ async fn feed(
         Kind::Json => json::render(&doc)?,
     };
     Ok(respond::no_store(respond::ok(body, kind.content_type())))
-}
-
-/// Where this Braid is reachable: the configured `base_url`, else `http://<Host header>/`.
-/// Without a base URL the server only listens on loopback, where plain http is what the
-/// client used.
-fn base_url(ctx: &WebContext, host: Option<Authority>) -> Result<Url, WebError> {
-    if let Some(base) = &ctx.base_url {
-        let mut base = base.clone();
-        // Url::join replaces the last segment unless the path ends in `/`.
-        if !base.path().ends_with('/') {
-            let path = format!("{}/", base.path());
-            base.set_path(&path);
-        }
-        return Ok(base);
-    }
-    let host = host.ok_or_else(|| {
-        WebError::BadRequest(
-            "the request has no Host header, and no base_url is configured to build the feed's links from"
-                .to_owned(),
-        )
-    })?;
-    Url::parse(&format!("http://{host}/")).map_err(|e| {
-        WebError::BadRequest(format!("the Host header {host:?} is not a host name: {e}"))
-    })
 }
 
 /// `base` + `path` + `?query`.
