@@ -327,6 +327,17 @@ async fn run_polls_serves_and_stops_cleanly_on_sigterm() {
             .output()
             .expect("add");
         assert!(out.status.success(), "{}", stderr(&out));
+        let token = Command::new(env!("CARGO_BIN_EXE_braid"))
+            .current_dir(&path)
+            .args(["token", "create", "cli-test"])
+            .output()
+            .expect("token");
+        assert!(token.status.success(), "{}", stderr(&token));
+        let token = String::from_utf8(token.stdout)
+            .expect("utf-8")
+            .trim()
+            .to_owned();
+        assert!(token.starts_with("braid_"), "{token}");
         let mut child = Command::new(env!("CARGO_BIN_EXE_braid"))
             .current_dir(&path)
             .env("BRAID_LOG", "info")
@@ -337,26 +348,33 @@ async fn run_polls_serves_and_stops_cleanly_on_sigterm() {
             .spawn()
             .expect("spawn");
         let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("read");
+        let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+        stdout.read_line(&mut line).expect("read");
+        // No owner yet: the one-time setup link follows.
+        let mut setup = String::new();
+        stdout.read_line(&mut setup).expect("read");
+        assert!(setup.contains("no owner yet"), "{setup:?}");
+        setup.clear();
+        stdout.read_line(&mut setup).expect("read");
+        let setup = setup.trim().to_owned();
+        assert!(setup.contains("/setup?token="), "{setup:?}");
         let addr = line
             .split("http://")
             .nth(1)
             .and_then(|rest| rest.split('/').next())
             .unwrap_or_else(|| panic!("no address in {line:?}"))
             .to_owned();
-        (addr, child)
+        (addr, child, token, setup)
     })
     .await
     .expect("join");
-    let (addr, child) = addr;
+    let (addr, child, token, setup) = addr;
 
     let get = |path: &str| {
         let mut stream = std::net::TcpStream::connect(&addr).expect("connect");
         write!(
             stream,
-            "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+            "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
         )
         .expect("write");
         let mut response = String::new();
@@ -364,6 +382,8 @@ async fn run_polls_serves_and_stops_cleanly_on_sigterm() {
         response
     };
     assert!(get("/healthz").starts_with("HTTP/1.1 200"));
+    let setup_path = setup.split_once(&addr).map(|(_, p)| p).unwrap_or_default();
+    assert!(get(setup_path).starts_with("HTTP/1.1 200"), "{setup}");
     // The source is due at once: the scheduler polls it within a few ticks.
     let mut found = false;
     for _ in 0..100 {

@@ -277,7 +277,8 @@ async fn a_listener_receives_requests_and_its_items_join_the_timeline() {
     assert_eq!(resp.status(), 405);
     assert_eq!(resp.headers()["x-echo-method"], "PUT");
 
-    // A path no listener mounted, and one that only starts like a mount, are the core's 404s.
+    // A path no listener mounted, and one that only starts like a mount, are the core's: private
+    // by default, so refused without the owner.
     for other in [
         "/hooks/echo/999999".to_owned(),
         format!("{path}0"),
@@ -289,7 +290,7 @@ async fn a_listener_receives_requests_and_its_items_join_the_timeline() {
             .send()
             .await
             .unwrap();
-        assert_eq!(resp.status(), 405, "POST to {other} is the core's answer");
+        assert_eq!(resp.status(), 401, "POST to {other} is the core's answer");
         assert!(resp.headers().get("x-echo-path").is_none(), "{other}");
     }
     // The pages are still the core's: a mount never shadows them.

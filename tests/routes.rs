@@ -839,3 +839,100 @@ async fn a_thread_that_fails_for_good_holds_back_only_itself() {
     );
     assert_eq!(texts[0], "the next post");
 }
+
+/// `POST /api/posts`: previewed, queued once per `Idempotency-Key` (a retry finds the same
+/// post), delivered to both accounts on the peer; a bad request says what is wrong.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compose_through_the_api_queues_once_per_key_and_delivers() {
+    let Some(Peers {
+        mock,
+        alice,
+        bob,
+        h,
+        ..
+    }) = alice_and_bob().await
+    else {
+        return;
+    };
+    let names: Vec<String> = h
+        .store
+        .list_accounts()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.name)
+        .collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+    let web = crate::support::serve_web_with(&h.store, Some(h.ctx.clone()), |_| {}).await;
+    let url = format!("{}/api/posts", web.base);
+    let long = "A sentence that goes on for a while. ".repeat(20);
+    let preview: serde_json::Value = web
+        .client
+        .post(&url)
+        .json(&serde_json::json!({
+            "text": long, "to": names, "preview": true, "long_for": { names[1].clone(): "truncate" },
+            "link": "https://blog.example/post"
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let previews = preview["previews"].as_array().unwrap();
+    assert_eq!(previews.len(), 2, "{preview}");
+    let parts = |i: usize| previews[i]["fitting"]["parts"].as_array().unwrap().len();
+    assert!(parts(0) >= 2, "a thread for the first: {preview}");
+    assert_eq!(parts(1), 1, "a truncation for the second: {preview}");
+    assert!(
+        h.store.list_deliveries(10).await.unwrap().is_empty(),
+        "a preview queues nothing"
+    );
+
+    let send = || {
+        web.client
+            .post(&url)
+            .header("idempotency-key", "compose-test-1")
+            .json(&serde_json::json!({ "text": "hello from the API", "to": names }))
+            .send()
+    };
+    let first = send().await.unwrap();
+    assert_eq!(first.status(), 201);
+    let first: serde_json::Value = first.json().await.unwrap();
+    assert_eq!(first["key"], "compose-test-1");
+    assert_eq!(first["deliveries"].as_array().unwrap().len(), 2, "{first}");
+    let again = send().await.unwrap();
+    assert_eq!(again.status(), 200, "a retry queues nothing new");
+    let again: serde_json::Value = again.json().await.unwrap();
+    assert_eq!(again["post"], first["post"]);
+
+    braid::outbox::deliver_post(&h.ctx, first["post"].as_i64().unwrap())
+        .await
+        .unwrap();
+    for token in [&alice, &bob] {
+        let statuses = mock.own_statuses(token).await;
+        let copies = statuses
+            .iter()
+            .filter(|s| s.contains("hello from the API"))
+            .count();
+        assert_eq!(copies, 1, "{statuses:?}");
+    }
+
+    for (body, says) in [
+        (
+            serde_json::json!({ "text": "x", "to": ["nobody"] }),
+            "no account named",
+        ),
+        (serde_json::json!({ "text": " ", "to": names }), "no text"),
+        (
+            serde_json::json!({ "text": "x", "to": names, "colour": 1 }),
+            "unknown field",
+        ),
+    ] {
+        let resp = web.client.post(&url).json(&body).send().await.unwrap();
+        assert_eq!(resp.status(), 400, "{body}");
+        let err: serde_json::Value = resp.json().await.unwrap();
+        assert!(err["error"].as_str().unwrap().contains(says), "{err}");
+    }
+    web.stop();
+}

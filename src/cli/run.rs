@@ -16,8 +16,8 @@ use crate::web;
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// Address for the web UI (default 127.0.0.1:8080; env BRAID_LISTEN). Loopback only until
-    /// owner login exists.
+    /// Address for the web UI (default 127.0.0.1:8080; env BRAID_LISTEN). Any address but
+    /// loopback needs web.base_url (the https address people use, behind a reverse proxy).
     #[arg(long, value_name = "ADDR")]
     pub listen: Option<SocketAddr>,
     /// Run headless: poll and store, no web server (so no connector's listener is served

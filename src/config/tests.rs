@@ -224,6 +224,13 @@ fn every_number_is_bounded_and_named() {
             c.retention.max_items_per_source = v as u32
         }),
         ("opml.max_file_bytes", |c, v| c.opml.max_file_bytes = v),
+        ("web.session_days", |c, v| c.web.session_days = v),
+        ("web.max_connections", |c, v| c.web.max_connections = v),
+        ("web.header_timeout_secs", |c, v| {
+            c.web.header_timeout_secs = v
+        }),
+        ("web.body_timeout_secs", |c, v| c.web.body_timeout_secs = v),
+        ("web.max_upload_bytes", |c, v| c.web.max_upload_bytes = v),
         ("opml.max_outlines", |c, v| c.opml.max_outlines = v),
         ("outbox.max_attempts", |c, v| {
             c.outbox.max_attempts = v as u32

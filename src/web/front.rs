@@ -374,9 +374,10 @@ fn login_first(req: &Request<Incoming>) -> Response {
         let location = if next == "/" {
             "/login".to_owned()
         } else {
-            let mut q = url::form_urlencoded::Serializer::new(String::from("/login?"));
-            q.append_pair("next", next);
-            q.finish()
+            let query = url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("next", next)
+                .finish();
+            format!("/login?{query}")
         };
         let mut resp = Response::new(Vec::new().into());
         *resp.status_mut() = StatusCode::SEE_OTHER;

@@ -178,13 +178,18 @@ pub fn routes(
         .or(sources::route(ctx.clone()))
         .or(api::routes(ctx.clone()));
     let read = warp::get().or(warp::head()).unify();
+    let writes = api::writes(ctx.clone());
     let listeners = listen::route(ctx.clone());
     let fallback = warp::path::full()
         .and(warp::method())
         .map(move |path, method| respond::fallback(&ctx, &path, &method));
     // Core pages first, so no listener's mount can shadow one (mounts under core paths are
     // refused anyway); then the listeners' routes (any method); then the error pages.
-    public.or(read.and(private)).or(listeners).or(fallback)
+    public
+        .or(read.and(private))
+        .or(writes)
+        .or(listeners)
+        .or(fallback)
 }
 
 /// Serves [`routes`] on an already bound `listener` until `shutdown` resolves, then stops

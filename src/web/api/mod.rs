@@ -1,10 +1,11 @@
-//! The read-only JSON API: `/api/timeline` (one page: `{items, next}`, each item's bodies cut
+//! The JSON API: `POST /api/posts` (compose, `posts.rs`), and to read: `/api/timeline` (one page: `{items, next}`, each item's bodies cut
 //! to a preview), `/api/items/ID` (one whole item), `/api/sources`, `/api/outbox` (the newest
 //! deliveries), `/api/routes` (with `/api/routes/NAME/log`) and `/api/channels`. Same query
 //! parameters as the pages; errors are `{"error": "…"}` with a 4xx/5xx status.
 
 mod items;
 mod outbox;
+mod posts;
 mod routes;
 mod sources;
 mod timeline;
@@ -34,6 +35,17 @@ pub fn routes(
                 .or(routes::route(ctx))
                 .unify(),
         )
+}
+
+/// The API's state-changing routes (`POST /api/posts`).
+pub fn writes(
+    ctx: Arc<WebContext>,
+) -> impl Filter<Extract = (warp::reply::Response,), Error = warp::Rejection> + Clone {
+    warp::path("api")
+        .and(super::owner::required())
+        .map(|_| ())
+        .untuple_one()
+        .and(posts::route(ctx))
 }
 
 /// An item as the API shows it: the stored item, and whether its bodies were cut to a preview
