@@ -173,12 +173,15 @@ pub fn routes(
         .or(assets::route())
         .or(owner::routes(ctx.clone()))
         .or(feeds::routes(ctx.clone()));
-    let private = timeline::route(ctx.clone())
+    // The owner's pages and API reads (GET and HEAD).
+    let pages = timeline::route(ctx.clone())
         .or(item::route(ctx.clone()))
         .or(sources::route(ctx.clone()))
         .or(api::routes(ctx.clone()));
+    // The owner's forms and API writes (POST): the front door has checked the owner, the
+    // origin and the CSRF token, and read the body.
+    let forms = api::writes(ctx.clone());
     let read = warp::get().or(warp::head()).unify();
-    let writes = api::writes(ctx.clone());
     let listeners = listen::route(ctx.clone());
     let fallback = warp::path::full()
         .and(warp::method())
@@ -186,8 +189,8 @@ pub fn routes(
     // Core pages first, so no listener's mount can shadow one (mounts under core paths are
     // refused anyway); then the listeners' routes (any method); then the error pages.
     public
-        .or(read.and(private))
-        .or(writes)
+        .or(read.and(pages))
+        .or(warp::post().and(forms))
         .or(listeners)
         .or(fallback)
 }

@@ -31,6 +31,17 @@ pub fn ok(body: impl Into<Vec<u8>>, content_type: &'static str) -> Response {
     resp
 }
 
+/// A 303 to `location` (a path of ours): the answer to a form, so reloading the page it leads
+/// to does not send the form again (POST/redirect/GET).
+pub fn see_other(location: &str) -> Response {
+    let mut resp = Response::new(Vec::new().into());
+    *resp.status_mut() = StatusCode::SEE_OTHER;
+    if let Ok(v) = HeaderValue::from_str(location) {
+        resp.headers_mut().insert(warp::http::header::LOCATION, v);
+    }
+    resp
+}
+
 /// Pages show live data: caches may keep them only briefly and must revalidate.
 pub fn no_store(mut resp: Response) -> Response {
     resp.headers_mut()

@@ -7,7 +7,9 @@ use std::sync::{Arc, Mutex};
 
 use askama::Template;
 use serde::Deserialize;
-use warp::http::header::{HeaderValue, LOCATION, SET_COOKIE, USER_AGENT};
+use warp::http::header::{HeaderValue, SET_COOKIE, USER_AGENT};
+
+pub(super) use super::super::respond::see_other;
 use warp::http::StatusCode;
 use warp::reply::Response;
 use warp::Filter;
@@ -156,15 +158,6 @@ async fn submit(
     ctx.setup.close();
     tracing::info!("web: the owner's password was set through the setup link");
     super::login::start_session(ctx, addr, agent, "/").await
-}
-
-pub(super) fn see_other(location: &str) -> Response {
-    let mut resp = Response::new(Vec::new().into());
-    *resp.status_mut() = StatusCode::SEE_OTHER;
-    if let Ok(v) = HeaderValue::from_str(location) {
-        resp.headers_mut().insert(LOCATION, v);
-    }
-    resp
 }
 
 /// A response that sets a cookie.
