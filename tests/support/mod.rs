@@ -281,6 +281,21 @@ pub async fn api_token(store: &braid::store::Store) -> String {
     token
 }
 
+/// A browser session of the owner's, made directly in the store: the `Cookie` header value
+/// (`braid_session=…`) and the CSRF token its forms must carry (field `csrf` or header
+/// `X-CSRF-Token`). State-changing requests also need our origin: send `Origin: BASE`.
+pub async fn owner_session(store: &braid::store::Store) -> (String, String) {
+    let token = braid::auth::new_token().expect("token");
+    store
+        .add_session(braid::auth::token_hash(&token), None, None)
+        .await
+        .expect("add session");
+    (
+        format!("braid_session={token}"),
+        braid::auth::csrf_token(&token),
+    )
+}
+
 /// A client that sends a new owner API token with every request.
 pub async fn owner_client(store: &braid::store::Store) -> reqwest::Client {
     let token = api_token(store).await;
