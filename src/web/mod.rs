@@ -27,6 +27,7 @@ mod preview;
 mod query;
 mod respond;
 mod server;
+mod settings;
 mod sources;
 mod timeline;
 mod view;
@@ -177,10 +178,11 @@ pub fn routes(
     let pages = timeline::route(ctx.clone())
         .or(item::route(ctx.clone()))
         .or(sources::route(ctx.clone()))
+        .or(settings::route(ctx.clone()))
         .or(api::routes(ctx.clone()));
     // The owner's forms and API writes (POST): the front door has checked the owner, the
     // origin and the CSRF token, and read the body.
-    let forms = api::writes(ctx.clone());
+    let forms = api::writes(ctx.clone()).or(settings::forms(ctx.clone()));
     let read = warp::get().or(warp::head()).unify();
     let listeners = listen::route(ctx.clone());
     let fallback = warp::path::full()
