@@ -5,6 +5,7 @@
 mod auth;
 pub(crate) mod feeds;
 mod items;
+mod media;
 mod pool;
 mod settings;
 
@@ -304,12 +305,17 @@ async fn timeline_page_escapes_pages_and_searches() {
         !html.contains("style=") && !html.contains("<script"),
         "no inline style or script"
     );
-    // Content warning as <details>, the enclosure as an audio player.
+    // Content warning as <details>; the enclosure is linked, never embedded (the page loads
+    // nothing from third parties).
     assert!(html.contains(&format!(
         "<summary>{}</summary>",
         escaped("Spoilers <for> the film")
     )));
-    assert!(html.contains("src=\"https://cdn.example/ep1.mp3\""));
+    assert!(html.contains("href=\"https://cdn.example/ep1.mp3\""));
+    assert!(
+        !html.contains("src=\"https://"),
+        "no remote source is embedded"
+    );
     // A full first page, newest first: the note (May 4) leads.
     let ids = item_ids(&html);
     assert_eq!(ids.len(), 30);

@@ -41,7 +41,7 @@ async fn page(ctx: &WebContext, owner: &Owner, id: i64) -> HandlerResult {
             &format!("there is no item {id}; it may have been deleted or expired"),
         ));
     };
-    let item = ItemView::new(&stored);
+    let item = ItemView::new(&stored).local_media(&stored, &ctx.media_signer().await?);
     let title = item
         .title
         .clone()

@@ -22,6 +22,7 @@ mod front;
 mod health;
 mod item;
 mod listen;
+pub mod media;
 pub mod owner;
 mod preview;
 mod query;
@@ -70,6 +71,10 @@ pub struct WebContext {
     pub setup: Arc<owner::setup::SetupToken>,
     /// Login attempts per address and overall.
     pub login_limit: Arc<owner::limit::LoginLimit>,
+    /// The media proxy's signer (its key is read from the store on first use).
+    pub media: Arc<std::sync::OnceLock<media::MediaSigner>>,
+    /// The media proxy's client: the safe client's rules, images capped in size.
+    pub media_http: braid_core::http::SafeClient,
     /// The daemon's poll context, whose connectors' listeners this server hosts (`None`: no
     /// listener routes, as in a server that only shows the timeline).
     pub hosted: Option<Arc<crate::scheduler::PollContext>>,
@@ -122,6 +127,12 @@ impl WebContext {
                 body_timeout: std::time::Duration::from_secs(web.body_timeout_secs),
             },
             setup: Arc::new(owner::setup::SetupToken::default()),
+            media: Arc::new(std::sync::OnceLock::new()),
+            media_http: braid_core::http::SafeClient::new(braid_core::http::HttpConfig {
+                max_body_bytes: media::MAX_IMAGE_BYTES,
+                ..config.http_config()
+            })
+            .map_err(|e| WebError::Config(format!("the media proxy's client: {e}")))?,
             login_limit: Arc::new(owner::limit::LoginLimit::default()),
             hosted,
         })
@@ -160,9 +171,10 @@ pub enum WebError {
 
 /// The strict policy for every response. Item content is sanitized HTML from anywhere, so the
 /// page runs only our own script from `/static/` (no inline script, no `eval`), styles only
-/// from `/static/`, and images and media only over https (remote avatars and attachments).
+/// from `/static/`, and images only from us (remote ones come through the media proxy, so
+/// the browser never talks to third parties) or `data:`; no audio or video is embedded.
 /// `form-action 'self'` keeps every form local; `frame-ancestors 'none'` forbids framing.
-pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; connect-src 'self'; img-src 'self' https: data:; media-src https:; style-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 /// Every route behind the front door, with the error pages. The front door (`front.rs`) has
 /// already checked the host, the owner and CSRF; private routes still ask for the [`Owner`]
@@ -179,6 +191,7 @@ pub fn routes(
         .or(item::route(ctx.clone()))
         .or(sources::route(ctx.clone()))
         .or(settings::route(ctx.clone()))
+        .or(media::route(ctx.clone()))
         .or(api::routes(ctx.clone()));
     // The owner's forms and API writes (POST): the front door has checked the owner, the
     // origin and the CSRF token, and read the body.

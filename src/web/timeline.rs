@@ -53,6 +53,7 @@ async fn page(ctx: &WebContext, owner: &Owner, raw: &RawQuery) -> HandlerResult 
     // The page has a fixed size; `limit` is for the API.
     params.limit = None;
     let timeline = ctx.store.timeline(params.timeline_query(PAGE_SIZE)).await?;
+    let signer = ctx.media_signer().await?;
 
     let filters = params.filter_query();
     let mut layout = Layout::owned(ctx, "", "timeline", owner);
@@ -71,7 +72,11 @@ async fn page(ctx: &WebContext, owner: &Owner, raw: &RawQuery) -> HandlerResult 
             name: s.name.clone(),
         }),
         search: params.search.clone(),
-        items: timeline.items.into_iter().map(ItemView::listed).collect(),
+        items: timeline
+            .items
+            .into_iter()
+            .map(|i| ItemView::listed(i, &signer))
+            .collect(),
         is_later_page: params.before.is_some(),
         newest_href: query::with_query("/", &filters),
         older_href: timeline

@@ -81,12 +81,6 @@ pub fn safe_url(raw: &str) -> Option<String> {
     matches!(url.scheme(), "http" | "https").then(|| url.to_string())
 }
 
-/// Media are only embedded over https: the CSP (`img-src https:`) blocks the rest anyway, and a
-/// broken image is worse than a link.
-fn https_url(raw: &str) -> Option<String> {
-    safe_url(raw).filter(|u| u.starts_with("https:"))
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MediaKind {
     Image,
@@ -97,7 +91,10 @@ pub enum MediaKind {
 
 #[derive(Debug, Clone)]
 pub struct AttachmentView {
+    /// The original, linked (following a link is the owner's choice; loading is not).
     pub url: String,
+    /// For an image: its media-proxy address, which the page embeds (see `media.rs`).
+    pub src: Option<String>,
     pub kind: MediaKind,
     pub alt: String,
     /// "audio/mpeg, 1.2 MB" — what a link to a file says about it.
@@ -142,12 +139,38 @@ pub struct ItemView {
 
 impl ItemView {
     /// An entry of a list (the timeline page): its bodies cut to a preview (see `preview.rs`).
-    pub fn listed(stored: StoredItem) -> ItemView {
+    pub fn listed(stored: StoredItem, signer: &super::media::MediaSigner) -> ItemView {
         let (stored, truncated) = super::preview::bounded(stored);
         ItemView {
             truncated,
             ..ItemView::new(&stored)
         }
+        .local_media(&stored, signer)
+    }
+
+    /// Remote media made local for the page: the avatar, attached images and images inside
+    /// the body go through the media proxy (signed addresses); nothing else is embedded.
+    pub fn local_media(
+        mut self,
+        stored: &StoredItem,
+        signer: &super::media::MediaSigner,
+    ) -> ItemView {
+        self.avatar = stored
+            .item
+            .author
+            .as_ref()
+            .and_then(|a| a.avatar.as_deref())
+            .and_then(|u| signer.path(u));
+        for a in &mut self.attachments {
+            if a.kind == MediaKind::Image {
+                a.src = signer.path(&a.url);
+            }
+        }
+        if let Some(html) = &self.content_html {
+            let signer = signer.clone();
+            self.content_html = Some(html.with_local_images(move |u| signer.path(u)));
+        }
+        self
     }
 
     pub fn new(stored: &StoredItem) -> ItemView {
@@ -165,7 +188,8 @@ impl ItemView {
             link: item.url.as_deref().and_then(safe_url),
             author: author.and_then(|a| a.label()).map(str::to_owned),
             author_url: author.and_then(|a| a.url.as_deref()).and_then(safe_url),
-            avatar: author.and_then(|a| a.avatar.as_deref()).and_then(https_url),
+            // Shown only through the media proxy: see `local_media`.
+            avatar: None,
             source_id: stored.source.0,
             source_name: stored.source_name.clone(),
             time: TimeView::new(stored.sort_time),
@@ -189,11 +213,11 @@ impl ItemView {
 fn attachment(a: &braid_core::Attachment) -> Option<AttachmentView> {
     let url = safe_url(&a.url)?;
     let media_type = a.media_type.as_deref().unwrap_or("").to_ascii_lowercase();
-    let embeddable = url.starts_with("https:");
     let kind = match media_type.split('/').next() {
-        Some("image") if embeddable => MediaKind::Image,
-        Some("audio") if embeddable => MediaKind::Audio,
-        Some("video") if embeddable => MediaKind::Video,
+        // SVG is an image type that can carry script: never embedded, only linked.
+        Some("image") if media_type != "image/svg+xml" => MediaKind::Image,
+        Some("audio") => MediaKind::Audio,
+        Some("video") => MediaKind::Video,
         _ => MediaKind::Other,
     };
     let mut label = Vec::new();
@@ -205,6 +229,7 @@ fn attachment(a: &braid_core::Attachment) -> Option<AttachmentView> {
     }
     Some(AttachmentView {
         url,
+        src: None,
         kind,
         alt: a.alt.clone().unwrap_or_default(),
         label: label.join(", "),

@@ -21,6 +21,14 @@ fn builder() -> &'static Builder<'static> {
 /// `UrlRelative::RewriteWithBase`) and in `srcset` (done here: ammonia leaves it alone) are
 /// resolved against it, so a feed entry's `<img src="/a.png">` still works once shown elsewhere.
 fn policy(base: Option<Url>) -> Builder<'static> {
+    policy_with(base, None)
+}
+
+/// Maps an image's source for display (see [`SafeHtml::with_local_images`]).
+type ImageMap = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
+/// [`policy`], with `display` rewriting every non-`data:` image source and dropping `srcset`.
+fn policy_with(base: Option<Url>, display: Option<ImageMap>) -> Builder<'static> {
     let mut b = Builder::default();
     b.link_rel(Some("noopener noreferrer nofollow"))
         .url_schemes(HashSet::from(["http", "https", "mailto", "data"]))
@@ -54,6 +62,14 @@ fn policy(base: Option<Url>) -> Builder<'static> {
                 .starts_with("image/")
         {
             return None;
+        }
+        if let Some(map) = &display {
+            match (element, attribute) {
+                ("img", "src") if is_data => return Some(Cow::Borrowed(value)),
+                ("img", "src") => return map(value).map(Cow::Owned),
+                (_, "srcset") => return None,
+                _ => {}
+            }
         }
         if attribute == "srcset" {
             if let Some(base) = &srcset_base {
@@ -149,6 +165,30 @@ impl<'de> serde::Deserialize<'de> for SafeHtml {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let raw = String::deserialize(d)?;
         Ok(clean_html(&raw))
+    }
+}
+
+impl SafeHtml {
+    /// The markup for a page that must not make the browser fetch from third parties: every
+    /// `<img src>` goes through `image` (the web UI's media proxy gives a signed local URL;
+    /// `None` drops the source, leaving the `alt` text), `srcset` is dropped, and embedded
+    /// audio and video become nothing but their fallback content (the item's attachments list
+    /// links to them). Same allow-list otherwise, so the result is as safe as the input.
+    /// Markup with no media element is returned as it is, without a second parse.
+    pub fn with_local_images<F>(&self, image: F) -> SafeHtml
+    where
+        F: Fn(&str) -> Option<String> + Send + Sync + 'static,
+    {
+        let lower = self.0.to_ascii_lowercase();
+        let has_media = ["<img", "<video", "<audio", "<source", "<picture", "<track"]
+            .iter()
+            .any(|tag| lower.contains(tag));
+        if !has_media {
+            return self.clone();
+        }
+        let mut b = policy_with(None, Some(Box::new(image)));
+        b.rm_tags(["video", "audio", "source", "track", "picture"]);
+        SafeHtml(b.clean(&self.0).to_string())
     }
 }
 
@@ -313,6 +353,32 @@ fn decode_entity(name: &str) -> Option<char> {
         "ldquo" => '“',
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod display_tests {
+    use super::*;
+
+    #[test]
+    fn images_go_local_and_media_elements_go() {
+        let html = clean_html(
+            r#"<p>hi <img src="https://cdn.example/a.png" srcset="https://cdn.example/b.png 2x" alt="A"><img src="data:image/png;base64,AAAA" alt="d"></p><video src="https://cdn.example/v.mp4" poster="https://cdn.example/p.png">fallback</video><picture><source srcset="https://cdn.example/c.webp"><img src="https://cdn.example/c.png" alt="C"></picture>"#,
+        );
+        let shown = html.with_local_images(|u| Some(format!("/media/{}", u.len())));
+        let out = shown.as_str();
+        assert!(!out.contains("cdn.example"), "{out}");
+        assert!(out.contains(r#"src="/media/25""#), "{out}");
+        assert!(out.contains("data:image/png;base64,AAAA"), "{out}");
+        assert!(out.contains("fallback") && !out.contains("<video"), "{out}");
+        assert!(!out.contains("srcset"), "{out}");
+        // Without media, the same markup, unparsed.
+        let plain = clean_html("<p>just <b>text</b></p>");
+        assert_eq!(plain.with_local_images(|_| None), plain);
+        // Dropped sources leave the alt text.
+        let dropped = html.with_local_images(|_| None);
+        assert!(dropped.as_str().contains(r#"alt="A""#), "{dropped}");
+        assert!(!dropped.as_str().contains("cdn.example"), "{dropped}");
+    }
 }
 
 #[cfg(test)]
