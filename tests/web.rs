@@ -3,6 +3,7 @@
 //! parsers (Python feedparser, xmllint) in `web/feeds.rs`.
 
 mod auth;
+mod compose;
 pub(crate) mod feeds;
 mod items;
 mod media;

@@ -1,4 +1,4 @@
-//! `GET /static/*`: the stylesheet, compiled into the binary (no file access at run time, so
+//! `GET /static/*`: the stylesheet and the compose page's script, compiled into the binary (no file access at run time, so
 //! the binary is the whole deployment). Versionless names, so caches revalidate daily.
 
 use warp::http::header::{HeaderValue, CACHE_CONTROL};
@@ -7,14 +7,21 @@ use warp::Filter;
 use super::respond;
 
 const BRAID_CSS: &str = include_str!("../../web/static/braid.css");
+const COMPOSE_JS: &str = include_str!("../../web/static/compose.js");
 
 pub fn route() -> impl Filter<Extract = (warp::reply::Response,), Error = warp::Rejection> + Clone {
-    warp::path!("static" / "braid.css").map(|| {
-        let mut resp = respond::ok(BRAID_CSS, "text/css; charset=utf-8");
-        resp.headers_mut().insert(
-            CACHE_CONTROL,
-            HeaderValue::from_static("public, max-age=86400"),
-        );
-        resp
-    })
+    let css =
+        warp::path!("static" / "braid.css").map(|| asset(BRAID_CSS, "text/css; charset=utf-8"));
+    let compose = warp::path!("static" / "compose.js")
+        .map(|| asset(COMPOSE_JS, "text/javascript; charset=utf-8"));
+    css.or(compose).unify()
+}
+
+fn asset(body: &'static str, content_type: &'static str) -> warp::reply::Response {
+    let mut resp = respond::ok(body, content_type);
+    resp.headers_mut().insert(
+        CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=86400"),
+    );
+    resp
 }

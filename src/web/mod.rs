@@ -17,7 +17,9 @@
 
 mod api;
 mod assets;
+mod compose;
 mod feeds;
+mod forms;
 mod front;
 mod health;
 mod item;
@@ -192,10 +194,13 @@ pub fn routes(
         .or(sources::route(ctx.clone()))
         .or(settings::route(ctx.clone()))
         .or(media::route(ctx.clone()))
+        .or(compose::pages(ctx.clone()))
         .or(api::routes(ctx.clone()));
     // The owner's forms and API writes (POST): the front door has checked the owner, the
     // origin and the CSRF token, and read the body.
-    let forms = api::writes(ctx.clone()).or(settings::forms(ctx.clone()));
+    let forms = api::writes(ctx.clone())
+        .or(settings::forms(ctx.clone()))
+        .or(compose::forms(ctx.clone()));
     let read = warp::get().or(warp::head()).unify();
     let listeners = listen::route(ctx.clone());
     let fallback = warp::path::full()
