@@ -26,6 +26,7 @@ pub mod owner;
 mod preview;
 mod query;
 mod respond;
+mod route_pages;
 mod server;
 mod sources;
 mod timeline;
@@ -177,10 +178,11 @@ pub fn routes(
     let pages = timeline::route(ctx.clone())
         .or(item::route(ctx.clone()))
         .or(sources::route(ctx.clone()))
-        .or(api::routes(ctx.clone()));
+        .or(api::routes(ctx.clone()))
+        .or(route_pages::pages(ctx.clone()));
     // The owner's forms and API writes (POST): the front door has checked the owner, the
     // origin and the CSRF token, and read the body.
-    let forms = api::writes(ctx.clone());
+    let forms = api::writes(ctx.clone()).or(route_pages::forms(ctx.clone()));
     let read = warp::get().or(warp::head()).unify();
     let listeners = listen::route(ctx.clone());
     let fallback = warp::path::full()
