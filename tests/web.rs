@@ -8,6 +8,7 @@ pub(crate) mod feeds;
 mod items;
 mod media;
 mod pool;
+mod routes_ui;
 mod settings;
 
 use std::collections::HashSet;

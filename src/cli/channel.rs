@@ -7,7 +7,6 @@ use clap::{Subcommand, ValueEnum};
 
 use super::Out;
 use crate::config::Config;
-use crate::store::NewChannel;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum AudienceArg {
@@ -73,21 +72,17 @@ pub async fn channel(cmd: ChannelCommand, config: Arc<Config>) -> anyhow::Result
             audience,
             public,
         } => {
-            if !crate::routes::valid_channel_name(&name) {
-                anyhow::bail!(
-                    "{name:?} is not a channel name: use letters, digits, - and _ (at most 64)"
-                );
-            }
-            store
-                .add_channel(NewChannel {
-                    name: name.clone(),
-                    title,
-                    description,
-                    audience: audience.as_str().into(),
-                    published: public,
-                    origin: "cli".into(),
-                })
-                .await?;
+            let new = crate::routes::new_channel(
+                &name,
+                title,
+                description,
+                audience.as_str(),
+                public,
+                "cli",
+            )
+            .map_err(anyhow::Error::msg)?;
+            let name = new.name.clone();
+            store.add_channel(new).await?;
             if public {
                 writeln!(out, "Channel {name} added and published. Its feeds:")?;
                 for ext in ["atom", "rss", "json"] {

@@ -328,21 +328,7 @@ impl LongArgs {
     /// `--thread-for` and `--truncate-for` as one map (`--truncate-for` wins for a name in
     /// both).
     pub fn per_target(&self) -> std::collections::BTreeMap<String, LongText> {
-        let mut map = std::collections::BTreeMap::new();
-        let named = |names: &[String]| -> Vec<String> {
-            names
-                .iter()
-                .map(|n| n.trim().to_owned())
-                .filter(|n| !n.is_empty())
-                .collect()
-        };
-        for name in named(&self.thread_for) {
-            map.insert(name, LongText::Thread);
-        }
-        for name in named(&self.truncate_for) {
-            map.insert(name, LongText::Truncate);
-        }
-        map
+        crate::routes::long_for(&self.thread_for, &self.truncate_for)
     }
 }
 

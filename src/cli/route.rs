@@ -106,7 +106,7 @@ pub struct AddArgs {
     #[command(flatten)]
     pub long: super::post::LongArgs,
     /// At least this long between two posts of this route to one account (90s, 10m, 2h).
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = routes::parse_duration)]
     pub min_interval: Option<u64>,
     /// An entry updated at its origin edits its copies.
     #[arg(long)]
@@ -117,24 +117,6 @@ pub struct AddArgs {
     /// Also carry the newest N items already here that pass the route's rules.
     #[arg(long, value_name = "N")]
     pub backfill: Option<usize>,
-}
-
-/// `90s`, `10m`, `2h`, `1d`, or plain seconds.
-fn parse_duration(raw: &str) -> Result<u64, String> {
-    let raw = raw.trim();
-    let split = raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len());
-    let (n, unit) = raw.split_at(split);
-    let n: u64 = n
-        .parse()
-        .map_err(|_| format!("{raw:?}: give a number with a unit, like 90s, 10m or 2h"))?;
-    let unit = match unit {
-        "" | "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        _ => return Err(format!("{raw:?}: the unit is s, m, h or d")),
-    };
-    Ok(n.saturating_mul(unit))
 }
 
 impl AddArgs {
@@ -176,9 +158,8 @@ pub async fn route(cmd: RouteCommand, config: Arc<Config>) -> anyhow::Result<()>
     let mut out = Out::stdout();
     match cmd {
         RouteCommand::Add(args) => {
-            let spec = args.spec();
-            spec.validate().map_err(anyhow::Error::msg)?;
-            routes::check(&ctx, &spec)
+            let kinds = ctx.connectors.registry.kinds();
+            let spec = routes::prepare(store, &kinds, args.spec())
                 .await
                 .map_err(anyhow::Error::msg)?;
             store.add_route(args.name.clone(), spec.to_value()).await?;
@@ -314,20 +295,4 @@ async fn exists(
         .route(name.to_owned())
         .await?
         .ok_or_else(|| anyhow::anyhow!("no route named {name:?}; `braid route list` shows them"))
-}
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-    use super::*;
-
-    #[test]
-    fn durations_take_a_unit() {
-        assert_eq!(parse_duration("90s").unwrap(), 90);
-        assert_eq!(parse_duration("10m").unwrap(), 600);
-        assert_eq!(parse_duration("2h").unwrap(), 7200);
-        assert_eq!(parse_duration("45").unwrap(), 45);
-        assert!(parse_duration("2w").is_err());
-        assert!(parse_duration("m").is_err());
-    }
 }

@@ -21,6 +21,7 @@
 //!   after its claim wait for the outcome before they are weighed (the route's later items
 //!   wait behind them, so order is kept).
 
+mod manage;
 mod spec;
 
 use std::collections::HashMap;
@@ -30,6 +31,10 @@ use braid_core::Visibility;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
+pub use manage::{
+    channel_audience, check_names, format_duration, long_for, new_channel, nonempty,
+    parse_duration, prepare,
+};
 pub use spec::{Filter, RouteSpec};
 
 use crate::outbox::{Draft, PostOptions};
@@ -70,11 +75,11 @@ struct World {
 }
 
 impl World {
-    async fn load(ctx: &PollContext) -> Result<World, StoreError> {
+    async fn load(store: &crate::store::Store) -> Result<World, StoreError> {
         Ok(World {
-            sources: ctx.store.list_sources().await?,
-            accounts: ctx.store.list_accounts().await?,
-            channels: ctx.store.list_channels().await?,
+            sources: store.list_sources().await?,
+            accounts: store.list_accounts().await?,
+            channels: store.list_channels().await?,
         })
     }
 
@@ -214,7 +219,7 @@ pub async fn run(ctx: &Arc<PollContext>) -> Result<usize, StoreError> {
     if !behind && !ctx.store.has_item_events().await? {
         return Ok(0);
     }
-    let world = World::load(ctx).await?;
+    let world = World::load(&ctx.store).await?;
     let mut queued = 0;
     for route in routes.iter().filter(|r| !r.paused) {
         loop {
@@ -251,7 +256,7 @@ pub async fn backfill(ctx: &Arc<PollContext>, name: &str, n: usize) -> Result<us
     let Some(route) = ctx.store.route(name.to_owned()).await? else {
         return Ok(0);
     };
-    let world = World::load(ctx).await?;
+    let world = World::load(&ctx.store).await?;
     let spec = RouteSpec::from_value(&route.spec).map_err(StoreError::Other)?;
     let mut items = ctx
         .store
@@ -736,26 +741,5 @@ pub async fn apply_config(ctx: &PollContext) -> Result<(), StoreError> {
 
 /// Checks a route's names against what exists now: `Err` with what is unknown.
 pub async fn check(ctx: &PollContext, spec: &RouteSpec) -> Result<(), String> {
-    let world = World::load(ctx).await.map_err(|e| e.to_string())?;
-    let kinds = ctx.connectors.registry.kinds();
-    let unknown = world.unknown_from(spec, &kinds);
-    if !unknown.is_empty() {
-        return Err(format!(
-            "from: no source, account or kind named {} (`braid source list`, `braid account list`)",
-            unknown.join(", ")
-        ));
-    }
-    let missing: Vec<&str> = spec
-        .to
-        .iter()
-        .map(String::as_str)
-        .filter(|t| world.target(t).is_none())
-        .collect();
-    if !missing.is_empty() {
-        return Err(format!(
-            "to: no account or channel named {} (`braid account list`, `braid channel list`)",
-            missing.join(", ")
-        ));
-    }
-    Ok(())
+    check_names(&ctx.store, &ctx.connectors.registry.kinds(), spec).await
 }

@@ -196,6 +196,43 @@ impl RouteSpec {
         serde_json::to_value(self).unwrap_or_default()
     }
 
+    /// The rule as it is stored, whoever typed it: names, words, tags and languages trimmed,
+    /// empty entries and repeated names dropped, an empty template or regular expression
+    /// none, and the default visibility (public) left unsaid. A template's line ends are
+    /// `\n` (a browser's textarea sends `\r\n`).
+    pub fn tidied(mut self) -> RouteSpec {
+        fn list(v: Vec<String>) -> Vec<String> {
+            let mut out: Vec<String> = Vec::new();
+            for s in v.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+                if !out.iter().any(|o| o == s) {
+                    out.push(s.to_owned());
+                }
+            }
+            out
+        }
+        let some = |s: Option<String>| s.filter(|s| !s.trim().is_empty());
+        self.from = list(self.from);
+        self.to = list(self.to);
+        let f = &mut self.filter;
+        f.include = list(std::mem::take(&mut f.include));
+        f.exclude = list(std::mem::take(&mut f.exclude));
+        f.tags = list(std::mem::take(&mut f.tags));
+        f.exclude_tags = list(std::mem::take(&mut f.exclude_tags));
+        f.languages = list(std::mem::take(&mut f.languages));
+        f.include_regex = some(f.include_regex.take());
+        f.exclude_regex = some(f.exclude_regex.take());
+        self.template = some(self.template.take()).map(|t| t.replace("\r\n", "\n"));
+        if self.visibility == Some(Visibility::Public) {
+            self.visibility = None;
+        }
+        self.long_for = std::mem::take(&mut self.long_for)
+            .into_iter()
+            .map(|(k, v)| (k.trim().to_owned(), v))
+            .filter(|(k, _)| !k.is_empty())
+            .collect();
+        self
+    }
+
     /// What is wrong with it, before it is stored: empty `from` or `to`, a bad template or
     /// regular expression.
     pub fn validate(&self) -> Result<(), String> {
@@ -429,5 +466,27 @@ mod tests {
         }
         .validate()
         .is_err());
+    }
+
+    #[test]
+    fn a_typed_rule_is_tidied_the_same_everywhere() {
+        let spec = RouteSpec {
+            from: vec![" blog ".into(), "".into(), "blog".into()],
+            to: vec!["links".into()],
+            filter: Filter {
+                include: vec![" rust ".into(), " ".into()],
+                include_regex: Some("  ".into()),
+                ..Filter::default()
+            },
+            template: Some("{title}\r\n{url}".into()),
+            visibility: Some(Visibility::Public),
+            ..RouteSpec::default()
+        }
+        .tidied();
+        assert_eq!(spec.from, ["blog"]);
+        assert_eq!(spec.filter.include, ["rust"]);
+        assert_eq!(spec.filter.include_regex, None);
+        assert_eq!(spec.template.as_deref(), Some("{title}\n{url}"));
+        assert_eq!(spec.visibility, None);
     }
 }

@@ -611,7 +611,24 @@ impl Store {
         .await
     }
     pub async fn route_log(&self, route: i64, limit: usize) -> Result<Vec<RouteLogEntry>> {
-        self.read(move |c| routes::log_of(c, route, limit)).await
+        self.read(move |c| routes::log_of(c, route, None, limit))
+            .await
+    }
+    /// A page of a route's log: the newest `limit` lines older than line `before`.
+    pub async fn route_log_page(
+        &self,
+        route: i64,
+        before: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<RouteLogEntry>> {
+        self.read(move |c| routes::log_of(c, route, before, limit))
+            .await
+    }
+    /// Replaces a route's rule (not a configured route's); its cursor stays, so nothing
+    /// already weighed is carried again. False when there is no such route to change.
+    pub async fn update_route(&self, name: String, spec: serde_json::Value) -> Result<bool> {
+        self.write(move |c| routes::update_spec(c, &name, &spec, Utc::now()))
+            .await
     }
     /// When the oldest delivery in flight to `account` was claimed, if one is.
     pub async fn in_flight_since(&self, account: i64) -> Result<Option<DateTime<Utc>>> {
@@ -666,6 +683,26 @@ impl Store {
     ) -> Result<Vec<i64>> {
         self.read(move |c| routes::channel_item_ids(c, channel, limit, public_only))
             .await
+    }
+    /// Changes a channel's title, description and audience (not a configured channel's);
+    /// false when there is no such channel to change.
+    pub async fn update_channel(
+        &self,
+        name: String,
+        title: Option<String>,
+        description: Option<String>,
+        audience: String,
+    ) -> Result<bool> {
+        self.write(move |c| {
+            routes::update_channel(
+                c,
+                &name,
+                title.as_deref(),
+                description.as_deref(),
+                &audience,
+            )
+        })
+        .await
     }
     /// Publishes a channel or stops; false when there is no such channel.
     pub async fn set_channel_published(&self, name: String, published: bool) -> Result<bool> {

@@ -141,6 +141,24 @@ pub(super) fn remove(conn: &Connection, name: &str) -> Result<bool> {
         == 1)
 }
 
+/// Replaces the rule of a route made with the CLI or the web (a configured route is the
+/// config's to change). Its cursor and `since` stay as they are, so the changed rule applies
+/// to what arrives from now on: nothing already weighed is weighed again, and what it carried
+/// (its fingerprints) still keeps an entry from being carried twice.
+pub(super) fn update_spec(
+    conn: &Connection,
+    name: &str,
+    spec: &serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    Ok(conn
+        .prepare_cached(
+            "UPDATE routes SET spec = ?2, updated_at = ?3 WHERE name = ?1 AND origin <> 'config'",
+        )?
+        .execute(params![name, spec.to_string(), micros(now)])?
+        == 1)
+}
+
 /// Pauses or resumes a route. Resuming starts it again from now: what arrived while it was
 /// paused is not carried (a backfill may carry some of it on purpose).
 pub(super) fn set_paused(
@@ -304,6 +322,8 @@ pub(super) fn last_slot(
 /// One line of a route's log.
 #[derive(Debug, Clone, Serialize)]
 pub struct RouteLogEntry {
+    /// Its place in the log (newer lines have larger ids): the key of a page of the log.
+    pub id: i64,
     pub at: DateTime<Utc>,
     pub item_id: Option<i64>,
     /// The account or channel, when the decision was about one target.
@@ -424,16 +444,24 @@ pub(super) fn log(
     Ok(())
 }
 
-/// The newest `limit` lines of a route's log, newest first.
-pub(super) fn log_of(conn: &Connection, route: i64, limit: usize) -> Result<Vec<RouteLogEntry>> {
+/// The newest `limit` lines of a route's log older than line `before` (all when `None`),
+/// newest first. Paged by line id rather than offset, so lines written meanwhile do not shift
+/// a page.
+pub(super) fn log_of(
+    conn: &Connection,
+    route: i64,
+    before: Option<i64>,
+    limit: usize,
+) -> Result<Vec<RouteLogEntry>> {
     Ok(conn
         .prepare_cached(
             "SELECT l.at, l.item_id, l.target, l.decision, l.reason, l.post_id,
-                    coalesce(i.title, substr(i.content_text, 1, 80))
+                    coalesce(i.title, substr(i.content_text, 1, 80)), l.id
              FROM route_log AS l LEFT JOIN items AS i ON i.id = l.item_id
-             WHERE l.route_id = ?1 ORDER BY l.id DESC LIMIT ?2",
+             WHERE l.route_id = ?1 AND (?3 IS NULL OR l.id < ?3)
+             ORDER BY l.id DESC LIMIT ?2",
         )?
-        .query_map(params![route, limit as i64], |r| {
+        .query_map(params![route, limit as i64, before], |r| {
             Ok(RouteLogEntry {
                 at: from_micros(r.get(0)?),
                 item_id: r.get(1)?,
@@ -442,6 +470,7 @@ pub(super) fn log_of(conn: &Connection, route: i64, limit: usize) -> Result<Vec<
                 reason: r.get(4)?,
                 post_id: r.get(5)?,
                 item: r.get(6)?,
+                id: r.get(7)?,
             })
         })?
         .collect::<rusqlite::Result<_>>()?)
@@ -590,6 +619,24 @@ pub(super) fn channel_item_ids(
         )?
         .query_map(params![channel, limit as i64, public_only], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?)
+}
+
+/// Changes a channel's title, description and audience; a configured channel is the
+/// config's to change. A narrower audience applies to what routes put in it from now on.
+pub(super) fn update_channel(
+    conn: &Connection,
+    name: &str,
+    title: Option<&str>,
+    description: Option<&str>,
+    audience: &str,
+) -> Result<bool> {
+    Ok(conn
+        .prepare_cached(
+            "UPDATE channels SET title = ?2, description = ?3, audience = ?4
+             WHERE name = ?1 AND origin <> 'config'",
+        )?
+        .execute(params![name, title, description, audience])?
+        == 1)
 }
 
 /// Publishes a channel (its public items served without a token) or stops.

@@ -29,6 +29,7 @@ pub mod owner;
 mod preview;
 mod query;
 mod respond;
+mod route_pages;
 mod server;
 mod settings;
 mod sources;
@@ -195,12 +196,14 @@ pub fn routes(
         .or(settings::route(ctx.clone()))
         .or(media::route(ctx.clone()))
         .or(compose::pages(ctx.clone()))
+        .or(route_pages::pages(ctx.clone()))
         .or(api::routes(ctx.clone()));
     // The owner's forms and API writes (POST): the front door has checked the owner, the
     // origin and the CSRF token, and read the body.
     let forms = api::writes(ctx.clone())
         .or(settings::forms(ctx.clone()))
-        .or(compose::forms(ctx.clone()));
+        .or(compose::forms(ctx.clone()))
+        .or(route_pages::forms(ctx.clone()));
     let read = warp::get().or(warp::head()).unify();
     let listeners = listen::route(ctx.clone());
     let fallback = warp::path::full()
