@@ -2,6 +2,7 @@
 //! API, security headers and error statuses; then the served feeds checked by independent
 //! parsers (Python feedparser, xmllint) in `web/feeds.rs`.
 
+mod accounts_ui;
 mod auth;
 mod compose;
 pub(crate) mod feeds;

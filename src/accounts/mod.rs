@@ -1,14 +1,19 @@
-//! Logging in to remote accounts, in one place for the CLI now and the web UI later, for every
-//! network alike: the network's factory runs the steps (a token, an OAuth code…) and ends with
-//! a verified login; this module stores it.
+//! Logging in to remote accounts, in one place for the CLI and the web UI, for every network
+//! alike: the network's factory runs the steps (a token, an OAuth code…) and ends with a
+//! verified login; this module stores it. The CLI runs a login in one go ([`login`]); the web
+//! UI step by step ([`begin`], then [`resume`] when the browser comes back), keeping what a
+//! login waits with in [`pending::PendingLogins`].
 //!
 //! A login ends with a verified account in the store: the factory checks the credentials
 //! against the server before they are kept, so a typo never becomes a silently failing source.
 //! The same account logging in again (same kind and identity) updates its credentials instead
 //! of adding a second account.
 
+pub mod pending;
+
 use braid_core::factory::{LoggedIn, LoginInput, LoginQuestion, LoginStep};
 use braid_core::{ConnectorError, Factory, LoginContext};
+use serde_json::Value;
 
 use crate::store::{AccountRecord, NewAccount, NewSource, Store, StoreError};
 use crate::subscribe::unique_name;
@@ -35,6 +40,71 @@ pub struct LoginOutcome {
     pub relogin: bool,
     /// Names of the sources added with a new account (its home timeline).
     pub sources: Vec<String>,
+    /// What the factory wants said about the login.
+    pub notes: Vec<String>,
+}
+
+/// Whom a login is for.
+#[derive(Debug, Clone)]
+pub enum Purpose {
+    /// A new account, named as the person chose (else as the factory suggests). The same
+    /// identity logging in again still updates the account Braid has.
+    New { name: Option<String> },
+    /// An account Braid has, logging in again: only the same identity may renew it, and its
+    /// sources are kept.
+    Again(Box<AccountRecord>),
+}
+
+/// Where a login driven step by step stands (the web UI, whose answers arrive in later
+/// requests).
+#[derive(Debug)]
+pub enum Progress {
+    /// Logged in and stored.
+    Done(Box<LoginOutcome>),
+    /// The factory asks one more thing: keep `state` (server-side: it may hold a secret) and
+    /// [`resume`] with the answer.
+    Ask(Box<LoginQuestion>),
+}
+
+/// Starts a login on `factory` with `input`: stored when it ends at once (a token), else the
+/// question it asks.
+pub async fn begin(
+    store: &Store,
+    factory: &dyn Factory,
+    ctx: &LoginContext,
+    purpose: &Purpose,
+    input: &LoginInput,
+) -> Result<Progress, LoginError> {
+    let step = factory.begin_login(ctx, input).await?;
+    advance(store, factory, purpose, step).await
+}
+
+/// Goes on with a login after [`Progress::Ask`], with the question's `state` and the answer.
+pub async fn resume(
+    store: &Store,
+    factory: &dyn Factory,
+    ctx: &LoginContext,
+    purpose: &Purpose,
+    state: &Value,
+    answer: &str,
+) -> Result<Progress, LoginError> {
+    let step = factory.continue_login(ctx, state, answer).await?;
+    advance(store, factory, purpose, step).await
+}
+
+async fn advance(
+    store: &Store,
+    factory: &dyn Factory,
+    purpose: &Purpose,
+    step: LoginStep,
+) -> Result<Progress, LoginError> {
+    match step {
+        LoginStep::Ask(question) => Ok(Progress::Ask(question)),
+        LoginStep::Done(done) => Ok(Progress::Done(Box::new(match purpose {
+            Purpose::New { name } => store_login(store, factory, name.clone(), *done).await?,
+            Purpose::Again(account) => store_relogin(store, factory, account, *done).await?,
+        }))),
+    }
 }
 
 /// Runs a login on `factory` with `input`. `ask` answers a question the login asks in the
@@ -48,21 +118,21 @@ pub async fn login(
     mut note: impl FnMut(&str),
     mut ask: impl FnMut(&LoginQuestion) -> Result<String, LoginError>,
 ) -> Result<LoginOutcome, LoginError> {
-    let mut step = factory.begin_login(ctx, input).await?;
-    let done = loop {
-        match step {
-            LoginStep::Done(done) => break done,
-            LoginStep::Ask(question) => {
+    let purpose = Purpose::New { name };
+    let mut progress = begin(store, factory, ctx, &purpose, input).await?;
+    loop {
+        match progress {
+            Progress::Done(outcome) => {
+                outcome.notes.iter().for_each(|n| note(n));
+                return Ok(*outcome);
+            }
+            Progress::Ask(question) => {
                 question.notes.iter().for_each(|n| note(n));
                 let answer = ask(&question)?;
-                step = factory
-                    .continue_login(ctx, &question.state, &answer)
-                    .await?;
+                progress = resume(store, factory, ctx, &purpose, &question.state, &answer).await?;
             }
         }
-    };
-    done.notes.iter().for_each(|n| note(n));
-    store_login(store, factory, name, *done).await
+    }
 }
 
 /// [`login`] where nobody can answer a question (scripts, tests): a login that asks one fails
@@ -91,6 +161,26 @@ pub async fn login_unattended(
         },
     )
     .await
+}
+
+/// Stores a verified login of `account` logging in again: its new credentials, its sources
+/// kept. A login as someone else changes nothing and says so.
+pub async fn store_relogin(
+    store: &Store,
+    factory: &dyn Factory,
+    account: &AccountRecord,
+    done: LoggedIn,
+) -> Result<LoginOutcome, LoginError> {
+    if account.kind != factory.kind() || account.identity != done.identity {
+        let who = done.handle.as_deref().unwrap_or(&done.default_name);
+        let expected = account.handle.as_deref().unwrap_or(&account.name);
+        return Err(LoginError::Invalid(format!(
+            "{}: that login is {who}, not {expected}; nothing was changed. Log in as {expected} \
+             to renew this account, or add {who} as a new one",
+            factory.kind()
+        )));
+    }
+    store_login(store, factory, None, done).await
 }
 
 /// Stores a verified login: a new account with its sources, or new credentials for the
@@ -122,6 +212,7 @@ pub async fn store_login(
             detail: done.detail,
             relogin: true,
             sources: Vec::new(),
+            notes: done.notes,
         });
     }
     let id = store
@@ -160,5 +251,6 @@ pub async fn store_login(
         detail: done.detail,
         relogin: false,
         sources,
+        notes: done.notes,
     })
 }

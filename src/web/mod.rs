@@ -8,13 +8,14 @@
 //! header and body timeouts and a bound on how many are open.
 //!
 //! One handler per file: `timeline.rs` (`/`), `item.rs` (`/items/ID`), `sources.rs`
-//! (`/sources`), `feeds/` (`/feed.atom`, `/feed.rss`, `/feed.json`, channels' feeds), `api/`
+//! (`/sources`), `accounts/` (`/accounts…`: connect, log in again, disconnect), `feeds/` (`/feed.atom`, `/feed.rss`, `/feed.json`, channels' feeds), `api/`
 //! (`/api/…`), `owner/` (`/login`, `/logout`, `/setup`), `health.rs` (`/healthz`),
 //! `assets.rs` (`/static/*`). `query.rs` parses the query parameters they share, `view.rs`
 //! turns store records into what templates show, `preview.rs` bounds what lists carry of each
 //! item, `respond.rs` builds responses and error pages. `listen.rs` hosts the routes
 //! connectors' listeners mount (any method), after the pages.
 
+mod accounts;
 mod api;
 mod assets;
 mod compose;
@@ -81,6 +82,8 @@ pub struct WebContext {
     /// The daemon's poll context, whose connectors' listeners this server hosts (`None`: no
     /// listener routes, as in a server that only shows the timeline).
     pub hosted: Option<Arc<crate::scheduler::PollContext>>,
+    /// Logins waiting for the network to send the browser back (`/accounts/callback`).
+    pub logins: Arc<crate::accounts::pending::PendingLogins>,
 }
 
 impl WebContext {
@@ -138,6 +141,7 @@ impl WebContext {
             .map_err(|e| WebError::Config(format!("the media proxy's client: {e}")))?,
             login_limit: Arc::new(owner::limit::LoginLimit::default()),
             hosted,
+            logins: Arc::default(),
         })
     }
 
@@ -197,13 +201,15 @@ pub fn routes(
         .or(media::route(ctx.clone()))
         .or(compose::pages(ctx.clone()))
         .or(route_pages::pages(ctx.clone()))
+        .or(accounts::pages(ctx.clone()))
         .or(api::routes(ctx.clone()));
     // The owner's forms and API writes (POST): the front door has checked the owner, the
     // origin and the CSRF token, and read the body.
     let forms = api::writes(ctx.clone())
         .or(settings::forms(ctx.clone()))
         .or(compose::forms(ctx.clone()))
-        .or(route_pages::forms(ctx.clone()));
+        .or(route_pages::forms(ctx.clone()))
+        .or(accounts::forms(ctx.clone()));
     let read = warp::get().or(warp::head()).unify();
     let listeners = listen::route(ctx.clone());
     let fallback = warp::path::full()

@@ -49,7 +49,8 @@ pub trait Factory: Send + Sync {
 
     /// Starts a login with the values of [`LoginSpec::fields`]. Either ends it (a token, an app
     /// password, a generated keypair) or asks for one more answer (the code of an OAuth
-    /// out-of-band flow).
+    /// out-of-band flow; with [`LoginContext::callback`], a link whose page sends the browser
+    /// back there with the answer and [`LoginContext::callback_state`]).
     async fn begin_login(
         &self,
         ctx: &LoginContext,
@@ -80,6 +81,13 @@ pub trait Factory: Send + Sync {
     /// The command (or words) that fixes an account whose credentials were refused.
     fn login_again(&self, account: &AccountView) -> String {
         format!("braid account add {} …", account.kind)
+    }
+
+    /// The login values that log `account` in again (its server, say), so a form to log in
+    /// again asks only for what is new. Its credentials are not in `account`.
+    fn login_again_input(&self, account: &AccountView) -> LoginInput {
+        let _ = account;
+        LoginInput::default()
     }
 
     /// True when a URL alone makes a source of this network (`braid source add URL`, OPML).
@@ -172,6 +180,10 @@ pub struct LoginContext {
     /// handler calls [`Factory::continue_login`] with the code). `None` where no browser can
     /// come back, as in the CLI: factories then use an out-of-band flow or a token.
     pub callback: Option<url::Url>,
+    /// The value the browser must bring back to the callback (OAuth's `state`, RFC 6749
+    /// §4.1.1): a redirect flow puts it in its authorize link, and the web UI finishes only a
+    /// login whose callback carries the state of one it started (§10.12: no forged callbacks).
+    pub callback_state: Option<String>,
 }
 
 impl LoginContext {
@@ -180,6 +192,16 @@ impl LoginContext {
         LoginContext {
             http,
             callback: None,
+            callback_state: None,
+        }
+    }
+
+    /// A context whose redirect flows send the browser back to `callback` with `state`.
+    pub fn with_callback(http: SafeClient, callback: url::Url, state: String) -> Self {
+        LoginContext {
+            http,
+            callback: Some(callback),
+            callback_state: Some(state),
         }
     }
 }
@@ -232,6 +254,10 @@ pub struct LoginSpec {
     pub fields: &'static [LoginField],
     /// What the account name defaults to, for help: "user@host".
     pub name_default: &'static str,
+    /// Fields that give up front the answer to a question the login asks later (an OAuth
+    /// code to paste). The CLI offers them as flags; a form whose login comes back to a
+    /// callback leaves them out, as the answer arrives there.
+    pub answered_later: &'static [&'static str],
 }
 
 /// One input of a login's first step. The CLI makes a flag (`--id`) or, when `positional`, an

@@ -63,13 +63,14 @@ static LOGIN: LoginSpec = LoginSpec {
         LoginMethod::Token,
     ],
     name_default: "user@host",
+    answered_later: &["code"],
     fields: &[
         INSTANCE,
         LoginField {
             id: "token",
             label: "Access token",
             help: "An access token made in the server's settings (Development → New \
-                   application).",
+                   application). Without one, Braid asks the server to authorize it.",
             kind: FieldKind::Secret,
             required: false,
             positional: false,
@@ -229,8 +230,10 @@ impl Factory for MastodonFactory {
             .callback
             .as_ref()
             .map_or(oauth::OOB_REDIRECT, |url| url.as_str());
+        let state = ctx.callback.as_ref().and(ctx.callback_state.as_deref());
         let app =
-            oauth::start_with_redirect(&instance, &kind.server_type, redirect, &ctx.http).await?;
+            oauth::start_with_redirect(&instance, &kind.server_type, redirect, state, &ctx.http)
+                .await?;
         let pending = Pending {
             instance,
             home,
@@ -279,6 +282,16 @@ impl Factory for MastodonFactory {
         format!(
             "braid account add {KIND} {}",
             account.server_url.as_deref().unwrap_or("SERVER")
+        )
+    }
+
+    /// The same instance; the rest (a token, or the authorization) is new.
+    fn login_again_input(&self, account: &AccountView) -> LoginInput {
+        LoginInput::from_pairs(
+            account
+                .server_url
+                .iter()
+                .map(|url| ("instance", url.clone())),
         )
     }
 

@@ -55,15 +55,17 @@ pub async fn start(
     server_type: &str,
     client: &SafeClient,
 ) -> Result<PendingLogin, ConnectorError> {
-    start_with_redirect(instance, server_type, OOB_REDIRECT, client).await
+    start_with_redirect(instance, server_type, OOB_REDIRECT, None, client).await
 }
 
 /// Like [`start`], with the redirect URI the authorize page sends the browser back to with
-/// `?code=…` (the web UI's callback), or [`OOB_REDIRECT`].
+/// `?code=…` (the web UI's callback), or [`OOB_REDIRECT`]; `state` goes in the authorize URL
+/// and comes back beside the code.
 pub async fn start_with_redirect(
     instance: &Url,
     server_type: &str,
     redirect_uri: &str,
+    state: Option<&str>,
     client: &SafeClient,
 ) -> Result<PendingLogin, ConnectorError> {
     let server_type = crate::sns(server_type)?.to_string();
@@ -85,9 +87,6 @@ pub async fn start_with_redirect(
         }),
     )
     .await?;
-    // No `state` here: it guards a redirect endpoint against forged requests (RFC 6749
-    // §10.12); out of band no redirect ever reaches Braid, and a web UI with a callback binds
-    // its own `state` to the session when it shows this link.
     let mut authorize_url = join(&instance, "oauth/authorize")?;
     authorize_url
         .query_pairs_mut()
@@ -95,6 +94,12 @@ pub async fn start_with_redirect(
         .append_pair("redirect_uri", redirect_uri)
         .append_pair("response_type", "code")
         .append_pair("scope", &scopes);
+    // `state` guards a redirect endpoint against forged requests (RFC 6749 §10.12): the web
+    // UI's callback finishes only the logins it started. Out of band no redirect ever reaches
+    // Braid, so there is none.
+    if let Some(state) = state {
+        authorize_url.query_pairs_mut().append_pair("state", state);
+    }
     Ok(PendingLogin {
         authorize_url: authorize_url.to_string(),
         client_id: app.client_id,
