@@ -6,6 +6,7 @@ mod auth;
 pub(crate) mod feeds;
 mod items;
 mod pool;
+mod sources_ui;
 
 use std::collections::HashSet;
 use std::net::SocketAddr;

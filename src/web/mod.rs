@@ -7,8 +7,8 @@
 //! session's CSRF token. Only then does warp route it. `server.rs` serves connections with
 //! header and body timeouts and a bound on how many are open.
 //!
-//! One handler per file: `timeline.rs` (`/`), `item.rs` (`/items/ID`), `sources.rs`
-//! (`/sources`), `feeds/` (`/feed.atom`, `/feed.rss`, `/feed.json`, channels' feeds), `api/`
+//! One handler per file: `timeline.rs` (`/`), `item.rs` (`/items/ID`), `sources/`
+//! (`/sources…`: the list, adding, actions), `feeds/` (`/feed.atom`, `/feed.rss`, `/feed.json`, channels' feeds), `api/`
 //! (`/api/…`), `owner/` (`/login`, `/logout`, `/setup`), `health.rs` (`/healthz`),
 //! `assets.rs` (`/static/*`). `query.rs` parses the query parameters they share, `view.rs`
 //! turns store records into what templates show, `preview.rs` bounds what lists carry of each
@@ -180,7 +180,7 @@ pub fn routes(
         .or(api::routes(ctx.clone()));
     // The owner's forms and API writes (POST): the front door has checked the owner, the
     // origin and the CSRF token, and read the body.
-    let forms = api::writes(ctx.clone());
+    let forms = api::writes(ctx.clone()).or(sources::forms(ctx.clone()));
     let read = warp::get().or(warp::head()).unify();
     let listeners = listen::route(ctx.clone());
     let fallback = warp::path::full()
