@@ -2,7 +2,11 @@
 //! (a feed, or a page that links to one), or as one of an account's timelines. The factory
 //! says what the source is; this module checks for duplicates, picks a free name and stores it.
 
-use braid_core::factory::NewSourceSpec;
+mod opml;
+
+pub use opml::{import_outlines, Imported, Skip, Skipped};
+
+use braid_core::factory::{NewSourceSpec, SourceChoice};
 use braid_core::{ConnectorError, LoginContext, SourceId};
 
 use crate::connectors::Registry;
@@ -53,6 +57,19 @@ pub async fn by_url(
     let factory = registry.by_url()?;
     let spec = factory.subscribe(ctx, url).await?;
     add(store, factory.kind(), spec, None, placement).await
+}
+
+/// The sources `url` offers when there is a choice to make (a page advertising several
+/// feeds), for a front end that can ask which; empty when [`by_url`] with `url` can go ahead.
+/// Checks first that `url` is not already a source, so nothing is fetched for it then.
+pub async fn choices(
+    store: &Store,
+    registry: &Registry,
+    ctx: &LoginContext,
+    url: &url::Url,
+) -> Result<Vec<SourceChoice>, SubscribeError> {
+    already(store, url.as_str()).await?;
+    Ok(registry.by_url()?.choices(ctx, url).await?)
 }
 
 /// Adds `timeline` of `account` as a source; `backfill` bounds its first poll.

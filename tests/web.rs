@@ -11,6 +11,7 @@ mod media;
 mod pool;
 mod routes_ui;
 mod settings;
+mod sources_ui;
 
 use std::collections::HashSet;
 use std::net::SocketAddr;

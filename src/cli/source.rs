@@ -221,7 +221,9 @@ async fn list(store: &Store, json: bool) -> anyhow::Result<()> {
 }
 
 fn status(s: &SourceRecord) -> String {
-    if !s.enabled {
+    if s.paused {
+        "paused".into()
+    } else if !s.enabled {
         "disabled".into()
     } else if s.error_count > 0 {
         format!("failing ({})", s.error_count)

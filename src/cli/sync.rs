@@ -26,7 +26,7 @@ pub async fn sync(args: SyncArgs, config: Arc<Config>) -> anyhow::Result<()> {
             .list_sources()
             .await?
             .into_iter()
-            .filter(|s| s.enabled)
+            .filter(|s| s.enabled && !s.paused)
             .collect(),
     };
     let mut out = Out::stdout();

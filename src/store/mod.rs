@@ -7,7 +7,8 @@
 //! writer writes.
 //!
 //! Files: `conn.rs` (connections, pragmas, the blocking-pool bridge), `schema.rs` (embedded
-//! versioned migrations), `sources.rs` (sources and poll state), `items.rs` (upsert, tombstones,
+//! versioned migrations), `sources.rs` (sources and poll state), `source_health.rs` (the sources page's pages, counts
+//! and items per day), `items.rs` (upsert, tombstones,
 //! cross-source linking), `timeline.rs` (keyset pages, row mapping), `fts.rs` (safe FTS5 queries from user
 //! input), `search.rs` (the newest matches of a search, with bounded work), `retention.rs` (the
 //! retention policy).
@@ -28,6 +29,7 @@ mod retention;
 mod routes;
 mod schema;
 mod search;
+mod source_health;
 mod sources;
 mod state;
 #[cfg(test)]
@@ -172,6 +174,40 @@ pub struct SourceRecord {
     /// What the last successful poll could not read (entries skipped, content lost), shown
     /// beside the source's health; `None` when everything was read.
     pub last_warning: Option<String>,
+    /// The owner paused it: not polled until resumed (unlike `enabled = false`, which Braid
+    /// sets after errors).
+    pub paused: bool,
+}
+
+/// Which sources a page of the sources list shows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SourceFilter {
+    #[default]
+    All,
+    /// Enabled, and the last poll failed.
+    Failing,
+    /// Disabled by Braid after errors (or a 410 Gone).
+    Disabled,
+    /// Paused by the owner.
+    Paused,
+}
+
+/// The sources list's summary line.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct SourceCounts {
+    pub total: i64,
+    pub failing: i64,
+    pub disabled: i64,
+    pub paused: i64,
+    /// Polled without errors, but the last poll could not read everything.
+    pub partial: i64,
+}
+
+impl SourceCounts {
+    /// Sources the owner should look at: failing, disabled, or read in part.
+    pub fn attention(&self) -> i64 {
+        self.failing + self.disabled + self.partial
+    }
 }
 
 /// What to record after a successful poll, committed in the same transaction as its items.
@@ -398,6 +434,45 @@ impl Store {
     /// All sources, by name.
     pub async fn list_sources(&self) -> Result<Vec<SourceRecord>> {
         self.read(sources::list).await
+    }
+    /// Up to `limit` sources matching `filter`, by name, after the one named `after`.
+    pub async fn sources_page(
+        &self,
+        filter: SourceFilter,
+        after: Option<String>,
+        limit: usize,
+    ) -> Result<Vec<SourceRecord>> {
+        self.read(move |c| source_health::page(c, filter, after.as_deref(), limit))
+            .await
+    }
+    /// How many sources there are, failing, disabled and paused.
+    pub async fn source_counts(&self) -> Result<SourceCounts> {
+        self.read(source_health::counts).await
+    }
+    /// Each source's items per UTC day (by when Braid stored them), `days` days from `start`.
+    pub async fn items_per_day(
+        &self,
+        ids: Vec<SourceId>,
+        start: DateTime<Utc>,
+        days: usize,
+    ) -> Result<std::collections::HashMap<SourceId, Vec<u32>>> {
+        self.read(move |c| source_health::per_day(c, &ids, start, days))
+            .await
+    }
+    /// Pauses (not polled until resumed) or resumes (due at once) a source.
+    pub async fn set_source_paused(&self, id: SourceId, paused: bool) -> Result<()> {
+        self.write(move |c| sources::set_paused(c, id, paused))
+            .await
+    }
+    /// Sets a source's cron schedule (`None`: the default) and its next poll.
+    pub async fn set_source_schedule(
+        &self,
+        id: SourceId,
+        schedule: Option<String>,
+        next_poll: Option<DateTime<Utc>>,
+    ) -> Result<()> {
+        self.write(move |c| sources::set_schedule(c, id, schedule.as_deref(), next_poll))
+            .await
     }
     /// A number that changes whenever a source or account is added, removed, or changed in
     /// what its connector is built from, by any process (schema V6 triggers).

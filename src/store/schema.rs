@@ -7,7 +7,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use super::{Result, StoreError};
 
 /// Migration `n` (1-based) is `MIGRATIONS[n - 1]`.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11];
 
 /// The schema version this build understands.
 pub(super) const fn known_version() -> i64 {
@@ -588,4 +588,15 @@ CREATE TABLE web_secrets (
     value BLOB NOT NULL
 ) WITHOUT ROWID;
 ALTER TABLE channels ADD COLUMN published INTEGER NOT NULL DEFAULT 0;
+"#;
+
+/// V11: the sources page (issue 9). `paused`: the owner stopped polling a source on purpose
+/// (`enabled = 0` stays what Braid did after errors, with its reason), so the two read apart
+/// and resuming one never hides the other. `items_source_seen`: the page's chart counts a
+/// source's items per day of `first_seen` over the last 30 days; without it that count reads
+/// every item the page's sources ever stored (`items_source_time` orders by `sort_time`, the
+/// published time, which a backfill of old entries puts outside any recent window).
+const V11: &str = r#"
+ALTER TABLE sources ADD COLUMN paused INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX items_source_seen ON items (source_id, first_seen);
 "#;

@@ -9,11 +9,12 @@ use super::conn::{from_micros, micros, opt_time};
 use super::items::release_groups;
 use super::{NewSource, PollFailure, Result, SourceRecord, StoreError};
 
-const COLUMNS: &str = "id, name, kind, url, title, site_url, schedule, category, settings, \
+pub(super) const COLUMNS: &str =
+    "id, name, kind, url, title, site_url, schedule, category, settings, \
     enabled, disabled_reason, cursor, next_poll, last_poll, last_success, error_count, \
-    last_error, last_error_at, item_count, created_at, last_warning, account_id";
+    last_error, last_error_at, item_count, created_at, last_warning, account_id, paused";
 
-fn record(r: &Row<'_>) -> rusqlite::Result<SourceRecord> {
+pub(super) fn record(r: &Row<'_>) -> rusqlite::Result<SourceRecord> {
     let settings: String = r.get(8)?;
     Ok(SourceRecord {
         id: SourceId(r.get(0)?),
@@ -40,6 +41,7 @@ fn record(r: &Row<'_>) -> rusqlite::Result<SourceRecord> {
         created_at: from_micros(r.get(19)?),
         last_warning: r.get(20)?,
         account: r.get::<_, Option<i64>>(21)?.map(braid_core::AccountId),
+        paused: r.get(22)?,
     })
 }
 
@@ -122,7 +124,7 @@ pub(super) fn due(conn: &Connection, now: DateTime<Utc>) -> Result<Vec<SourceRec
     // NULLs sort first: a never-polled source is the most overdue.
     let sql = format!(
         "SELECT {COLUMNS} FROM sources
-         WHERE enabled = 1 AND (next_poll IS NULL OR next_poll <= ?1)
+         WHERE enabled = 1 AND paused = 0 AND (next_poll IS NULL OR next_poll <= ?1)
          ORDER BY next_poll, id"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
@@ -201,5 +203,31 @@ pub(super) fn record_failure(
             i64::from(failure.counts_as_failure),
             failure.disable,
         ])?;
+    expect_one(changed, id)
+}
+
+/// Pauses or resumes a source. Resuming clears `next_poll`, so the source is due at once: the
+/// owner who resumes it expects news, not the rest of a schedule that ran while it slept.
+pub(super) fn set_paused(conn: &mut Connection, id: SourceId, paused: bool) -> Result<()> {
+    let changed = conn
+        .prepare_cached(
+            "UPDATE sources SET paused = ?2,
+                 next_poll = CASE WHEN ?2 THEN next_poll ELSE NULL END
+             WHERE id = ?1",
+        )?
+        .execute(params![id.0, paused])?;
+    expect_one(changed, id)
+}
+
+/// Sets the schedule (`None`: the configured default) and the next poll it gives.
+pub(super) fn set_schedule(
+    conn: &mut Connection,
+    id: SourceId,
+    schedule: Option<&str>,
+    next_poll: Option<DateTime<Utc>>,
+) -> Result<()> {
+    let changed = conn
+        .prepare_cached("UPDATE sources SET schedule = ?2, next_poll = ?3 WHERE id = ?1")?
+        .execute(params![id.0, schedule, next_poll.map(micros)])?;
     expect_one(changed, id)
 }

@@ -7,8 +7,12 @@
 //! session's CSRF token. Only then does warp route it. `server.rs` serves connections with
 //! header and body timeouts and a bound on how many are open.
 //!
-//! One handler per file: `timeline.rs` (`/`), `item.rs` (`/items/ID`), `sources.rs`
-//! (`/sources`), `accounts/` (`/accounts…`: connect, log in again, disconnect), `feeds/` (`/feed.atom`, `/feed.rss`, `/feed.json`, channels' feeds), `api/`
+//! One handler per file (a folder where a page has several): `timeline.rs` (`/`), `item.rs`
+//! (`/items/ID`), `compose/` (`/compose…`), `sources/` (`/sources…`: the list, adding,
+//! actions), `accounts/` (`/accounts…`: connect, log in again, disconnect), `route_pages/`
+//! (`/routes…`, `/channels…`), `settings/` (`/settings…`: feed links, tokens, password),
+//! `media.rs` (`/media/…`, the image proxy), `feeds/` (`/feed.atom`, `/feed.rss`,
+//! `/feed.json`, channels' feeds), `api/`
 //! (`/api/…`), `owner/` (`/login`, `/logout`, `/setup`), `health.rs` (`/healthz`),
 //! `assets.rs` (`/static/*`). `query.rs` parses the query parameters they share, `view.rs`
 //! turns store records into what templates show, `preview.rs` bounds what lists carry of each
@@ -209,7 +213,8 @@ pub fn routes(
         .or(settings::forms(ctx.clone()))
         .or(compose::forms(ctx.clone()))
         .or(route_pages::forms(ctx.clone()))
-        .or(accounts::forms(ctx.clone()));
+        .or(accounts::forms(ctx.clone()))
+        .or(sources::forms(ctx.clone()));
     let read = warp::get().or(warp::head()).unify();
     let listeners = listen::route(ctx.clone());
     let fallback = warp::path::full()

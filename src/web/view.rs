@@ -297,12 +297,6 @@ impl SourceView {
             last_warning: s.last_warning.clone(),
         }
     }
-
-    /// A row is flagged when the source is disabled, its last poll failed, or it was read
-    /// only in part.
-    pub fn unhealthy(&self) -> bool {
-        !self.enabled || self.error_count > 0 || self.last_warning.is_some()
-    }
 }
 
 #[cfg(test)]

@@ -108,6 +108,21 @@ pub trait Factory: Send + Sync {
         )))
     }
 
+    /// The sources a URL offers when there is a choice to make: a page advertising several
+    /// feeds (posts, comments, a podcast) lists them, best first, so a front end that can ask
+    /// (the web UI's radio buttons) lets the person pick one and passes its URL to
+    /// [`Factory::subscribe`]. Empty when there is nothing to choose (the URL is a source
+    /// itself, or offers one): `subscribe` with the URL as given then picks as it always did.
+    /// Errors are those `subscribe` would give for the URL (not reachable, not a feed…).
+    async fn choices(
+        &self,
+        ctx: &LoginContext,
+        url: &url::Url,
+    ) -> Result<Vec<SourceChoice>, ConnectorError> {
+        let _ = (ctx, url);
+        Ok(Vec::new())
+    }
+
     /// True when this network's connectors may listen for pushes over HTTP
     /// ([`crate::connector::Listener`]): the web server then builds them at start and whenever
     /// a record changes, to mount their routes. Polling-only networks say no and are built on
@@ -405,6 +420,17 @@ pub struct NewSourceSpec {
     /// Says what was found, when the URL given was not the source's own ("found the feed on
     /// this page").
     pub found_from: Option<String>,
+}
+
+/// One of several sources a URL offers ([`Factory::choices`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceChoice {
+    /// What to pass to [`Factory::subscribe`].
+    pub url: url::Url,
+    /// What the offer calls itself ("Comments", "Atom"), if anything.
+    pub title: Option<String>,
+    /// What kind of source it is, as declared ("application/atom+xml").
+    pub kind: Option<String>,
 }
 
 /// A kind of timeline an account offers: `home`, `list:ID`.

@@ -115,18 +115,23 @@ fn type_rank(media_type: &str) -> Option<usize> {
     })
 }
 
-/// Finds the feed for `url`: the URL itself when it serves a feed, else the first feed its page
-/// advertises that fetches and parses. Every fetch goes through `client`, so the network policy
-/// holds for discovered URLs too.
-pub async fn discover(client: &SafeClient, url: &Url) -> Result<Discovered, ConnectorError> {
+/// What a URL turned out to be: a feed, or a page and the feeds it advertises (at least one).
+enum Read {
+    Feed(Discovered),
+    Page(Vec<FeedLink>),
+}
+
+/// Fetches `url` and tells a feed from a page that advertises feeds; anything else (a page
+/// advertising none, a document that is neither) is the error `discover` reports.
+async fn read(client: &SafeClient, url: &Url) -> Result<Read, ConnectorError> {
     let (final_url, body) = fetch(client, url, true).await?;
     let html = match parse_feed(&body, &final_url) {
         Ok(parsed) => {
-            return Ok(Discovered {
+            return Ok(Read::Feed(Discovered {
                 feed_url: final_url,
                 title: parsed.meta.title,
                 site_url: parsed.meta.site_url,
-            })
+            }))
         }
         Err(e) if !looks_like_html(&body) => return Err(e),
         Err(_) => body,
@@ -138,6 +143,17 @@ pub async fn discover(client: &SafeClient, url: &Url) -> Result<Discovered, Conn
              type=\"application/rss+xml\"> or Atom/JSON Feed equivalent); give the feed's own URL"
         )));
     }
+    Ok(Read::Page(candidates))
+}
+
+/// Finds the feed for `url`: the URL itself when it serves a feed, else the first feed its page
+/// advertises that fetches and parses. Every fetch goes through `client`, so the network policy
+/// holds for discovered URLs too.
+pub async fn discover(client: &SafeClient, url: &Url) -> Result<Discovered, ConnectorError> {
+    let candidates = match read(client, url).await? {
+        Read::Feed(found) => return Ok(found),
+        Read::Page(candidates) => candidates,
+    };
     let mut errors = Vec::new();
     for link in candidates.into_iter().take(MAX_CANDIDATES) {
         let outcome = match fetch(client, &link.url, false).await {
@@ -162,6 +178,15 @@ pub async fn discover(client: &SafeClient, url: &Url) -> Result<Discovered, Conn
         "feed: {url} advertises feeds, but none could be read: {}",
         errors.join("; ")
     )))
+}
+
+/// The feeds the page at `url` advertises, best first (see [`find_feed_links`]); empty when
+/// `url` is itself a feed. One fetch, of the page only: the feeds are read when one is chosen.
+pub async fn advertised(client: &SafeClient, url: &Url) -> Result<Vec<FeedLink>, ConnectorError> {
+    Ok(match read(client, url).await? {
+        Read::Feed(_) => Vec::new(),
+        Read::Page(links) => links,
+    })
 }
 
 /// GETs `url`; returns the URL to keep (the target of a permanent redirect, else `url` itself —

@@ -4,10 +4,13 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use braid_core::factory::{BuildContext, Factory, LoginContext, NewSourceSpec, SourceView};
+use braid_core::factory::{
+    BuildContext, Factory, LoginContext, NewSourceSpec, SourceChoice, SourceView,
+};
 use braid_core::{AccountView, Connector, ConnectorError};
 use url::Url;
 
+use crate::discover::advertised;
 use crate::{discover, FeedSource};
 
 /// The registry's entry for feeds.
@@ -52,6 +55,26 @@ impl Factory for FeedFactory {
             url: feed_url,
             settings: serde_json::json!({}),
         })
+    }
+
+    /// The feeds a page advertises, when it advertises more than one.
+    async fn choices(
+        &self,
+        ctx: &LoginContext,
+        url: &Url,
+    ) -> Result<Vec<SourceChoice>, ConnectorError> {
+        let links = advertised(&ctx.http, url).await?;
+        if links.len() < 2 {
+            return Ok(Vec::new());
+        }
+        Ok(links
+            .into_iter()
+            .map(|l| SourceChoice {
+                url: l.url,
+                title: l.title,
+                kind: Some(l.media_type).filter(|t| !t.is_empty()),
+            })
+            .collect())
     }
 
     async fn connector(

@@ -121,3 +121,59 @@ async fn discovers_a_feed_from_its_site() {
         .unwrap_err();
     assert!(err.to_string().contains("HTTP 404"), "{err}");
 }
+
+#[tokio::test]
+async fn offers_a_choice_only_when_a_page_advertises_several_feeds() {
+    use braid_core::factory::{Factory, LoginContext};
+    let (base, seen) = serve(|path, _| match path {
+        "/two" => (
+            "200 OK",
+            "content-type: text/html\r\n",
+            r#"<html><head>
+<link rel="alternate" type="application/rss+xml" title="Comments" href="/comments.xml">
+<link rel="alternate" type="application/rss+xml" title="Posts" href="/feed.xml">
+</head></html>"#
+                .to_owned(),
+        ),
+        "/one" => (
+            "200 OK",
+            "content-type: text/html\r\n",
+            r#"<html><head><link rel="alternate" type="application/rss+xml" href="/feed.xml"></head></html>"#
+                .to_owned(),
+        ),
+        "/none" => ("200 OK", "content-type: text/html\r\n", "<html><p>hi</p></html>".to_owned()),
+        "/feed.xml" => ("200 OK", "", RSS.to_owned()),
+        _ => ("404 Not Found", "", String::new()),
+    })
+    .await;
+    let ctx = LoginContext::new(client());
+    let factory = crate::factory::FeedFactory;
+
+    let two = factory
+        .choices(&ctx, &base.join("two").unwrap())
+        .await
+        .unwrap();
+    let urls: Vec<&str> = two.iter().map(|c| c.url.path()).collect();
+    // Best first: comments feeds after the others.
+    assert_eq!(urls, ["/feed.xml", "/comments.xml"]);
+    assert_eq!(two[0].title.as_deref(), Some("Posts"));
+    assert_eq!(two[0].kind.as_deref(), Some("application/rss+xml"));
+    // Listing the choices reads the page only, not the feeds.
+    assert!(!seen.lock().unwrap().iter().any(|p| p.contains("feed.xml")));
+
+    for nothing_to_choose in ["one", "feed.xml"] {
+        let url = base.join(nothing_to_choose).unwrap();
+        assert!(
+            factory.choices(&ctx, &url).await.unwrap().is_empty(),
+            "{url}"
+        );
+    }
+    let err = factory
+        .choices(&ctx, &base.join("none").unwrap())
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("does not advertise a feed"),
+        "{err}"
+    );
+}
