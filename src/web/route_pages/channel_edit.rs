@@ -13,7 +13,7 @@ use super::super::owner::{self, Owner};
 use super::super::respond::{self, Format};
 use super::super::view::Layout;
 use super::super::{with_ctx, HandlerResult, WebContext, WebError};
-use super::{channel_path, config_managed, field, form_body, name, Fields};
+use super::{channel_path, config_managed, field, form_body, named, Fields};
 use crate::routes;
 use crate::store::ChannelRecord;
 
@@ -32,11 +32,7 @@ struct EditPage {
 pub(super) fn page(
     ctx: Arc<WebContext>,
 ) -> impl Filter<Extract = (warp::reply::Response,), Error = warp::Rejection> + Clone {
-    warp::path("channels")
-        .and(name())
-        .and(warp::path!("edit"))
-        .and(with_ctx(ctx))
-        .and(owner::required())
+    named("channels", "edit", ctx)
         .then(
             |name: String, ctx: Arc<WebContext>, owner: Owner| async move {
                 let result = show(&ctx, &owner, &name).await;
@@ -48,11 +44,7 @@ pub(super) fn page(
 pub(super) fn submit(
     ctx: Arc<WebContext>,
 ) -> impl Filter<Extract = (warp::reply::Response,), Error = warp::Rejection> + Clone {
-    warp::path("channels")
-        .and(name())
-        .and(warp::path!("edit"))
-        .and(with_ctx(ctx))
-        .and(owner::required())
+    named("channels", "edit", ctx)
         .and(form_body())
         .then(
             |name: String, ctx: Arc<WebContext>, owner: Owner, fields: Fields| async move {

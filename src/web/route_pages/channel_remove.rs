@@ -12,7 +12,7 @@ use super::super::owner::{self, Owner};
 use super::super::respond::{self, Format};
 use super::super::view::Layout;
 use super::super::{with_ctx, HandlerResult, WebContext};
-use super::{channel_path, name};
+use super::{channel_path, named};
 
 #[derive(Template)]
 #[template(path = "channels_remove.html")]
@@ -27,11 +27,7 @@ struct ConfirmPage {
 pub(super) fn page(
     ctx: Arc<WebContext>,
 ) -> impl Filter<Extract = (warp::reply::Response,), Error = warp::Rejection> + Clone {
-    warp::path("channels")
-        .and(name())
-        .and(warp::path!("remove"))
-        .and(with_ctx(ctx))
-        .and(owner::required())
+    named("channels", "remove", ctx)
         .then(
             |name: String, ctx: Arc<WebContext>, owner: Owner| async move {
                 let result = confirm(&ctx, &owner, &name).await;
@@ -43,11 +39,7 @@ pub(super) fn page(
 pub(super) fn submit(
     ctx: Arc<WebContext>,
 ) -> impl Filter<Extract = (warp::reply::Response,), Error = warp::Rejection> + Clone {
-    warp::path("channels")
-        .and(name())
-        .and(warp::path!("remove"))
-        .and(with_ctx(ctx))
-        .and(owner::required())
+    named("channels", "remove", ctx)
         .then(
             |name: String, ctx: Arc<WebContext>, _owner: Owner| async move {
                 let result = remove(&ctx, &name).await;

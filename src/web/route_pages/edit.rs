@@ -16,18 +16,14 @@ use super::super::owner::{self, Owner};
 use super::super::respond::{self, Format};
 use super::super::{with_ctx, HandlerResult, WebContext};
 use super::form::{self, Place, RouteForm};
-use super::{config_managed, form_body, name, route_path, Fields};
+use super::{config_managed, form_body, named, route_path, Fields};
 use crate::routes::{self, RouteSpec};
 use crate::store::RouteRecord;
 
 pub(super) fn page(
     ctx: Arc<WebContext>,
 ) -> impl Filter<Extract = (warp::reply::Response,), Error = warp::Rejection> + Clone {
-    warp::path("routes")
-        .and(name())
-        .and(warp::path!("edit"))
-        .and(with_ctx(ctx))
-        .and(owner::required())
+    named("routes", "edit", ctx)
         .then(
             |name: String, ctx: Arc<WebContext>, owner: Owner| async move {
                 let result = show(&ctx, &owner, &name).await;
@@ -39,11 +35,7 @@ pub(super) fn page(
 pub(super) fn submit(
     ctx: Arc<WebContext>,
 ) -> impl Filter<Extract = (warp::reply::Response,), Error = warp::Rejection> + Clone {
-    warp::path("routes")
-        .and(name())
-        .and(warp::path!("edit"))
-        .and(with_ctx(ctx))
-        .and(owner::required())
+    named("routes", "edit", ctx)
         .and(form_body())
         .then(
             |name: String, ctx: Arc<WebContext>, owner: Owner, fields: Fields| async move {

@@ -32,7 +32,8 @@ use askama::Template;
 use warp::http::StatusCode;
 use warp::Filter;
 
-use super::{HandlerResult, WebContext};
+use super::owner::{self, Owner};
+use super::{with_ctx, HandlerResult, WebContext};
 
 /// The owner's pages (GET and HEAD).
 pub fn pages(
@@ -82,6 +83,20 @@ fn name() -> impl Filter<Extract = (String,), Error = warp::Rejection> + Clone {
     warp::path::param::<String>().and_then(|raw: String| async move {
         decode_segment(&raw).ok_or_else(warp::reject::not_found)
     })
+}
+
+/// `/KIND/NAME/ACTION`, the owner's: the decoded name, the context and the owner.
+fn named(
+    kind: &'static str,
+    action: &'static str,
+    ctx: Arc<WebContext>,
+) -> impl Filter<Extract = (String, Arc<WebContext>, Owner), Error = warp::Rejection> + Clone {
+    warp::path(kind)
+        .and(name())
+        .and(warp::path(action))
+        .and(warp::path::end())
+        .and(with_ctx(ctx))
+        .and(owner::required())
 }
 
 /// A form's fields, in order, repeated names kept (checkboxes).
