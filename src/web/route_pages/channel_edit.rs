@@ -9,10 +9,10 @@ use askama::Template;
 use warp::http::StatusCode;
 use warp::Filter;
 
-use super::super::owner::{self, Owner};
+use super::super::owner::Owner;
 use super::super::respond::{self, Format};
 use super::super::view::Layout;
-use super::super::{with_ctx, HandlerResult, WebContext, WebError};
+use super::super::{HandlerResult, WebContext, WebError};
 use super::{channel_path, config_managed, field, form_body, named, Fields};
 use crate::routes;
 use crate::store::ChannelRecord;
@@ -32,26 +32,23 @@ struct EditPage {
 pub(super) fn page(
     ctx: Arc<WebContext>,
 ) -> impl Filter<Extract = (warp::reply::Response,), Error = warp::Rejection> + Clone {
-    named("channels", "edit", ctx)
-        .then(
-            |name: String, ctx: Arc<WebContext>, owner: Owner| async move {
-                let result = show(&ctx, &owner, &name).await;
-                respond::finish(&ctx, Format::Html, result)
-            },
-        )
+    named("channels", "edit", ctx).then(
+        |name: String, ctx: Arc<WebContext>, owner: Owner| async move {
+            let result = show(&ctx, &owner, &name).await;
+            respond::finish(&ctx, Format::Html, result)
+        },
+    )
 }
 
 pub(super) fn submit(
     ctx: Arc<WebContext>,
 ) -> impl Filter<Extract = (warp::reply::Response,), Error = warp::Rejection> + Clone {
-    named("channels", "edit", ctx)
-        .and(form_body())
-        .then(
-            |name: String, ctx: Arc<WebContext>, owner: Owner, fields: Fields| async move {
-                let result = save(&ctx, &owner, &name, &fields).await;
-                respond::finish(&ctx, Format::Html, result)
-            },
-        )
+    named("channels", "edit", ctx).and(form_body()).then(
+        |name: String, ctx: Arc<WebContext>, owner: Owner, fields: Fields| async move {
+            let result = save(&ctx, &owner, &name, &fields).await;
+            respond::finish(&ctx, Format::Html, result)
+        },
+    )
 }
 
 /// The channel if the web may change it; else the page that says why not.

@@ -8,10 +8,10 @@ use askama::Template;
 use warp::http::StatusCode;
 use warp::Filter;
 
-use super::super::owner::{self, Owner};
+use super::super::owner::Owner;
 use super::super::respond::{self, Format};
 use super::super::view::Layout;
-use super::super::{with_ctx, HandlerResult, WebContext};
+use super::super::{HandlerResult, WebContext};
 use super::{channel_path, named};
 
 #[derive(Template)]
@@ -27,25 +27,23 @@ struct ConfirmPage {
 pub(super) fn page(
     ctx: Arc<WebContext>,
 ) -> impl Filter<Extract = (warp::reply::Response,), Error = warp::Rejection> + Clone {
-    named("channels", "remove", ctx)
-        .then(
-            |name: String, ctx: Arc<WebContext>, owner: Owner| async move {
-                let result = confirm(&ctx, &owner, &name).await;
-                respond::finish(&ctx, Format::Html, result)
-            },
-        )
+    named("channels", "remove", ctx).then(
+        |name: String, ctx: Arc<WebContext>, owner: Owner| async move {
+            let result = confirm(&ctx, &owner, &name).await;
+            respond::finish(&ctx, Format::Html, result)
+        },
+    )
 }
 
 pub(super) fn submit(
     ctx: Arc<WebContext>,
 ) -> impl Filter<Extract = (warp::reply::Response,), Error = warp::Rejection> + Clone {
-    named("channels", "remove", ctx)
-        .then(
-            |name: String, ctx: Arc<WebContext>, _owner: Owner| async move {
-                let result = remove(&ctx, &name).await;
-                respond::finish(&ctx, Format::Html, result)
-            },
-        )
+    named("channels", "remove", ctx).then(
+        |name: String, ctx: Arc<WebContext>, _owner: Owner| async move {
+            let result = remove(&ctx, &name).await;
+            respond::finish(&ctx, Format::Html, result)
+        },
+    )
 }
 
 async fn confirm(ctx: &WebContext, owner: &Owner, name: &str) -> HandlerResult {

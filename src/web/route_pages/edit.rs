@@ -12,9 +12,9 @@ use std::sync::Arc;
 use warp::http::StatusCode;
 use warp::Filter;
 
-use super::super::owner::{self, Owner};
+use super::super::owner::Owner;
 use super::super::respond::{self, Format};
-use super::super::{with_ctx, HandlerResult, WebContext};
+use super::super::{HandlerResult, WebContext};
 use super::form::{self, Place, RouteForm};
 use super::{config_managed, form_body, named, route_path, Fields};
 use crate::routes::{self, RouteSpec};
@@ -23,26 +23,23 @@ use crate::store::RouteRecord;
 pub(super) fn page(
     ctx: Arc<WebContext>,
 ) -> impl Filter<Extract = (warp::reply::Response,), Error = warp::Rejection> + Clone {
-    named("routes", "edit", ctx)
-        .then(
-            |name: String, ctx: Arc<WebContext>, owner: Owner| async move {
-                let result = show(&ctx, &owner, &name).await;
-                respond::finish(&ctx, Format::Html, result)
-            },
-        )
+    named("routes", "edit", ctx).then(
+        |name: String, ctx: Arc<WebContext>, owner: Owner| async move {
+            let result = show(&ctx, &owner, &name).await;
+            respond::finish(&ctx, Format::Html, result)
+        },
+    )
 }
 
 pub(super) fn submit(
     ctx: Arc<WebContext>,
 ) -> impl Filter<Extract = (warp::reply::Response,), Error = warp::Rejection> + Clone {
-    named("routes", "edit", ctx)
-        .and(form_body())
-        .then(
-            |name: String, ctx: Arc<WebContext>, owner: Owner, fields: Fields| async move {
-                let result = save(&ctx, &owner, &name, &fields).await;
-                respond::finish(&ctx, Format::Html, result)
-            },
-        )
+    named("routes", "edit", ctx).and(form_body()).then(
+        |name: String, ctx: Arc<WebContext>, owner: Owner, fields: Fields| async move {
+            let result = save(&ctx, &owner, &name, &fields).await;
+            respond::finish(&ctx, Format::Html, result)
+        },
+    )
 }
 
 fn place(name: &str) -> Place {
