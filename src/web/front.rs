@@ -148,7 +148,9 @@ async fn admit(
     })?;
     let (caller, set_cookie) = match identified {
         Some((owner, refresh)) => {
-            let cookie = refresh
+            // Only on private pages: a public answer (a stylesheet marked `public`) may sit in
+            // a shared cache, and must never carry the session's token.
+            let cookie = (refresh && class == Class::Private)
                 .then(|| owner::session_cookie_refresh(ctx, req.headers()))
                 .flatten();
             (Some(owner), cookie)
