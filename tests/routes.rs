@@ -282,6 +282,7 @@ async fn private_statuses_stay_private_and_copies_never_come_back() {
             limit: 50,
             source: None,
             search: None,
+            ..Default::default()
         })
         .await
         .unwrap();

@@ -12,6 +12,7 @@ mod pool;
 mod routes_ui;
 mod settings;
 mod sources_ui;
+mod timeline;
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
@@ -301,18 +302,21 @@ async fn timeline_page_escapes_pages_and_searches() {
     );
     assert!(html.contains(UNICODE_TITLE));
     assert!(
-        html.contains("Also in <span>social</span>"),
+        html.contains("Also in <span class=\"origin\">") && html.contains(">social</a> <small>("),
         "cross-source link missing"
     );
     assert!(html.contains(&escaped("Ann <Author>")));
     assert!(
-        !html.contains("style=") && !html.contains("<script"),
+        !html.contains("style=")
+            && html
+                .match_indices("<script")
+                .all(|(at, _)| html[at..].starts_with("<script src=\"/static/")),
         "no inline style or script"
     );
     // Content warning as <details>; the enclosure is linked, never embedded (the page loads
     // nothing from third parties).
     assert!(html.contains(&format!(
-        "<summary>{}</summary>",
+        "<summary>{} <span class=\"hint\">(show)</span></summary>",
         escaped("Spoilers <for> the film")
     )));
     assert!(html.contains("href=\"https://cdn.example/ep1.mp3\""));

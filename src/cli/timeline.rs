@@ -49,6 +49,7 @@ pub async fn timeline(args: TimelineArgs, config: Arc<Config>) -> anyhow::Result
         limit: PAGE,
         source,
         search: args.search.clone(),
+        ..Default::default()
     };
     let mut shown = 0;
     while shown < args.limit {

@@ -183,6 +183,11 @@ fn upsert(
             (None, Some(_)) => false,
         };
         if !newer {
+            // A preview the origin made after the fact is kept, but is no edit.
+            if let Some(card) = &item.card {
+                tx.prepare_cached("UPDATE items SET card = ?1 WHERE id = ?2 AND card IS NOT ?1")?
+                    .execute(params![to_json(card)?, id])?;
+            }
             return Ok(Outcome::Unchanged);
         }
         // The same entry twice in one page: the first copy must be in the index before the
@@ -225,13 +230,14 @@ fn write_item(
 ) -> Result<()> {
     let attachments = to_json(&item.attachments)?;
     let tags = to_json(&item.tags)?;
+    let card = item.card.as_ref().map(to_json).transpose()?;
     let canonical = item.url.as_deref().and_then(canonical_url);
     let author = item.author.as_ref();
     let published = item.published.map(micros);
     let first_seen = match how {
         Write::Insert { first_seen } | Write::Update { first_seen, .. } => first_seen,
     };
-    // ?1..?21 are the same for insert and update.
+    // ?1..?22 are the same for insert and update.
     let fields = params![
         item.kind.as_str(),
         author.and_then(|a| a.name.as_deref()),
@@ -254,6 +260,7 @@ fn write_item(
         item.visibility.as_str(),
         sort_time(published, first_seen),
         hash,
+        card,
     ];
     match how {
         Write::Update { id, .. } => {
@@ -264,13 +271,13 @@ fn write_item(
                      content_text = ?8, summary = ?9, content_warning = ?10, language = ?11,
                      published = ?12, updated = ?13, in_reply_to = ?14, attachments = ?15,
                      tags = ?16, url = ?17, canonical_url = ?18, visibility = ?19,
-                     sort_time = ?20, content_hash = ?21
-                 WHERE id = ?22",
+                     sort_time = ?20, content_hash = ?21, card = ?22
+                 WHERE id = ?23",
             )?;
             for (i, v) in fields.iter().enumerate() {
                 stmt.raw_bind_parameter(i + 1, v)?;
             }
-            stmt.raw_bind_parameter(22, id)?;
+            stmt.raw_bind_parameter(23, id)?;
             stmt.raw_execute()?;
         }
         Write::Insert { first_seen } => {
@@ -291,18 +298,18 @@ fn write_item(
                 "INSERT INTO items (kind, author_name, author_handle, author_url, author_avatar,
                      title, content_html, content_text, summary, content_warning, language,
                      published, updated, in_reply_to, attachments, tags, url, canonical_url,
-                     visibility, sort_time, content_hash,
+                     visibility, sort_time, content_hash, card,
                      source_id, remote_id, first_seen, dup_of)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                     ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)",
+                     ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)",
             )?;
             for (i, v) in fields.iter().enumerate() {
                 stmt.raw_bind_parameter(i + 1, v)?;
             }
-            stmt.raw_bind_parameter(22, source.0)?;
-            stmt.raw_bind_parameter(23, item.remote_id.as_str())?;
-            stmt.raw_bind_parameter(24, first_seen)?;
-            stmt.raw_bind_parameter(25, dup_of)?;
+            stmt.raw_bind_parameter(23, source.0)?;
+            stmt.raw_bind_parameter(24, item.remote_id.as_str())?;
+            stmt.raw_bind_parameter(25, first_seen)?;
+            stmt.raw_bind_parameter(26, dup_of)?;
             stmt.raw_execute()?;
         }
     }
@@ -314,9 +321,18 @@ fn to_json<T: serde::Serialize>(v: &T) -> Result<String> {
 }
 
 /// 128 bits of SHA-256 over the normalized item: enough to tell edits apart, half the bytes.
+///
+/// The link card is left out: origins add it after the fact (Mastodon fetches the preview
+/// once the post is out), and a preview arriving is not an edit to carry to copies.
 fn content_hash(item: &Item) -> Result<Vec<u8>> {
-    let bytes =
-        serde_json::to_vec(item).map_err(|e| StoreError::Other(format!("item json: {e}")))?;
+    let bytes = match item.card {
+        None => serde_json::to_vec(item),
+        Some(_) => serde_json::to_vec(&Item {
+            card: None,
+            ..item.clone()
+        }),
+    }
+    .map_err(|e| StoreError::Other(format!("item json: {e}")))?;
     Ok(Sha256::digest(&bytes)[..16].to_vec())
 }
 

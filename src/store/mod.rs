@@ -261,9 +261,38 @@ pub struct StoredItem {
     pub first_seen: DateTime<Utc>,
     /// The time the timeline is ordered by: `published`, else `first_seen`.
     pub sort_time: DateTime<Utc>,
+    /// The connector kind of the item's source (`feed`, `mastodon`, …): its network.
+    pub network: String,
     /// Other sources through which the same post (same canonical URL) was seen.
     pub also_in: Vec<String>,
+    /// The same post as those other sources hold it: each with its own link.
+    pub origins: Vec<Origin>,
+    /// The item this one replies to, when the store holds it (same source).
+    pub parent: Option<ParentRef>,
 }
+
+/// One more place a post was seen: another source's copy of the same canonical URL.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Origin {
+    pub source: SourceId,
+    pub source_name: String,
+    /// The connector kind of that source.
+    pub network: String,
+    /// That copy's own web page, when it has one.
+    pub url: Option<String>,
+}
+
+/// What a reply shows of its parent: who wrote it and its first words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ParentRef {
+    pub id: ItemId,
+    pub author: Option<String>,
+    /// The parent's title, else the start of its text (at most [`PARENT_EXCERPT_CHARS`]).
+    pub excerpt: String,
+}
+
+/// Characters of a parent's text shown above its reply.
+pub const PARENT_EXCERPT_CHARS: usize = 240;
 
 /// Position for keyset pagination: the `(sort_time, id)` of the last item shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -297,6 +326,15 @@ pub struct TimelineQuery {
     /// FTS5 search over title, text and author. User input: quoted safely by the store, so
     /// `"foo bar"`, `foo OR bar` and stray punctuation never cause a syntax error.
     pub search: Option<String>,
+    /// Only items of sources of this connector kind (`feed`, `mastodon`, …).
+    pub network: Option<String>,
+    /// Only items in this channel (its id), copies included.
+    pub channel: Option<i64>,
+    /// Only items with at least one attachment.
+    pub has_media: bool,
+    /// Only items stored after this one (ids grow as items arrive): the live view's "new
+    /// since the page was loaded".
+    pub after_id: Option<ItemId>,
 }
 
 /// One page of the timeline.
@@ -835,6 +873,10 @@ impl Store {
     }
     pub async fn item(&self, id: ItemId) -> Result<Option<StoredItem>> {
         self.read(move |c| timeline::item(c, id)).await
+    }
+    /// The connector kinds that have sources, for the timeline's network filter.
+    pub async fn source_kinds(&self) -> Result<Vec<String>> {
+        self.read(timeline::source_kinds).await
     }
 
     // ---- housekeeping ----

@@ -7,7 +7,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use super::{Result, StoreError};
 
 /// Migration `n` (1-based) is `MIGRATIONS[n - 1]`.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12];
 
 /// The schema version this build understands.
 pub(super) const fn known_version() -> i64 {
@@ -599,4 +599,11 @@ ALTER TABLE channels ADD COLUMN published INTEGER NOT NULL DEFAULT 0;
 const V11: &str = r#"
 ALTER TABLE sources ADD COLUMN paused INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX items_source_seen ON items (source_id, first_seen);
+"#;
+
+/// V12: the timeline's link cards (issue 9). `card`: the origin's preview of the page an item
+/// links to (`LinkCard` as JSON), NULL for none. Last in the row, after the bodies: only pages
+/// that show an item read it.
+const V12: &str = r#"
+ALTER TABLE items ADD COLUMN card TEXT;
 "#;

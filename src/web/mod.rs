@@ -29,6 +29,7 @@ mod front;
 mod health;
 mod item;
 mod listen;
+mod live;
 pub mod media;
 pub mod owner;
 mod preview;
@@ -88,6 +89,8 @@ pub struct WebContext {
     pub hosted: Option<Arc<crate::scheduler::PollContext>>,
     /// Logins waiting for the network to send the browser back (`/accounts/callback`).
     pub logins: Arc<crate::accounts::pending::PendingLogins>,
+    /// The newest stored item id for live pages, watched once the first page listens.
+    pub live: std::sync::OnceLock<live::Newest>,
 }
 
 impl WebContext {
@@ -146,6 +149,7 @@ impl WebContext {
             login_limit: Arc::new(owner::limit::LoginLimit::default()),
             hosted,
             logins: Arc::default(),
+            live: std::sync::OnceLock::new(),
         })
     }
 
@@ -199,6 +203,7 @@ pub fn routes(
         .or(feeds::routes(ctx.clone()));
     // The owner's pages and API reads (GET and HEAD).
     let pages = timeline::route(ctx.clone())
+        .or(live::routes(ctx.clone()))
         .or(item::route(ctx.clone()))
         .or(sources::route(ctx.clone()))
         .or(settings::route(ctx.clone()))
@@ -254,6 +259,7 @@ const CORE_SEGMENTS: &[&str] = &[
     "static",
     "sources",
     "items",
+    "timeline",
     "channels",
     "feed.atom",
     "feed.rss",

@@ -1,6 +1,7 @@
 //! The query parameters the timeline page, the feeds and the API share: `before` (a keyset
-//! page key), `source` (a source id, or its exact name), `q` (full-text search) and, for the
-//! API, `limit`.
+//! page key), `source` (a source id, or its exact name), `q` (full-text search), `network` (a
+//! connector kind), `channel` (a channel's name), `media=1` (items with files), `after` (an
+//! item id: what arrived since) and, for the API, `limit`.
 //!
 //! Parameters arrive as raw pairs (`warp::query::<Vec<(String, String)>>()` never rejects), so
 //! every mistake gets our own 400 with a sentence saying what was wrong, not warp's generic
@@ -10,7 +11,7 @@ use braid_core::SourceId;
 use warp::Filter;
 
 use super::{WebContext, WebError};
-use crate::store::{PageKey, SourceRecord, TimelineQuery};
+use crate::store::{ChannelRecord, PageKey, SourceRecord, TimelineQuery};
 
 /// The raw `?a=b&c=d` pairs of a request, decoded.
 pub type RawQuery = Vec<(String, String)>;
@@ -36,6 +37,14 @@ pub struct ListParams {
     pub search: Option<String>,
     /// Requested page size (API only); `None` leaves the route's default.
     pub limit: Option<usize>,
+    /// Only this network (a connector kind with sources).
+    pub network: Option<String>,
+    /// Only this channel, looked up so pages can show its name.
+    pub channel: Option<ChannelRecord>,
+    /// Only items with files.
+    pub has_media: bool,
+    /// Only items stored after this item id.
+    pub after: Option<i64>,
 }
 
 impl ListParams {
@@ -56,6 +65,38 @@ impl ListParams {
                     })?);
                 }
                 "source" => params.source = Some(find_source(ctx, value).await?),
+                "network" => {
+                    if !ctx.store.source_kinds().await?.iter().any(|k| k == value) {
+                        return Err(WebError::BadRequest(format!(
+                            "there are no sources of the network {value:?}"
+                        )));
+                    }
+                    params.network = Some(value.to_owned());
+                }
+                "channel" => {
+                    let channel = ctx.store.channel(value.to_owned()).await?;
+                    params.channel = Some(channel.ok_or_else(|| {
+                        WebError::BadRequest(format!("there is no channel {value:?}"))
+                    })?);
+                }
+                "media" => {
+                    params.has_media = match value {
+                        "1" | "true" | "on" | "yes" => true,
+                        "0" | "false" | "off" | "no" => false,
+                        _ => {
+                            return Err(WebError::BadRequest(format!(
+                                "the `media` parameter {value:?} must be 1 or 0"
+                            )))
+                        }
+                    }
+                }
+                "after" => {
+                    params.after = Some(value.parse::<i64>().map_err(|_| {
+                        WebError::BadRequest(format!(
+                            "the `after` parameter {value:?} is not an item id"
+                        ))
+                    })?);
+                }
                 "q" => {
                     if value.chars().count() > MAX_SEARCH_CHARS {
                         return Err(WebError::BadRequest(format!(
@@ -89,7 +130,20 @@ impl ListParams {
             limit: self.limit.unwrap_or(default_limit),
             source: self.source.as_ref().map(|s| s.id),
             search: self.search.clone(),
+            network: self.network.clone(),
+            channel: self.channel.as_ref().map(|c| c.id),
+            has_media: self.has_media,
+            after_id: self.after.map(braid_core::ItemId),
         }
+    }
+
+    /// Whether any filter narrows the timeline (search included).
+    pub fn is_filtered(&self) -> bool {
+        self.source.is_some()
+            || self.search.is_some()
+            || self.network.is_some()
+            || self.channel.is_some()
+            || self.has_media
     }
 
     /// `source=…&q=…` (the filters, without `before`), URL-encoded, possibly empty. Used to
@@ -106,6 +160,15 @@ impl ListParams {
         }
         if let Some(q) = &self.search {
             out.append_pair("q", q);
+        }
+        if let Some(network) = &self.network {
+            out.append_pair("network", network);
+        }
+        if let Some(channel) = &self.channel {
+            out.append_pair("channel", &channel.name);
+        }
+        if self.has_media {
+            out.append_pair("media", "1");
         }
         if let Some(limit) = self.limit {
             out.append_pair("limit", &limit.to_string());

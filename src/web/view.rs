@@ -132,9 +132,54 @@ pub struct ItemView {
     pub content_warning: Option<String>,
     pub attachments: Vec<AttachmentView>,
     pub tags: Vec<String>,
-    pub also_in: Vec<String>,
+    /// The network of the item's source: its connector kind and the name shown on the badge.
+    pub network: String,
+    pub network_label: String,
+    /// The other sources that hold the same post, each with its own link.
+    pub origins: Vec<OriginView>,
+    /// The item this one replies to, when the store holds it.
+    pub parent: Option<ParentView>,
+    /// The link's preview card.
+    pub card: Option<CardView>,
     /// The bodies were cut to the list's preview; the item page has them whole.
     pub truncated: bool,
+}
+
+/// Another source's copy of an item.
+#[derive(Debug, Clone)]
+pub struct OriginView {
+    pub source_id: i64,
+    pub source_name: String,
+    pub network_label: String,
+    /// That copy's page, when it has a web link.
+    pub url: Option<String>,
+}
+
+/// The parent a reply answers, shown above it.
+#[derive(Debug, Clone)]
+pub struct ParentView {
+    pub id: i64,
+    pub author: Option<String>,
+    pub excerpt: String,
+}
+
+/// A link's preview: checked links, its image through the media proxy.
+#[derive(Debug, Clone)]
+pub struct CardView {
+    pub url: String,
+    pub title: String,
+    pub description: Option<String>,
+    pub provider: Option<String>,
+    /// The preview image's proxied address (set by `local_media`).
+    pub image: Option<String>,
+}
+
+/// The name a network's badge shows: its connector's short name, else its kind.
+pub fn network_label(kind: &str) -> String {
+    crate::connectors::Registry::builtin()
+        .get(kind)
+        .map(|f| f.short_name().to_owned())
+        .unwrap_or_else(|_| kind.to_owned())
 }
 
 impl ItemView {
@@ -165,6 +210,14 @@ impl ItemView {
             if a.kind == MediaKind::Image {
                 a.src = signer.path(&a.url);
             }
+        }
+        if let Some(card) = &mut self.card {
+            card.image = stored
+                .item
+                .card
+                .as_ref()
+                .and_then(|c| c.image.as_deref())
+                .and_then(|u| signer.path(u));
         }
         if let Some(html) = &self.content_html {
             let signer = signer.clone();
@@ -204,7 +257,33 @@ impl ItemView {
             content_warning: nonempty(&item.content_warning),
             attachments: item.attachments.iter().filter_map(attachment).collect(),
             tags: item.tags.clone(),
-            also_in: stored.also_in.clone(),
+            network: stored.network.clone(),
+            network_label: network_label(&stored.network),
+            origins: stored
+                .origins
+                .iter()
+                .map(|o| OriginView {
+                    source_id: o.source.0,
+                    source_name: o.source_name.clone(),
+                    network_label: network_label(&o.network),
+                    url: o.url.as_deref().and_then(safe_url),
+                })
+                .collect(),
+            parent: stored.parent.as_ref().map(|p| ParentView {
+                id: p.id.0,
+                author: p.author.clone(),
+                excerpt: p.excerpt.clone(),
+            }),
+            card: item.card.as_ref().and_then(|c| {
+                Some(CardView {
+                    url: safe_url(&c.url)?,
+                    title: c.title.clone(),
+                    description: c.description.clone(),
+                    provider: c.provider.clone(),
+                    // Shown only through the media proxy: see `local_media`.
+                    image: None,
+                })
+            }),
             truncated: false,
         }
     }

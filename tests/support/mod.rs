@@ -215,6 +215,7 @@ impl Harness {
                 limit: 500,
                 source: Some(id),
                 search: None,
+                ..Default::default()
             })
             .await
             .expect("timeline")

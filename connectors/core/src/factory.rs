@@ -39,6 +39,12 @@ pub trait Factory: Send + Sync {
     /// The name people see: "RSS, Atom and JSON Feed", "Mastodon API family".
     fn display_name(&self) -> &'static str;
 
+    /// A word or two for where space is short, such as the timeline's network badges:
+    /// "Feed", "Mastodon". The display name unless the network says otherwise.
+    fn short_name(&self) -> &'static str {
+        self.display_name()
+    }
+
     /// One line for help texts: what an account or source of this network is.
     fn about(&self) -> &'static str;
 

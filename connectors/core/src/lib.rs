@@ -33,4 +33,4 @@ pub use connector::{
 pub use error::ConnectorError;
 pub use factory::{AccountView, BuildContext, Factory, LoginContext, SourceView};
 pub use ids::{AccountId, ItemId, RemoteId, SourceId};
-pub use model::{Attachment, Author, Item, ItemKind, Visibility};
+pub use model::{Attachment, Author, Item, ItemKind, LinkCard, Visibility};

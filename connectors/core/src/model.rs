@@ -169,4 +169,25 @@ pub struct Item {
     /// The item's own web page (absolute URL); used to link copies across networks.
     pub url: Option<String>,
     pub visibility: Visibility,
+    /// A preview of the page the item links to, as the origin built it. Not part of what
+    /// makes an item changed: origins add it after the fact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card: Option<LinkCard>,
+}
+
+/// A link's preview (Mastodon's "card"): plain text fields and absolute URLs, which pages
+/// escape and proxy like everything else.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct LinkCard {
+    /// The page linked to (absolute).
+    pub url: String,
+    pub title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// A preview image (absolute).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+    /// The site's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
 }

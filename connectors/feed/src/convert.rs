@@ -219,6 +219,7 @@ pub(crate) fn convert_entry(
         tags: tags(entry),
         url,
         visibility: Visibility::Public,
+        card: None,
     };
     (item, problem)
 }

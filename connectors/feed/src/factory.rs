@@ -33,6 +33,10 @@ impl Factory for FeedFactory {
         "RSS, Atom and JSON Feed"
     }
 
+    fn short_name(&self) -> &'static str {
+        "Feed"
+    }
+
     fn about(&self) -> &'static str {
         "a feed, subscribed to by its URL or the URL of a page that links to it"
     }

@@ -15,6 +15,7 @@
 //! | `tags`            | `tags[].name`                                                      |
 //! | `url`             | `url`, else `uri`                                                  |
 //! | `visibility`      | `public`, `unlisted`, `private` → followers only, `direct`; anything else (Pleroma `local`, Akkoma `list`, …) → `Direct`, so an unknown scope is never widened |
+//! | `card`            | `card` (the link preview) when it has an absolute http(s) `url` and a title: `title`, `description`, `image`, `provider_name`, as plain text |
 //!
 //! **Boosts.** The item is the *boosted* status (its `uri`, author, content and date), with
 //! `kind = Share` and a first paragraph "Boosted by NAME (@handle)". So a status boosted by
@@ -23,16 +24,16 @@
 //! the upsert keeps one row.
 //!
 //! Dropped on purpose: custom emoji (shown as their `:shortcode:`), mentions' account ids,
-//! link-preview cards, counts (favourites, boosts, replies), filters, quotes.
+//! counts (favourites, boosts, replies), filters, quotes.
 
 use std::collections::HashMap;
 
-use braid_core::model::{Attachment, Author, Item, ItemKind, Visibility};
+use braid_core::model::{Attachment, Author, Item, ItemKind, LinkCard, Visibility};
 use braid_core::sanitize::clean_html_with_base;
 use braid_core::RemoteId;
 use url::Url;
 
-use crate::wire::{Account, MediaAttachment, Poll, Status};
+use crate::wire::{Account, MediaAttachment, Poll, PreviewCard, Status};
 
 /// What a conversion needs besides the status itself.
 #[derive(Debug, Clone)]
@@ -110,7 +111,26 @@ fn own_status_to_item(status: &Status, ctx: &Context<'_>) -> Item {
         tags: status.tags.iter().map(|t| t.name.clone()).collect(),
         url: status.url.clone().or_else(|| Some(status.uri.clone())),
         visibility: visibility(&status.visibility),
+        card: status.card.as_ref().and_then(card),
     }
+}
+
+/// The link preview, when it names a web page and has a title; its texts are plain.
+fn card(card: &PreviewCard) -> Option<LinkCard> {
+    let web = |u: &str| {
+        Url::parse(u.trim())
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https"))
+            .map(String::from)
+    };
+    let text = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
+    Some(LinkCard {
+        url: web(&card.url)?,
+        title: text(&card.title)?,
+        description: text(&card.description),
+        image: card.image.as_deref().and_then(web),
+        provider: text(&card.provider_name),
+    })
 }
 
 /// The API URL of a status on `instance`: what a reply names when its parent's `uri` is not

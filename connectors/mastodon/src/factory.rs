@@ -193,6 +193,10 @@ impl Factory for MastodonFactory {
         "Mastodon API family"
     }
 
+    fn short_name(&self) -> &'static str {
+        "Mastodon"
+    }
+
     fn about(&self) -> &'static str {
         "an account on Mastodon, Pleroma/Akkoma, Friendica, GoToSocial or Firefish"
     }

@@ -42,6 +42,24 @@ pub struct Status {
     pub tags: Vec<Tag>,
     #[serde(default)]
     pub poll: Option<Poll>,
+    /// The preview of the first link, once the instance has fetched it.
+    #[serde(default)]
+    pub card: Option<PreviewCard>,
+}
+
+/// `PreviewCard` (<https://docs.joinmastodon.org/entities/PreviewCard/>): what Braid shows.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PreviewCard {
+    #[serde(default)]
+    pub url: String,
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub image: Option<String>,
+    #[serde(default)]
+    pub provider_name: String,
 }
 
 /// `Account` (<https://docs.joinmastodon.org/entities/Account/>).

@@ -7,6 +7,7 @@ mod ingest;
 mod read;
 mod retention;
 mod sources;
+mod timeline_view;
 
 use braid_core::{Author, Item, ItemId, SourceId};
 use chrono::{DateTime, TimeZone, Utc};

@@ -470,7 +470,11 @@ async fn cached_statements_are_not_recompiled_per_run() {
         .with_reader(|c| {
             let mut counts = Vec::new();
             for by_source in [false, true] {
-                let stmt = c.prepare_cached(&crate::store::timeline::list_sql(by_source))?;
+                let q = TimelineQuery {
+                    source: by_source.then_some(SourceId(1)),
+                    ..TimelineQuery::default()
+                };
+                let stmt = c.prepare_cached(&crate::store::timeline::list_sql(&q).0)?;
                 counts.push(stmt.get_status(RePrepare));
             }
             // The class, not just these two: any statement with a bound LIMIT.
