@@ -157,6 +157,8 @@ async fn add_by_feed_url_and_by_a_page_offering_a_choice() {
     );
     let (_, shown) = ui.get(&location).await;
     assert!(shown.contains("Added “My feed”"), "{shown}");
+    // Nothing polled it yet (no scheduler runs here), and the page does not claim otherwise.
+    assert!(shown.contains("Not polled yet."), "{shown}");
 
     // A page advertising two feeds: a choice, nothing subscribed yet.
     let (status, _, body) = ui
