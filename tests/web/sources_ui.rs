@@ -166,6 +166,8 @@ async fn add_by_feed_url_and_by_a_page_offering_a_choice() {
         .await;
     assert_eq!(status, StatusCode::OK);
     assert!(body.contains("This page offers 2 feeds"), "{body}");
+    // Each by its title and format's name, not its media type.
+    assert!(body.contains("Comments (RSS)"), "{body}");
     for feed in ["/posts.xml", "/comments.xml"] {
         assert!(
             body.contains(r#"type="radio" id="feed-"#)
