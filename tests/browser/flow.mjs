@@ -214,10 +214,12 @@ await main("flow", async (report, browser) => {
         root: root.localName,
         ns: root.namespaceURI,
         title: root.getElementsByTagNameNS("http://www.w3.org/2005/Atom", "title")[0]?.textContent,
+        id: root.getElementsByTagNameNS("http://www.w3.org/2005/Atom", "id")[0]?.textContent,
       };
     }, body);
     check(!parsed.error && parsed.root === "feed" && parsed.ns === "http://www.w3.org/2005/Atom", `not an Atom feed: ${JSON.stringify(parsed)}`);
     check(parsed.title === CHANNEL_TITLE, `the feed is titled ${parsed.title}`);
+    check(parsed.id === `${BASE}/channels/${CHANNEL}/`, `the channel's feed has the id ${parsed.id}`);
     report.data.channel_feed = parsed;
     // What a person sees who opens the link in a browser.
     await reader.goto(link).catch(() => {});

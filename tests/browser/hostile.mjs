@@ -68,7 +68,10 @@ await main("xss", async (report, browser) => {
     await page.waitForTimeout(1000);
     const ran = await marks(page);
     check(ran.length > 0, "no payload ran on the control page: the test could not see an XSS");
+    const bad = await page.evaluate(violations);
+    check(bad.length > 0, "the DOM check finds nothing wrong on the control page");
     report.data.control = ran;
+    report.data.control_violations = bad.length;
     await report.shot(page, "control");
     await ctx.close();
   });
@@ -84,8 +87,10 @@ await main("xss", async (report, browser) => {
     });
     const dialogs = [];
     const popups = [];
-    ctx.on("page", (p) => popups.push(p));
+    const opened = [];
     const page = await ctx.newPage();
+    // Windows a click opened (the one above is ours).
+    ctx.on("page", (p) => popups.push(p));
     report.page = page;
     page.on("dialog", (d) => {
       dialogs.push(`${d.type()}: ${d.message()}`);
@@ -116,8 +121,11 @@ await main("xss", async (report, browser) => {
       for (const set of [targets, odd]) {
         const n = await set.count();
         for (let i = 0; i < n; i++) {
+          const before = popups.length;
+          const what = await set.nth(i).evaluate((e) => e.outerHTML.slice(0, 200)).catch(() => "?");
           await set.nth(i).click({ timeout: 2000, noWaitAfter: true, force: true }).catch(() => {});
           clicks += 1;
+          if (popups.length > before) opened.push({ on: path, clicked: what });
           await page.waitForTimeout(150);
           const ran = await marks(page);
           check(ran.length === 0, `clicking on ${path} (${label}) ran ${JSON.stringify(ran)}`);
@@ -152,7 +160,7 @@ await main("xss", async (report, browser) => {
       check(ran.length === 0, `a window opened by a click ran ${JSON.stringify(ran)}`);
     }
     check(dialogs.length === 0, `dialogs opened (${label}): ${JSON.stringify(dialogs)}`);
-    report.data[bypassCSP ? "popups_no_csp" : "popups"] = popups.map((p) => p.url());
+    report.data[bypassCSP ? "popups_no_csp" : "popups"] = { urls: popups.map((p) => p.url()), opened };
     await ctx.close();
   }
   report.data.pages = pages;
