@@ -167,3 +167,59 @@ async fn compose_previews_sends_once_and_shows_each_delivery() {
     }
     web.stop();
 }
+
+/// The status page of a delivery being sent says "sending" and gives no "next attempt": its
+/// stored time is the one it was claimed for, already past. Queued, it says when it goes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delivery_being_sent_shows_no_next_attempt() {
+    use braid::store::{NewPost, NewTarget};
+    let Some(mock) = MastodonMock::start().await else {
+        return;
+    };
+    let alice = mock.user("alice").await;
+    let h = Harness::new(|_| {});
+    let (a, _) = log_in(&h, &mock.base, &alice, 0).await;
+    let (post, _) = h
+        .store
+        .enqueue_post(NewPost {
+            key: "status-page".into(),
+            draft: serde_json::json!({ "text": "being sent" }),
+            media: vec![],
+            not_before: None,
+            targets: vec![NewTarget {
+                account: a.id,
+                name: a.name.clone(),
+                key: "status-page-a".into(),
+                not_before: None,
+            }],
+            options: serde_json::json!({}),
+            routed: None,
+        })
+        .await
+        .unwrap();
+    let web = support::serve_web(&h.store).await;
+    let (cookie, _) = support::owner_session(&h.store).await;
+    let page = || async {
+        reqwest::Client::new()
+            .get(format!("{}/compose/posts/{post}", web.base))
+            .header(COOKIE, &cookie)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    let queued = page().await;
+    assert!(
+        queued.contains(">queued<") && queued.contains("next attempt"),
+        "{queued}"
+    );
+    let due = h.store.due_deliveries(10).await.unwrap().remove(0);
+    let deadline = chrono::Utc::now() + chrono::Duration::minutes(5);
+    assert!(h.store.claim_delivery(due, deadline).await.unwrap());
+    let sending = page().await;
+    assert!(sending.contains(">sending<"), "{sending}");
+    assert!(!sending.contains("next attempt"), "{sending}");
+    web.stop();
+}
