@@ -51,7 +51,7 @@
       } else {
         var f = p.fitting;
         var summary = f.parts.length + (f.parts.length === 1 ? " post" : " posts");
-        if (f.counted) summary += " · counted as " + f.counted;
+        if (f.counted) summary += " · limit " + f.counted;
         card.appendChild(el("p", "sub", summary));
         if (f.content_warning) card.appendChild(el("p", null, "CW: " + f.content_warning));
         var ol = el("ol", "parts");
