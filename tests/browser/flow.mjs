@@ -124,22 +124,36 @@ await main("flow", async (report, browser) => {
     // compose.js previews as the user types: one card per ticked account.
     const previews = page.locator("#previews article");
     await until(async () => (await previews.count()) === ACCOUNTS.length, "the live preview of each account");
+    const live = await previews.allInnerTexts();
     await report.shot(page, "compose-live-preview");
-    // The Preview button asks the server (what a browser without script gets).
-    await page.getByRole("button", { name: "Preview" }).click();
-    await page.waitForLoadState("load");
-    await until(async () => (await previews.count()) === ACCOUNTS.length, "the server's preview of each account");
-    const cards = await previews.allInnerTexts();
+
+    // Without script the Preview button asks the server: the same page in a browser with
+    // JavaScript off (compose.js would otherwise redo the preview on load).
+    const nojs = await browser.newContext({ javaScriptEnabled: false });
+    await nojs.addCookies(await ctx.cookies());
+    const plain = await nojs.newPage();
+    report.page = plain;
+    await plain.goto(`${BASE}/compose`);
+    await plain.getByLabel("What to post").fill(POST_TEXT);
+    for (const name of ACCOUNTS) await plain.locator(`input[name=to][value="${name}"]`).check();
+    await plain.getByRole("button", { name: "Preview" }).click();
+    await plain.waitForURL(`${BASE}/compose`);
+    const cards = await plain.locator("#previews article").allInnerTexts();
+    check(cards.length === ACCOUNTS.length, `the server previewed ${cards.length} accounts`);
     for (const name of ACCOUNTS) {
       check(cards.some((c) => c.includes(name)), `no preview names ${name}: ${JSON.stringify(cards)}`);
     }
     check(cards.every((c) => c.includes(POST_TEXT)), `a preview lacks the text: ${JSON.stringify(cards)}`);
-    check((await page.getByLabel("What to post").inputValue()) === POST_TEXT, "the preview lost what was typed");
+    check(cards.every((c) => /1 post · limit \d+ characters/.test(c)), `a preview does not say its shape and limit: ${JSON.stringify(cards)}`);
+    check((await plain.getByLabel("What to post").inputValue()) === POST_TEXT, "the preview lost what was typed");
     for (const name of ACCOUNTS) {
-      check(await page.locator(`input[name=to][value="${name}"]`).isChecked(), `${name} was unticked by the preview`);
+      check(await plain.locator(`input[name=to][value="${name}"]`).isChecked(), `${name} was unticked by the preview`);
     }
+    check(JSON.stringify(live) === JSON.stringify(cards), `the live preview ${JSON.stringify(live)} differs from the server's ${JSON.stringify(cards)}`);
     report.data.previews = cards;
-    await report.shot(page, "compose-preview");
+    await report.shot(plain, "compose-preview-without-script");
+    await nojs.close();
+    report.page = page;
   });
 
   await report.step("send and watch both deliveries finish", async () => {
