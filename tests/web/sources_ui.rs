@@ -348,6 +348,9 @@ async fn an_accounts_timeline_becomes_a_source() {
             .unwrap();
     let (_, form) = ui.get("/sources/add").await;
     assert!(form.contains(r#"<option value="me""#), "{form}");
+    assert!(form.contains("me (mastodon, me@social.example)"), "{form}");
+    // One network among the accounts: its timelines without its name on every line.
+    assert!(form.contains("<li>home: "), "{form}");
 
     let (status, _, body) = ui
         .post(
