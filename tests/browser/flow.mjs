@@ -73,6 +73,10 @@ await main("flow", async (report, browser) => {
     await page.getByRole("link", { name: "Add sources" }).click();
     await page.waitForURL(`${BASE}/sources/add`);
     await report.shot(page, "sources-add");
+    // An account named by its handle is not listed with the handle twice.
+    const accounts = await page.getByLabel("Account", { exact: true }).locator("option").allInnerTexts();
+    const once = (a) => ACCOUNTS.some((n) => a.startsWith(n) && !a.includes(n, n.length));
+    check(accounts.length === ACCOUNTS.length && accounts.every(once), `the account choices: ${JSON.stringify(accounts)}`);
     await page.getByRole("textbox", { name: "Address", exact: true }).fill(FEED_PAGE);
     await page.getByRole("button", { name: "Add", exact: true }).click();
     const choices = page.getByRole("group", { name: /This page offers \d+ feeds/ });
@@ -179,6 +183,8 @@ await main("flow", async (report, browser) => {
     await nav(page, "Channels").click();
     await page.waitForURL(`${BASE}/channels`);
     await report.shot(page, "channels-empty");
+    // The timeline's feeds are offered under the timeline, not as "this view" of every page.
+    check((await page.getByText("Feeds of this view").count()) === 0, "/channels offers the timeline's feeds as its own");
     await page.getByLabel("Name", { exact: true }).fill(CHANNEL);
     await page.getByLabel(/^Title/).fill(CHANNEL_TITLE);
     await page.getByLabel("Description").fill("What the browser test chose");
