@@ -120,6 +120,19 @@ await main("flow", async (report, browser) => {
     await report.shot(page, "search");
   });
 
+  await report.step("the same pages on a phone-sized screen", async () => {
+    const phone = await ctx.newPage();
+    await phone.setViewportSize({ width: 390, height: 844 });
+    for (const [path, name] of [["/", "timeline-phone"], ["/sources", "sources-phone"]]) {
+      await phone.goto(`${BASE}${path}`);
+      // Nothing wider than the screen: no sideways scrolling on a phone.
+      const wide = await phone.evaluate(() => document.documentElement.scrollWidth);
+      check(wide <= 390, `${path} is ${wide} px wide on a 390 px screen`);
+      await report.shot(phone, name, { fullPage: false });
+    }
+    await phone.close();
+  });
+
   await report.step("compose to two accounts with a preview for each", async () => {
     await nav(page, "Compose").click();
     await page.waitForURL(`${BASE}/compose`);
