@@ -260,6 +260,20 @@ await main("flow", async (report, browser) => {
     await stranger.close();
   });
 
+  await report.step("the accounts and routes pages", async () => {
+    for (const [link, path, heading] of [["Accounts", "/accounts", "Accounts"], ["Routes", "/routes", "Routes"]]) {
+      await nav(page, link).click();
+      await page.waitForURL(`${BASE}${path}`);
+      await page.getByRole("heading", { level: 1, name: heading }).waitFor();
+      await report.shot(page, path.slice(1));
+    }
+    const accounts = await page.goto(`${BASE}/accounts`).then(() => page.locator("main").innerText());
+    for (const name of ACCOUNTS) check(accounts.includes(name), `/accounts does not list ${name}`);
+    await page.goto(`${BASE}/routes/new`);
+    await page.getByRole("heading", { level: 1 }).waitFor();
+    await report.shot(page, "routes-new");
+  });
+
   await report.step("log out", async () => {
     await page.getByRole("banner").getByRole("button", { name: "Log out", exact: true }).click();
     await page.waitForURL((u) => u.pathname === "/login");
