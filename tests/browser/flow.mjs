@@ -20,6 +20,8 @@ const ACCOUNTS = env("ACCOUNTS").split(",");
 const POST_TEXT = env("POST_TEXT");
 const PASSWORD = "correct horse battery staple";
 const CHANNEL = "harbour-picks";
+/// A 1×1 PNG, to attach.
+const PNG_1X1 = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==";
 const CHANNEL_TITLE = "Harbour picks";
 
 /// The link `name` in the header's main navigation.
@@ -171,6 +173,17 @@ await main("flow", async (report, browser) => {
     await report.shot(plain, "compose-preview-without-script");
     await nojs.close();
     report.page = page;
+
+    // With script, the Preview button's answer stays: it counted a chosen file, which the
+    // live preview (JSON, no files) cannot, so compose.js must not redo it on load.
+    await page.locator("#media0").setInputFiles({ name: "dot.png", mimeType: "image/png", buffer: Buffer.from(PNG_1X1, "base64") });
+    await page.getByLabel("Description of file 1").fill("a single dot");
+    await page.getByRole("button", { name: "Preview" }).click();
+    await page.waitForURL(`${BASE}/compose`);
+    await page.waitForTimeout(1000); // longer than compose.js waits before it asks
+    const withFile = await previews.allInnerTexts();
+    check(withFile.length === ACCOUNTS.length && withFile.every((c) => c.includes("1 post, 1 file")), `the server's preview of a post with a file was replaced: ${JSON.stringify(withFile)}`);
+    await report.shot(page, "compose-preview-with-file");
   });
 
   await report.step("send and watch both deliveries finish", async () => {
