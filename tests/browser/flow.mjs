@@ -183,6 +183,8 @@ await main("flow", async (report, browser) => {
     await page.waitForTimeout(1000); // longer than compose.js waits before it asks
     const withFile = await previews.allInnerTexts();
     check(withFile.length === ACCOUNTS.length && withFile.every((c) => c.includes("1 post, 1 file")), `the server's preview of a post with a file was replaced: ${JSON.stringify(withFile)}`);
+    check((await page.getByLabel("Description of file 1").inputValue()) === "a single dot", "the preview lost the file's description");
+    await page.getByRole("status").filter({ hasText: "choose it again" }).waitFor();
     await report.shot(page, "compose-preview-with-file");
   });
 

@@ -96,6 +96,24 @@ async fn compose_previews_sends_once_and_shows_each_delivery() {
         h.store.list_deliveries(10).await.unwrap().is_empty(),
         "preview sends nothing"
     );
+    // With a file: counted, its description kept, and the page asks for the file again (a
+    // browser never fills a file input back in).
+    let html = post(
+        vec![
+            ("text", "a picture".into()),
+            ("to", a.name.clone()),
+            ("action", "preview".into()),
+        ],
+        true,
+    )
+    .await
+    .unwrap()
+    .text()
+    .await
+    .unwrap();
+    assert!(html.contains("1 post, 1 file"), "{html}");
+    assert!(html.contains(r#"value="a single red dot""#), "{html}");
+    assert!(html.contains("You chose 1 file"), "{html}");
 
     // Nothing ticked, nothing written: refused with the reason.
     let none = post(
