@@ -363,6 +363,18 @@ async fn private_statuses_stay_private_and_copies_never_come_back() {
     } else {
         crate::support::missing_peer("python feedparser", "tests/run.sh installs it");
     }
+    // Its Atom id is its own, not the site's (the merged timeline's): a reader subscribed to
+    // both must not take them for one feed (RFC 4287 §4.2.6).
+    let atom = reqwest::get(format!("{base}/channels/links/feed.atom?token={token}"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        atom.contains(&format!("<id>{base}/channels/links/</id>")),
+        "{atom}"
+    );
     let missing = web
         .client
         .get(format!("{base}/channels/nope/feed.atom"))

@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
-# Runs every test. On first use it installs the real test peers:
-#   - Python feedparser (PyPI) in .peers/venv, which checks the feeds Braid serves;
-#   - xmllint (Debian's libxml2-utils), which checks that they are well-formed XML.
-# Then: cargo test --workspace (extra arguments are passed on to cargo test).
-# Under CI=true a missing peer fails its test instead of skipping it.
+# Runs every test. On first use it installs the real test peers, and skips what is already there:
+#   - Python peers (PyPI, pinned in tests/peers/requirements.txt) in .peers/venv: feedparser
+#     and jsonfeed-util check the feeds Braid serves, mastodon-mock is the Mastodon-API server
+#     the account and posting tests talk to, grapheme recounts post lengths;
+#   - xmllint (Debian's libxml2-utils), which checks that served feeds are well-formed XML;
+#   - chromium (Debian's) and playwright-core (npm, pinned by tests/browser/package-lock.json,
+#     `npm ci` into tests/browser/node_modules, no browser download): the browser tests
+#     (tests/web/browser.rs) drive the web UI in it and save screenshots to target/browser/.
+# Debian packages are installed as root, or with sudo. Then: cargo test --workspace (extra
+# arguments are passed on to cargo test). Under CI=true a missing peer fails its test instead
+# of skipping it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,14 +20,38 @@ if ! "$venv/bin/python" -c 'import feedparser, jsonfeed, mastodon_mock, grapheme
   "$venv/bin/pip" install --quiet --disable-pip-version-check -r tests/peers/requirements.txt
 fi
 
+# apt-get install PACKAGES, as root or through sudo; without either, says so and goes on.
+apt_install() {
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && apt-get install -y -qq "$@" >/dev/null
+  elif command -v sudo >/dev/null 2>&1; then
+    sudo apt-get update -qq && sudo apt-get install -y -qq "$@" >/dev/null
+  else
+    echo "tests/run.sh: please install $* (Debian packages); the tests needing them will skip" >&2
+  fi
+}
+
 if ! command -v xmllint >/dev/null 2>&1; then
   echo "tests/run.sh: installing xmllint (libxml2-utils)"
-  if [ "$(id -u)" = 0 ]; then
-    apt-get update -qq && apt-get install -y -qq libxml2-utils >/dev/null
-  elif command -v sudo >/dev/null 2>&1; then
-    sudo apt-get update -qq && sudo apt-get install -y -qq libxml2-utils >/dev/null
-  else
-    echo "tests/run.sh: please install libxml2-utils (xmllint); its tests will skip" >&2
+  apt_install libxml2-utils
+fi
+
+if [ ! -x /usr/bin/chromium ]; then
+  echo "tests/run.sh: installing chromium"
+  apt_install chromium
+fi
+if ! command -v npm >/dev/null 2>&1; then
+  # playwright-core asks for Node 20 or newer: Debian 13's nodejs (Debian 12 has 18).
+  echo "tests/run.sh: installing Node.js and npm"
+  apt_install nodejs npm
+fi
+browser=tests/browser
+if command -v npm >/dev/null 2>&1; then
+  want=$(node -p "require('./$browser/package-lock.json').packages['node_modules/playwright-core'].version")
+  have=$(node -p "require('./$browser/node_modules/playwright-core/package.json').version" 2>/dev/null || true)
+  if [ "$want" != "$have" ]; then
+    echo "tests/run.sh: installing playwright-core $want into $browser/node_modules"
+    (cd "$browser" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
   fi
 fi
 

@@ -1,9 +1,11 @@
 //! The web frontend on 127.0.0.1:0 against a real store: pages, pagination, search, the JSON
 //! API, security headers and error statuses; then the served feeds checked by independent
-//! parsers (Python feedparser, xmllint) in `web/feeds.rs`.
+//! parsers (Python feedparser, xmllint) in `web/feeds.rs`; the pages in a real browser
+//! (Chromium driven by playwright-core) in `web/browser.rs`.
 
 mod accounts_ui;
 mod auth;
+mod browser;
 mod compose;
 pub(crate) mod feeds;
 mod items;

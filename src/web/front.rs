@@ -241,6 +241,12 @@ fn client_addr(ctx: &WebContext, peer: SocketAddr, headers: &HeaderMap) -> IpAdd
 /// every POST) must be our public origin or the origin the request was addressed to; without
 /// it, `Sec-Fetch-Site` must not say another site. Clients that send neither are not
 /// browsers, and a session's CSRF token still guards them.
+///
+/// `Origin: null` is what a browser sends with a form of our own: our pages are served with
+/// `Referrer-Policy: no-referrer`, and the Fetch standard ("serializing a request origin")
+/// makes that `null` for every request but GET and HEAD. A sandboxed frame or a `data:` page
+/// of another site sends `null` too; the browser's `Sec-Fetch-Site`, which no page can set,
+/// tells them apart, so a `null` origin passes only as `same-origin`.
 fn same_origin(ctx: &WebContext, headers: &HeaderMap) -> Result<(), Response> {
     let refuse = || {
         plain(
@@ -248,7 +254,14 @@ fn same_origin(ctx: &WebContext, headers: &HeaderMap) -> Result<(), Response> {
             "this request comes from another site; Braid only accepts forms from its own pages",
         )
     };
+    let fetch_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
     if let Some(origin) = headers.get(ORIGIN) {
+        if origin.as_bytes() == b"null" {
+            return match fetch_site {
+                Some("same-origin") => Ok(()),
+                _ => Err(refuse()),
+            };
+        }
         let origin = origin.to_str().map_err(|_| refuse())?;
         let parsed = url::Url::parse(origin).map_err(|_| refuse())?;
         let ours = ctx.public_url.origin() == parsed.origin();
@@ -268,7 +281,7 @@ fn same_origin(ctx: &WebContext, headers: &HeaderMap) -> Result<(), Response> {
             Err(refuse())
         };
     }
-    match headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+    match fetch_site {
         Some("cross-site") | Some("same-site") => Err(refuse()),
         _ => Ok(()),
     }

@@ -2,6 +2,8 @@
 //! finding the real third-party peers that `tests/run.sh` installs.
 #![allow(dead_code)]
 
+pub mod browser;
+pub mod daemon;
 pub mod mastodon;
 pub mod proxy;
 pub mod server;

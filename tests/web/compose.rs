@@ -96,6 +96,24 @@ async fn compose_previews_sends_once_and_shows_each_delivery() {
         h.store.list_deliveries(10).await.unwrap().is_empty(),
         "preview sends nothing"
     );
+    // With a file: counted, its description kept, and the page asks for the file again (a
+    // browser never fills a file input back in).
+    let html = post(
+        vec![
+            ("text", "a picture".into()),
+            ("to", a.name.clone()),
+            ("action", "preview".into()),
+        ],
+        true,
+    )
+    .await
+    .unwrap()
+    .text()
+    .await
+    .unwrap();
+    assert!(html.contains("1 post, 1 file"), "{html}");
+    assert!(html.contains(r#"value="a single red dot""#), "{html}");
+    assert!(html.contains("You chose 1 file"), "{html}");
 
     // Nothing ticked, nothing written: refused with the reason.
     let none = post(
@@ -165,5 +183,61 @@ async fn compose_previews_sends_once_and_shows_each_delivery() {
         assert_eq!(media.len(), 1, "{:?}", mine[0]);
         assert_eq!(media[0]["description"], "a single red dot");
     }
+    web.stop();
+}
+
+/// The status page of a delivery being sent says "sending" and gives no "next attempt": its
+/// stored time is the one it was claimed for, already past. Queued, it says when it goes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delivery_being_sent_shows_no_next_attempt() {
+    use braid::store::{NewPost, NewTarget};
+    let Some(mock) = MastodonMock::start().await else {
+        return;
+    };
+    let alice = mock.user("alice").await;
+    let h = Harness::new(|_| {});
+    let (a, _) = log_in(&h, &mock.base, &alice, 0).await;
+    let (post, _) = h
+        .store
+        .enqueue_post(NewPost {
+            key: "status-page".into(),
+            draft: serde_json::json!({ "text": "being sent" }),
+            media: vec![],
+            not_before: None,
+            targets: vec![NewTarget {
+                account: a.id,
+                name: a.name.clone(),
+                key: "status-page-a".into(),
+                not_before: None,
+            }],
+            options: serde_json::json!({}),
+            routed: None,
+        })
+        .await
+        .unwrap();
+    let web = support::serve_web(&h.store).await;
+    let (cookie, _) = support::owner_session(&h.store).await;
+    let page = || async {
+        reqwest::Client::new()
+            .get(format!("{}/compose/posts/{post}", web.base))
+            .header(COOKIE, &cookie)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    let queued = page().await;
+    assert!(
+        queued.contains(">queued<") && queued.contains("next attempt"),
+        "{queued}"
+    );
+    let due = h.store.due_deliveries(10).await.unwrap().remove(0);
+    let deadline = chrono::Utc::now() + chrono::Duration::minutes(5);
+    assert!(h.store.claim_delivery(due, deadline).await.unwrap());
+    let sending = page().await;
+    assert!(sending.contains(">sending<"), "{sending}");
+    assert!(!sending.contains("next attempt"), "{sending}");
     web.stop();
 }

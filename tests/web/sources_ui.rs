@@ -157,6 +157,8 @@ async fn add_by_feed_url_and_by_a_page_offering_a_choice() {
     );
     let (_, shown) = ui.get(&location).await;
     assert!(shown.contains("Added “My feed”"), "{shown}");
+    // Nothing polled it yet (no scheduler runs here), and the page does not claim otherwise.
+    assert!(shown.contains("Not polled yet."), "{shown}");
 
     // A page advertising two feeds: a choice, nothing subscribed yet.
     let (status, _, body) = ui
@@ -164,6 +166,8 @@ async fn add_by_feed_url_and_by_a_page_offering_a_choice() {
         .await;
     assert_eq!(status, StatusCode::OK);
     assert!(body.contains("This page offers 2 feeds"), "{body}");
+    // Each by its title and format's name, not its media type.
+    assert!(body.contains("Comments (RSS)"), "{body}");
     for feed in ["/posts.xml", "/comments.xml"] {
         assert!(
             body.contains(r#"type="radio" id="feed-"#)
@@ -344,6 +348,9 @@ async fn an_accounts_timeline_becomes_a_source() {
             .unwrap();
     let (_, form) = ui.get("/sources/add").await;
     assert!(form.contains(r#"<option value="me""#), "{form}");
+    assert!(form.contains("me (mastodon, me@social.example)"), "{form}");
+    // One network among the accounts: its timelines without its name on every line.
+    assert!(form.contains("<li>home: "), "{form}");
 
     let (status, _, body) = ui
         .post(

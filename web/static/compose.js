@@ -51,7 +51,7 @@
       } else {
         var f = p.fitting;
         var summary = f.parts.length + (f.parts.length === 1 ? " post" : " posts");
-        if (f.counted) summary += " · counted as " + f.counted;
+        if (f.counted) summary += " · limit " + f.counted;
         card.appendChild(el("p", "sub", summary));
         if (f.content_warning) card.appendChild(el("p", null, "CW: " + f.content_warning));
         var ol = el("ol", "parts");
@@ -98,5 +98,9 @@
 
   form.addEventListener("input", changed);
   form.addEventListener("change", changed);
-  changed();
+  // On load, the counter; and the preview only when the page shows none. After the Preview
+  // button the page holds the server's, which counted the chosen files (left out, or not);
+  // the live one, asked as JSON, knows nothing of files and would hide what it said.
+  counter.textContent = graphemes(text.value) + " characters";
+  if (!previews.children.length) preview();
 })();

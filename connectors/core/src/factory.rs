@@ -435,7 +435,8 @@ pub struct SourceChoice {
     pub url: url::Url,
     /// What the offer calls itself ("Comments", "Atom"), if anything.
     pub title: Option<String>,
-    /// What kind of source it is, as declared ("application/atom+xml").
+    /// What kind of source it is, for people ("Atom", "RSS"); the declared media type when
+    /// the connector has no name for it.
     pub kind: Option<String>,
 }
 

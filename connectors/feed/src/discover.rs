@@ -115,6 +115,18 @@ fn type_rank(media_type: &str) -> Option<usize> {
     })
 }
 
+/// The name people know an advertised feed's format by, from its declared media type (as
+/// [`FeedLink::media_type`] holds it): what a choice of feeds shows beside each title.
+pub fn format_name(media_type: &str) -> Option<&'static str> {
+    Some(match media_type {
+        "application/atom+xml" => "Atom",
+        "application/rss+xml" => "RSS",
+        "application/rdf+xml" => "RSS 1.0",
+        "application/feed+json" | "application/json" => "JSON Feed",
+        _ => return None,
+    })
+}
+
 /// What a URL turned out to be: a feed, or a page and the feeds it advertises (at least one).
 enum Read {
     Feed(Discovered),

@@ -76,7 +76,9 @@ impl Factory for FeedFactory {
             .map(|l| SourceChoice {
                 url: l.url,
                 title: l.title,
-                kind: Some(l.media_type).filter(|t| !t.is_empty()),
+                kind: crate::discover::format_name(&l.media_type)
+                    .map(str::to_owned)
+                    .or_else(|| Some(l.media_type).filter(|t| !t.is_empty())),
             })
             .collect())
     }

@@ -157,7 +157,7 @@ async fn offers_a_choice_only_when_a_page_advertises_several_feeds() {
     // Best first: comments feeds after the others.
     assert_eq!(urls, ["/feed.xml", "/comments.xml"]);
     assert_eq!(two[0].title.as_deref(), Some("Posts"));
-    assert_eq!(two[0].kind.as_deref(), Some("application/rss+xml"));
+    assert_eq!(two[0].kind.as_deref(), Some("RSS"));
     // Listing the choices reads the page only, not the feeds.
     assert!(!seen.lock().unwrap().iter().any(|p| p.contains("feed.xml")));
 

@@ -36,6 +36,11 @@ struct ComposePage {
     link: String,
     previews: Vec<PreviewView>,
     error: Option<String>,
+    /// The description typed for each file slot, kept.
+    alts: Vec<String>,
+    /// Files the last form carried: a browser never fills a file input again, so the page
+    /// asks for them once more before Send.
+    files_sent: usize,
     /// No account to post to yet.
     no_accounts: bool,
     /// Posting needs the daemon.
@@ -71,6 +76,10 @@ struct Entered {
     long: String,
     number: bool,
     link: String,
+    /// `alt0`…`alt3`, as typed.
+    alts: Vec<String>,
+    /// How many files came with the form.
+    files: usize,
 }
 
 #[derive(serde::Deserialize)]
@@ -140,6 +149,10 @@ async fn submitted(ctx: &WebContext, owner: &Owner, form: Form) -> HandlerResult
         long: form.text("long").unwrap_or_default(),
         number: form.checked("number"),
         link: form.text("link").unwrap_or_default(),
+        alts: (0..MAX_FILES)
+            .map(|i| form.text(&format!("alt{i}")).unwrap_or_default())
+            .collect(),
+        files: form.files.iter().filter(|f| f.field == "media").count(),
     };
     let Some(hosted) = ctx.hosted.clone() else {
         let e = "posting needs the daemon (`braid run`), which delivers the outbox".to_owned();
@@ -313,6 +326,10 @@ async fn render(
         link: e.link,
         previews,
         error,
+        alts: (0..MAX_FILES)
+            .map(|i| e.alts.get(i).cloned().unwrap_or_default())
+            .collect(),
+        files_sent: e.files,
     };
     let mut resp = respond::no_store(respond::ok(page.render()?, respond::HTML));
     if failed {

@@ -34,6 +34,8 @@ struct Row {
     attempts: i64,
     error: Option<String>,
     url: Option<String>,
+    /// When a waiting delivery goes out. Not while one is being sent: its `next_attempt` is
+    /// then the time it was claimed for, already past.
     next: Option<TimeView>,
     retry: bool,
 }
@@ -113,7 +115,7 @@ async fn show(ctx: &WebContext, owner: &Owner, post: i64) -> HandlerResult {
                 attempts: d.attempts,
                 error: d.last_error.clone(),
                 url: d.url.as_deref().and_then(safe_url),
-                next: (!d.state.is_final()).then(|| TimeView::new(d.next_attempt)),
+                next: (d.state == DeliveryState::Pending).then(|| TimeView::new(d.next_attempt)),
                 retry: d.state == DeliveryState::Failed,
             }
         })

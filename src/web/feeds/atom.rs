@@ -21,9 +21,8 @@ pub fn render(doc: &FeedDoc) -> Result<String, WebError> {
     let feed = Feed {
         title: Text::plain(doc.title.clone()),
         subtitle: Some(Text::plain(doc.description.clone())),
-        // The feed's id is its unfiltered-or-filtered self URL without paging: stable across
-        // polls (RFC 4287 §4.2.6 asks for a permanent, universally unique IRI).
-        id: doc.home_url.clone(),
+        // RFC 4287 §4.2.6 asks for a permanent, universally unique IRI.
+        id: doc.id.clone(),
         updated: fixed(doc.updated),
         // RFC 4287 §4.1.1: a feed needs an author unless every entry has one; the site stands
         // in for entries whose origin named none.

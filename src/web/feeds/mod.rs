@@ -62,6 +62,10 @@ pub struct FeedDoc {
     pub description: String,
     /// This document's own URL (`rel="self"`; JSON Feed `feed_url`).
     pub self_url: String,
+    /// The feed's permanent id (Atom `<id>`), unique among the feeds Braid serves: RFC 4287
+    /// §4.2.6 makes it what a reader knows the feed by, so two feeds sharing one may be
+    /// merged into one subscription.
+    pub id: String,
     /// The HTML page showing the same view (`rel="alternate"`; `home_page_url`).
     pub home_url: String,
     /// The next (older) page of this feed (RFC 5005 `rel="next"`; JSON Feed `next_url`).
@@ -284,6 +288,9 @@ async fn channel_feed(
             .unwrap_or_else(|| format!("{title}, a channel of Braid")),
         title,
         self_url: absolute(&base, &path, &token_query(raw)),
+        // Not the site's address, which is the merged timeline's id: where the channel's
+        // feeds live.
+        id: absolute(&base, &format!("channels/{}/", channel.name), ""),
         home_url: absolute(&base, "", ""),
         next_url: None,
         updated: items
@@ -324,6 +331,8 @@ async fn feed(ctx: &WebContext, kind: Kind, owner: Option<Owner>, raw: &RawQuery
             kind.path(),
             &join_query(&params.query_with(params.before.as_ref()), &token),
         ),
+        // The unfiltered-or-filtered self URL without paging: stable across polls.
+        id: absolute(&base, "", &params.filter_query()),
         home_url: absolute(&base, "", &params.filter_query()),
         next_url: page.next.map(|key| {
             absolute(

@@ -103,15 +103,16 @@ pub async fn render(
         let mut kinds: Vec<&str> = accounts.iter().map(|a| a.kind.as_str()).collect();
         kinds.sort_unstable();
         kinds.dedup();
+        // Which network a line is about matters only when the accounts are of several.
+        let several = kinds.len() > 1;
         for kind in kinds {
             if let Ok(factory) = poll.connectors.registry.get(kind) {
                 for t in factory.timelines() {
-                    timeline_help.push(format!(
-                        "{} ({}): {}",
-                        t.pattern,
-                        factory.display_name(),
-                        t.about
-                    ));
+                    timeline_help.push(if several {
+                        format!("{} ({}): {}", t.pattern, factory.display_name(), t.about)
+                    } else {
+                        format!("{}: {}", t.pattern, t.about)
+                    });
                 }
             }
         }
@@ -122,9 +123,10 @@ pub async fn render(
             .iter()
             .map(|a| AccountOption {
                 name: a.name.clone(),
+                // The handle only when it says more than the name (by default they are one).
                 label: match &a.handle {
-                    Some(h) => format!("{} ({}, {h})", a.name, a.kind),
-                    None => format!("{} ({})", a.name, a.kind),
+                    Some(h) if h != &a.name => format!("{} ({}, {h})", a.name, a.kind),
+                    _ => format!("{} ({})", a.name, a.kind),
                 },
             })
             .collect(),
