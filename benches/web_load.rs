@@ -1,11 +1,15 @@
 //! The web server under concurrent load: requests/s and latency percentiles from a real load
 //! generator (`wrk`) against the real server on 127.0.0.1, on a database of realistic size.
 //!
-//! Builds a 20,000-item database (`BRAID_BENCH_ITEMS`) in a temporary directory through the
+//! Builds a 100,000-item database (`BRAID_BENCH_ITEMS`) in a temporary directory through the
 //! public store API, serves it with `braid::web::serve` on 127.0.0.1 port 0 (a tokio runtime with
 //! one worker per core, as `braid run` uses), then runs `wrk -t2 -c50 --latency` against
-//! `/healthz`, `/api/timeline?limit=10`, `/` and a 404 (the server's own ceiling: no store read,
-//! one small page). Goals on 2 cores at 50 connections: `/healthz` >= 20,000 req/s and
+//! `/healthz`, `/api/timeline` (50 items) and `?limit=10`, `/` (30 items), the filtered views
+//! that must read furthest (a network and "with media" that match one item in a thousand) and
+//! a 404 (the server's own ceiling: no store read, one small page). Every request carries the
+//! owner's session cookie, as the browser's do. Then the page weight of `/`: the HTML, the
+//! stylesheet and scripts it loads (bytes as served and gzipped), and the requests it makes.
+//! Goals on 2 cores at 50 connections: `/healthz` >= 20,000 req/s and
 //! `/api/timeline?limit=10` >= 5,000 req/s, p99 under 20 ms for both.
 //!
 //! Needs `wrk` (Debian/Ubuntu: `apt-get install wrk`; macOS: `brew install wrk`).
@@ -41,7 +45,7 @@ fn main() {
         );
         std::process::exit(2);
     }
-    let items = common::env_usize("BRAID_BENCH_ITEMS", 20_000);
+    let items = common::env_usize("BRAID_BENCH_ITEMS", 100_000);
     let secs = common::env_usize("BRAID_BENCH_SECS", 5);
     let connections = common::env_usize("BRAID_BENCH_CONNECTIONS", 50);
 
@@ -83,8 +87,12 @@ fn main() {
     let _ = wrk(&base, "/api/timeline?limit=10", connections, 1, &cookie);
     for (label, path) in [
         ("/healthz", "/healthz"),
+        ("/api/timeline (50 items)", "/api/timeline"),
         ("/api/timeline?limit=10", "/api/timeline?limit=10"),
         ("/ (HTML, 30 items)", "/"),
+        ("/?network= (1 in 500)", "/?network=rare"),
+        ("/?media=1 (1 in 1000)", "/?media=1"),
+        ("/?q=entry&media=1", "/?q=entry&media=1"),
         ("404 (session check only)", "/no-such-page"),
     ] {
         match wrk(&base, path, connections, secs, &cookie) {
@@ -102,8 +110,86 @@ fn main() {
             Err(e) => fail(&format!("wrk {path}"), e),
         }
     }
+    match rt.block_on(page_weight(&base, &session)) {
+        Ok(w) => println!("{w}"),
+        Err(e) => fail("page weight", e),
+    }
     let _ = stop.send(());
     let _ = rt.block_on(server);
+}
+
+/// What a browser loads for `/`: the page, then each stylesheet, script and image it names
+/// (images come from the media proxy, so a real page adds one request per avatar or photo;
+/// the bench's items have none), plus the live timeline's event stream.
+async fn page_weight(base: &str, session: &str) -> Result<String, String> {
+    let client = reqwest::Client::new();
+    let get = |path: String| {
+        let client = client.clone();
+        let url = format!("{base}{path}");
+        let cookie = format!("braid_session={session}");
+        async move {
+            let resp = client
+                .get(&url)
+                .header("cookie", cookie)
+                .send()
+                .await
+                .map_err(|e| format!("{url}: {e}"))?;
+            if !resp.status().is_success() {
+                return Err(format!("{url}: {}", resp.status()));
+            }
+            resp.bytes()
+                .await
+                .map(|b| b.to_vec())
+                .map_err(|e| format!("{url}: {e}"))
+        }
+    };
+    let html = get("/".to_owned()).await?;
+    let page = String::from_utf8_lossy(&html).into_owned();
+    let mut out = String::from("  page weight of / (30 items):\n");
+    let mut total = (html.len(), gzipped(&html));
+    out.push_str(&format!(
+        "    {:<22} {:>8} bytes  {:>7} gzipped\n",
+        "/ (HTML)", total.0, total.1
+    ));
+    let mut requests = 1;
+    let mut assets: Vec<String> = Vec::new();
+    for marker in [
+        "<link rel=\"stylesheet\" href=\"",
+        "<script src=\"",
+        "<img src=\"",
+    ] {
+        for (at, _) in page.match_indices(marker) {
+            let rest = &page[at + marker.len()..];
+            if let Some(end) = rest.find('"') {
+                assets.push(rest[..end].to_owned());
+            }
+        }
+    }
+    for path in assets {
+        requests += 1;
+        let body = get(path.clone()).await?;
+        let gz = gzipped(&body);
+        total = (total.0 + body.len(), total.1 + gz);
+        out.push_str(&format!(
+            "    {:<22} {:>8} bytes  {:>7} gzipped\n",
+            path,
+            body.len(),
+            gz
+        ));
+    }
+    let stream = usize::from(page.contains("data-events="));
+    out.push_str(&format!(
+        "    total {} bytes ({} gzipped) in {} requests, plus {} event stream",
+        total.0, total.1, requests, stream
+    ));
+    Ok(out)
+}
+
+fn gzipped(bytes: &[u8]) -> usize {
+    use std::io::Write;
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    let _ = enc.write_all(bytes);
+    enc.finish().map(|v| v.len()).unwrap_or(0)
 }
 
 /// Sources and items through `record_poll_success`, as polls store them (FTS maintained).
@@ -129,6 +215,18 @@ async fn build(path: &std::path::Path, items: usize) -> Store {
             .unwrap_or_else(|e| fail("add source", e));
         sources.push(id);
     }
+    let rare_source = store
+        .add_source(NewSource {
+            name: "rare".to_owned(),
+            kind: "rare".to_owned(),
+            url: "https://rare.example/".to_owned(),
+            schedule: None,
+            category: None,
+            settings: serde_json::json!({}),
+            account: None,
+        })
+        .await
+        .unwrap_or_else(|e| fail("add source", e));
     let mut n = 0;
     while n < items {
         let batch: Vec<Item> = (n..(n + BATCH).min(items))
@@ -147,12 +245,36 @@ async fn build(path: &std::path::Path, items: usize) -> Store {
                     published: Some(now - chrono::Duration::seconds(i as i64 * 60)),
                     url: Some(format!("https://site{}.example/p/{i}", i % SOURCES)),
                     tags: vec!["bench".to_owned()],
+                    // One item in a thousand has a file: "with media" reads furthest.
+                    attachments: (i % 1000 == 999)
+                        .then(|| braid_core::Attachment {
+                            url: format!("https://site{}.example/p/{i}.jpg", i % SOURCES),
+                            media_type: Some("image/jpeg".to_owned()),
+                            ..braid_core::Attachment::default()
+                        })
+                        .into_iter()
+                        .collect(),
                     ..Item::default()
                 }
             })
             .collect();
         let source = sources[(n / BATCH) % SOURCES];
         n += batch.len();
+        // A network with one item in a thousand (its source is of another kind).
+        let rare: Vec<Item> = batch
+            .iter()
+            .filter(|it| it.attachments.is_empty())
+            .step_by(1000)
+            .map(|it| Item {
+                remote_id: format!("{}-rare", it.remote_id.as_str()).into(),
+                url: None,
+                ..it.clone()
+            })
+            .collect();
+        store
+            .record_poll_success(rare_source, rare, vec![], PollSuccess::default())
+            .await
+            .unwrap_or_else(|e| fail("store items", e));
         store
             .record_poll_success(source, batch, vec![], PollSuccess::default())
             .await

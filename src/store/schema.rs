@@ -601,9 +601,11 @@ ALTER TABLE sources ADD COLUMN paused INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX items_source_seen ON items (source_id, first_seen);
 "#;
 
-/// V12: the timeline's link cards (issue 9). `card`: the origin's preview of the page an item
-/// links to (`LinkCard` as JSON), NULL for none. Last in the row, after the bodies: only pages
-/// that show an item read it.
+/// V12: the timeline page (issue 9). `card`: the origin's preview of the page an item links
+/// to (`LinkCard` as JSON), NULL for none; last in the row, after the bodies: only pages that
+/// show an item read it. `items_media`: the "with media" filter walks the items that have
+/// files in timeline order, instead of the whole timeline when few have one.
 const V12: &str = r#"
 ALTER TABLE items ADD COLUMN card TEXT;
+CREATE INDEX items_media ON items (sort_time, id) WHERE dup_of IS NULL AND attachments <> '[]';
 "#;

@@ -22,7 +22,9 @@ const INSTANCE: &str = "http://127.0.0.1:18765/";
 
 /// `card` is `plain` with the PreviewCard example of the Mastodon documentation
 /// (docs.joinmastodon.org/entities/PreviewCard/): mastodon-mock 0.6.1 never builds cards.
-const CASES: &[&str] = &["plain", "cw_media", "reply", "boost", "poll", "edited", "card"];
+const CASES: &[&str] = &[
+    "plain", "cw_media", "reply", "boost", "poll", "edited", "card",
+];
 
 fn dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata/mastodon-mock")
@@ -73,7 +75,10 @@ fn a_link_card_keeps_its_texts_and_image_but_never_its_html() {
     assert_eq!(card.title, "♪ Brand New Friend (Christmas Song!)");
     assert_eq!(card.description, None, "an empty description is none");
     assert_eq!(card.provider.as_deref(), Some("YouTube"));
-    assert!(card.image.unwrap().starts_with("https://files.mastodon.social/"));
+    assert!(card
+        .image
+        .unwrap()
+        .starts_with("https://files.mastodon.social/"));
     let json = serde_json::to_string(&convert("card")).unwrap();
     assert!(!json.contains("iframe"), "the card's embed HTML is dropped");
     assert!(convert("plain").card.is_none());
