@@ -124,6 +124,29 @@ fn record_items(
     Ok(stats)
 }
 
+/// Stores `item` as one of the owner's own (`is_own`, kept by retention) in `source`, in the
+/// caller's transaction, indexed for search. Returns its id: the existing one when the same
+/// remote id is stored already (the post was queued before).
+pub(super) fn insert_own(
+    tx: &Transaction<'_>,
+    source: SourceId,
+    item: &Item,
+    now: i64,
+) -> Result<i64> {
+    let mut unindexed = Vec::new();
+    if let Outcome::New = upsert(tx, source, item, now, &mut unindexed)? {
+        tx.prepare_cached("UPDATE sources SET item_count = item_count + 1 WHERE id = ?1")?
+            .execute([source.0])?;
+    }
+    index_new(tx, &mut unindexed)?;
+    let id: i64 = tx
+        .prepare_cached("SELECT id FROM items WHERE source_id = ?1 AND remote_id = ?2")?
+        .query_row(params![source.0, item.remote_id.as_str()], |r| r.get(0))?;
+    tx.prepare_cached("UPDATE items SET is_own = 1, keep = 1 WHERE id = ?1")?
+        .execute([id])?;
+    Ok(id)
+}
+
 enum Outcome {
     New,
     Updated,

@@ -7,7 +7,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use super::{Result, StoreError};
 
 /// Migration `n` (1-based) is `MIGRATIONS[n - 1]`.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12];
 
 /// The schema version this build understands.
 pub(super) const fn known_version() -> i64 {
@@ -599,4 +599,14 @@ ALTER TABLE channels ADD COLUMN published INTEGER NOT NULL DEFAULT 0;
 const V11: &str = r#"
 ALTER TABLE sources ADD COLUMN paused INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX items_source_seen ON items (source_id, first_seen);
+"#;
+
+/// V12: composing into channels (issue 9). A post the owner composes into channels is also an
+/// item of Braid's own (in the built-in "owner's posts" source, `kind = 'owner'`, made when
+/// first needed; see `own.rs`), and its files are served to feed readers at
+/// `/files/TOKEN`: `token` is 128 random bits, so a file's address is as hard to guess as a
+/// feed token, and only files of such posts have one.
+const V12: &str = r#"
+ALTER TABLE post_media ADD COLUMN token TEXT;
+CREATE UNIQUE INDEX post_media_token ON post_media (token) WHERE token IS NOT NULL;
 "#;
