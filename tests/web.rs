@@ -5,6 +5,7 @@
 mod accounts_ui;
 mod auth;
 mod compose;
+mod compose_channels;
 pub(crate) mod feeds;
 mod items;
 mod media;
