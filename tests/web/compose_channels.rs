@@ -45,7 +45,9 @@ async fn compose_to_an_account_and_a_channel_once() {
     };
     let alice = mock.user("alice").await;
     let h = Harness::new(|c| c.fetch.allow_private_networks = true);
-    let (a, _) = log_in(&h, &mock.base, &alice, 0).await;
+    let (a, home) = log_in(&h, &mock.base, &alice, 0).await;
+    // The home timeline's first poll only marks where it starts (no backfill).
+    h.poll(home).await;
     channel(&h, "news", "public").await;
     let web = support::serve_web_with(&h.store, Some(h.ctx.clone()), |c| {
         c.fetch.allow_private_networks = true
@@ -221,6 +223,32 @@ async fn compose_to_an_account_and_a_channel_once() {
         ),
         1
     );
+
+    // The copy read back from alice's home timeline joins the owner's item: the timeline
+    // shows the post once, as the owner's, with the account it reached.
+    h.poll(home).await;
+    let timeline = h
+        .store
+        .timeline(braid::store::TimelineQuery {
+            limit: 50,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let shown: Vec<_> = timeline
+        .items
+        .iter()
+        .filter(|i| {
+            i.item
+                .content_text
+                .as_deref()
+                .unwrap_or("")
+                .contains("hello to the channel")
+        })
+        .collect();
+    assert_eq!(shown.len(), 1, "{:?}", timeline.items);
+    assert_eq!(shown[0].source_name, braid::store::OWNER_NAME);
+    assert_eq!(shown[0].also_in.len(), 1, "{:?}", shown[0]);
 
     // The API, with an Idempotency-Key, twice: one post, once in the channel.
     let body = serde_json::json!({
