@@ -249,6 +249,22 @@ async fn compose_to_an_account_and_a_channel_once() {
     assert_eq!(shown.len(), 1, "{:?}", timeline.items);
     assert_eq!(shown[0].source_name, braid::store::OWNER_NAME);
     assert_eq!(shown[0].also_in.len(), 1, "{:?}", shown[0]);
+    // Braid's own, not a subscription: not on /sources, and no page to pause or remove it.
+    let get = |path: String| {
+        http.get(format!("{}{path}", web.base))
+            .header(COOKIE, &cookie)
+            .send()
+    };
+    let sources = get("/sources".into()).await.unwrap().text().await.unwrap();
+    assert!(
+        sources.contains(&format!("/sources/{}", home.0)),
+        "{sources}"
+    );
+    assert!(!sources.contains(braid::store::OWNER_NAME), "{sources}");
+    let own_page = get(format!("/sources/{}", shown[0].source.0))
+        .await
+        .unwrap();
+    assert_eq!(own_page.status(), 404);
 
     // The API, with an Idempotency-Key, twice: one post, once in the channel.
     let body = serde_json::json!({
