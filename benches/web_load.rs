@@ -165,8 +165,15 @@ async fn page_weight(base: &str, session: &str) -> Result<String, String> {
             }
         }
     }
+    let mut proxied = 0;
     for path in assets {
         requests += 1;
+        // Images come through the media proxy from their origin (here a made-up host that
+        // cannot answer): counted as requests, their bytes are the remote's.
+        if path.starts_with("/media/") {
+            proxied += 1;
+            continue;
+        }
         let body = get(path.clone()).await?;
         let gz = gzipped(&body);
         total = (total.0 + body.len(), total.1 + gz);
@@ -179,8 +186,9 @@ async fn page_weight(base: &str, session: &str) -> Result<String, String> {
     }
     let stream = usize::from(page.contains("data-events="));
     out.push_str(&format!(
-        "    total {} bytes ({} gzipped) in {} requests, plus {} event stream",
-        total.0, total.1, requests, stream
+        "    total {} bytes ({} gzipped) of our own in {} requests ({} of them proxied images, \
+         their bytes the remote's), plus {} event stream",
+        total.0, total.1, requests, proxied, stream
     ));
     Ok(out)
 }

@@ -2,7 +2,8 @@
 //! accounts queues first and delivers each once; a delivery whose outcome is unknown (a
 //! process that died holding it, after or before its send) is reconciled, never posted twice;
 //! a refused one fails with its reason and can be retried or cancelled; the daemon delivers
-//! what a killed `braid post` left; deliveries to one target keep their order.
+//! what a killed `braid post` left; deliveries to one target keep their order; `braid post
+//! --channel` publishes into a channel once per key, never more privately than its audience.
 
 use std::time::Duration;
 
@@ -407,4 +408,99 @@ async fn a_target_down_for_a_while_gets_everything_in_order() {
         .collect();
     landed.sort();
     assert!(landed.windows(2).all(|w| w[0].1 < w[1].1), "{landed:?}");
+}
+
+/// `braid post --channel`: the post is published in the channel and delivered to the account,
+/// each once however often the command runs with its key; a channel refuses a post more
+/// private than its audience, with the reason; the owner's posts are no source to list.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_post_into_a_channel_from_the_cli_is_published_once_per_key() {
+    let Some((mock, token, h, account)) = alice(|_| {}).await else {
+        return;
+    };
+    let news = h
+        .store
+        .add_channel(braid::store::NewChannel {
+            name: "news".into(),
+            title: None,
+            description: None,
+            audience: "public".into(),
+            published: false,
+            origin: "cli".into(),
+        })
+        .await
+        .unwrap();
+    let args = [
+        "post",
+        "from the terminal into a channel",
+        "--to",
+        &account.name,
+        "--channel",
+        "news",
+        "--key",
+        "cli-channel-1",
+    ];
+    let first = tokio::task::block_in_place(|| braid(&h, &args));
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    let out = text(&first.stdout);
+    assert!(
+        out.starts_with(&format!(
+            "queued post 1 for {}, channel news\n",
+            account.name
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains("Published in channel news: http://127.0.0.1:8080/channels/news/feed.atom"),
+        "{out}"
+    );
+    let again = tokio::task::block_in_place(|| braid(&h, &args));
+    assert!(again.status.success(), "{}", text(&again.stderr));
+    assert!(text(&again.stdout).contains("(queued before with this key)"));
+    assert_eq!(
+        h.store
+            .channel_item_ids(news, 50, false)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        statuses_with(&mock, &token, "from the terminal into a channel").await,
+        1
+    );
+
+    let refused = tokio::task::block_in_place(|| {
+        braid(
+            &h,
+            &[
+                "post",
+                "only for followers",
+                "--channel",
+                "news",
+                "--visibility",
+                "followers",
+            ],
+        )
+    });
+    assert!(!refused.status.success());
+    let err = text(&refused.stderr);
+    assert!(
+        err.contains("followers-only") && err.contains("\"news\" is public"),
+        "{err}"
+    );
+    assert_eq!(
+        h.store
+            .channel_item_ids(news, 50, false)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    let sources = tokio::task::block_in_place(|| braid(&h, &["source", "list"]));
+    assert!(
+        !text(&sources.stdout).contains("Your posts"),
+        "{}",
+        text(&sources.stdout)
+    );
 }

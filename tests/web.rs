@@ -7,6 +7,7 @@ mod accounts_ui;
 mod auth;
 mod browser;
 mod compose;
+mod compose_channels;
 pub(crate) mod feeds;
 mod items;
 mod media;

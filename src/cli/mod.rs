@@ -86,8 +86,8 @@ pub enum Command {
     /// Import or export subscriptions as OPML (the format feed readers exchange).
     #[command(subcommand)]
     Opml(opml_cmd::OpmlCommand),
-    /// Publish a post through your accounts: queued first (so it survives a crash), then
-    /// delivered to each, exactly once.
+    /// Publish a post through your accounts and in your channels: queued first (so it
+    /// survives a crash), then delivered to each account, exactly once.
     Post(post::PostArgs),
     /// What `braid post` and routes queued and where each delivery stands; retry or cancel
     /// one; edit or delete every copy of a post.

@@ -1,5 +1,6 @@
 //! `braid post`: compose once, deliver to many accounts through the outbox (`crate::outbox`),
-//! each fitted to its network; `--preview` shows what each would receive.
+//! each fitted to its network, and publish into channels (`--channel`); `--preview` shows
+//! what each would receive.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -12,7 +13,7 @@ use clap::{Args, ValueEnum};
 
 use crate::config::Config;
 use crate::outbox::{self, Draft, PostOptions, Queued};
-use crate::store::{AccountRecord, DeliveryState};
+use crate::store::{AccountRecord, ChannelRecord, DeliveryState};
 use braid_core::fit::LongText;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -47,9 +48,14 @@ pub struct PostArgs {
         long,
         value_name = "ACCOUNT[,ACCOUNT…]",
         value_delimiter = ',',
-        required = true
+        required_unless_present = "channel"
     )]
     pub to: Vec<String>,
+    /// Channels to publish it in, comma-separated (see `braid channel list`): it becomes an
+    /// item of Braid's own there at once, with the whole text and every file, and only if
+    /// it is at least as public as the channel's audience.
+    #[arg(long, value_name = "CHANNEL[,CHANNEL…]", value_delimiter = ',')]
+    pub channel: Vec<String>,
     /// A content warning shown before the text.
     #[arg(long, value_name = "TEXT")]
     pub cw: Option<String>,
@@ -148,8 +154,22 @@ pub async fn post(args: PostArgs, config: Arc<Config>) -> anyhow::Result<()> {
             targets.push(account);
         }
     }
-    if targets.is_empty() {
-        anyhow::bail!("--to names no account");
+    let mut channels: Vec<ChannelRecord> = Vec::new();
+    for name in args
+        .channel
+        .iter()
+        .map(|n| n.trim())
+        .filter(|n| !n.is_empty())
+    {
+        let channel = store.channel(name.to_owned()).await?.ok_or_else(|| {
+            anyhow::anyhow!("no channel named {name:?}; `braid channel list` shows them")
+        })?;
+        if !channels.iter().any(|c| c.id == channel.id) {
+            channels.push(channel);
+        }
+    }
+    if targets.is_empty() && channels.is_empty() {
+        anyhow::bail!("--to names no account and --channel no channel");
     }
     let mut media = Vec::new();
     for (i, path) in args.media.iter().enumerate() {
@@ -176,11 +196,24 @@ pub async fn post(args: PostArgs, config: Arc<Config>) -> anyhow::Result<()> {
         routed: None,
     };
     if args.preview {
-        return print_previews(&outbox::preview(&ctx, &queued, &targets).await);
+        let mut previews = outbox::preview(&ctx, &queued, &targets).await;
+        previews.extend(channels.iter().map(|c| outbox::Preview {
+            target: format!("channel {}", c.name),
+            fitted: outbox::channel_preview(&queued, c),
+        }));
+        return print_previews(&previews);
     }
     let fitting = queued.clone();
-    let (post, fresh) = outbox::queue(&ctx, queued, &targets).await?;
-    let names: Vec<&str> = targets.iter().map(|t| t.name.as_str()).collect();
+    let (post, fresh) = outbox::queue_to(&ctx, queued, &targets, &channels).await?;
+    let channel_names: Vec<String> = channels
+        .iter()
+        .map(|c| format!("channel {}", c.name))
+        .collect();
+    let names: Vec<&str> = targets
+        .iter()
+        .map(|t| t.name.as_str())
+        .chain(channel_names.iter().map(String::as_str))
+        .collect();
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
@@ -229,6 +262,14 @@ pub async fn post(args: PostArgs, config: Arc<Config>) -> anyhow::Result<()> {
                 println!("{}: {note}", d.target);
             }
         }
+    }
+    let base = config.public_url()?;
+    for name in store.channels_of_post(post).await? {
+        let feed = base
+            .join(&format!("channels/{name}/feed.atom"))
+            .map(|u| u.to_string())
+            .unwrap_or_default();
+        println!("Published in channel {name}: {feed}");
     }
     let mut failures = Vec::new();
     for d in &deliveries {
@@ -352,7 +393,11 @@ fn print_previews(previews: &[outbox::Preview]) -> anyhow::Result<()> {
                 } else {
                     format!("a thread of {n} posts")
                 };
-                writeln!(out, "{}: {shape} (limit {})", p.target, f.counted)?;
+                if f.counted.is_empty() {
+                    writeln!(out, "{}: {shape}", p.target)?;
+                } else {
+                    writeln!(out, "{}: {shape} (limit {})", p.target, f.counted)?;
+                }
                 if let Some(cw) = &f.content_warning {
                     writeln!(out, "content warning: {cw}")?;
                 }

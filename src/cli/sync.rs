@@ -21,7 +21,15 @@ pub struct SyncArgs {
 pub async fn sync(args: SyncArgs, config: Arc<Config>) -> anyhow::Result<()> {
     let store = super::open_store(&config)?;
     let sources = match &args.source {
-        Some(name) => vec![super::find_source(&store, name).await?],
+        Some(name) => {
+            let source = super::find_source(&store, name).await?;
+            if source.kind == crate::store::OWNER_KIND {
+                anyhow::bail!(
+                    "{name:?} holds what you composed into channels; it is Braid's own and has nothing to poll"
+                );
+            }
+            vec![source]
+        }
         None => store
             .list_sources()
             .await?

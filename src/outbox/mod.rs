@@ -44,13 +44,15 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 mod fitting;
+mod own;
 
 pub use fitting::{describe, fit, FileInfo, Fitting, PostOptions};
+pub use own::{preview as channel_preview, refusal as channel_refusal};
 
 use crate::scheduler::PollContext;
 use crate::store::{
-    AccountRecord, DeliveryRecord, DeliveryState, Landed, NewMedia, NewPost, NewTarget, PostRecord,
-    StoreError,
+    AccountRecord, ChannelRecord, DeliveryRecord, DeliveryState, Landed, NewMedia, NewPost,
+    NewTarget, PostRecord, StoreError,
 };
 
 /// What the owner composed, as the outbox keeps it (files apart).
@@ -73,6 +75,10 @@ pub enum QueueError {
     NoRandomness(String),
     #[error("braid: the post was not encoded: {0}")]
     Encode(String),
+    /// The post breaks a rule (a channel's audience, a time to send with channels); the
+    /// message says which and what to do.
+    #[error("{0}")]
+    Refused(String),
 }
 
 /// A fresh post key: 128 random bits from the OS, never a guessable fallback.
@@ -127,19 +133,36 @@ pub async fn queue(
     q: Queued,
     targets: &[AccountRecord],
 ) -> Result<(i64, bool), QueueError> {
-    let targets: Vec<_> = targets.iter().map(|t| (t.clone(), None)).collect();
-    queue_paced(ctx, q, &targets).await
+    queue_to(ctx, q, targets, &[]).await
 }
 
-/// [`queue`], each target with its own earliest time (a route's pacing), else the post's.
+/// [`queue`] for accounts and channels: the post becomes an item of Braid's own in each of
+/// `channels` (see `own.rs`) in the same transaction that queues its deliveries, so the same
+/// key queued again adds nothing anywhere. Refused as a whole when a channel may not take it.
+pub async fn queue_to(
+    ctx: &PollContext,
+    q: Queued,
+    targets: &[AccountRecord],
+    channels: &[ChannelRecord],
+) -> Result<(i64, bool), QueueError> {
+    let targets: Vec<_> = targets.iter().map(|t| (t.clone(), None)).collect();
+    queue_paced(ctx, q, &targets, channels).await
+}
+
+/// [`queue_to`], each account with its own earliest time (a route's pacing), else the post's.
 pub async fn queue_paced(
     ctx: &PollContext,
     q: Queued,
     targets: &[(AccountRecord, Option<DateTime<Utc>>)],
+    channels: &[ChannelRecord],
 ) -> Result<(i64, bool), QueueError> {
-    let key = match q.key {
+    let key = match q.key.clone() {
         Some(k) => k,
         None => new_key()?,
+    };
+    let own = match channels {
+        [] => None,
+        _ => Some(own::own_post(&ctx.config, &key, &q, channels)?),
     };
     let encode = |e: serde_json::Error| QueueError::Encode(e.to_string());
     let draft = serde_json::to_value(&q.draft).map_err(encode)?;
@@ -168,8 +191,13 @@ pub async fn queue_paced(
         not_before: q.not_before,
         options,
         routed: q.routed,
+        own,
     };
-    Ok(ctx.store.enqueue_post(new).await?)
+    match ctx.store.enqueue_post(new).await {
+        Ok(queued) => Ok(queued),
+        Err(StoreError::Refused(reason)) => Err(QueueError::Refused(reason)),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// What one target would receive, or why it cannot say.

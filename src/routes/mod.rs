@@ -16,6 +16,9 @@
 //!   carries the newest N on purpose. `min_interval` spaces its posts to each target.
 //! - **widen an audience.** An item goes only where it is at least as private as the target:
 //!   a followers-only status is not posted publicly, nor put in a public channel.
+//! - **carry the owner's own posts.** What the owner composes into channels is an item of the
+//!   built-in owner's source; compose already sent it to every target chosen, so no route
+//!   takes it (a route from it to an account would post it a second time).
 //! - **loop.** An item that is a copy Braid made (its remote id is a delivered part) is never
 //!   carried; while a delivery to an account is in flight, that account's own posts dated
 //!   after its claim wait for the outcome before they are weighed (the route's later items
@@ -41,7 +44,7 @@ use crate::outbox::{Draft, PostOptions};
 use crate::scheduler::PollContext;
 use crate::store::{
     AccountRecord, ChannelRecord, NewMedia, NewPost, NewTarget, RouteDecision, RouteItem,
-    RouteRecord, SourceRecord, StoreError,
+    RouteRecord, SourceRecord, StoreError, OWNER_KIND,
 };
 
 /// Items a pass weighs per route at most; the next pass goes on from there.
@@ -109,6 +112,11 @@ impl World {
 
     /// Whether `item` comes from `from` (a source name, an account name, or a kind).
     fn comes_from(&self, from: &str, item: &RouteItem) -> bool {
+        // What the owner composed went to every target the owner chose, at once; a route
+        // carrying it again would post it twice (`crate::store::OwnPost`).
+        if item.source_kind == OWNER_KIND {
+            return false;
+        }
         if let Some(kind) = from.strip_prefix("kind:") {
             return item.source_kind == kind;
         }
@@ -552,6 +560,7 @@ async fn decide(
             not_before: None,
             options: serde_json::to_value(&options).unwrap_or_default(),
             routed: Some((route.id, item.id)),
+            own: None,
         });
     }
     Ok(Decided::Done(Box::new(d)))

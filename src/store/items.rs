@@ -17,6 +17,13 @@ use super::{IngestStats, PollSuccess, Result, StoreError};
 /// scheduled post): such items are ordered by when we first saw them instead.
 const FUTURE_SLACK_MICROS: i64 = 24 * 60 * 60 * 1_000_000;
 
+/// The date an item gives itself: `published`, else `updated` (an Atom entry needs only
+/// `<updated>`; without this, such entries were ordered by when Braid fetched them, all at
+/// one time and in reverse order).
+fn dated(item: &Item) -> Option<i64> {
+    item.published.or(item.updated).map(micros)
+}
+
 /// The time the timeline orders by.
 pub(super) fn sort_time(published: Option<i64>, first_seen: i64) -> i64 {
     match published {
@@ -104,7 +111,7 @@ fn record_items(
     // first) made up to 100 segments, and ingest three times slower. The sort is stable, so
     // entries of equal time keep their order in the page.
     let mut in_time_order: Vec<&Item> = items.iter().collect();
-    in_time_order.sort_by_key(|item| sort_time(item.published.map(micros), now));
+    in_time_order.sort_by_key(|item| sort_time(dated(item), now));
     let mut unindexed = Vec::new();
     let mut new_ids = Vec::new();
     for item in in_time_order {
@@ -122,6 +129,29 @@ fn record_items(
     // Braid's own copies, read back from where they went, join their original's group.
     super::routes::link_copies(tx, &new_ids)?;
     Ok(stats)
+}
+
+/// Stores `item` as one of the owner's own (`is_own`, kept by retention) in `source`, in the
+/// caller's transaction, indexed for search. Returns its id: the existing one when the same
+/// remote id is stored already (the post was queued before).
+pub(super) fn insert_own(
+    tx: &Transaction<'_>,
+    source: SourceId,
+    item: &Item,
+    now: i64,
+) -> Result<i64> {
+    let mut unindexed = Vec::new();
+    if let Outcome::New = upsert(tx, source, item, now, &mut unindexed)? {
+        tx.prepare_cached("UPDATE sources SET item_count = item_count + 1 WHERE id = ?1")?
+            .execute([source.0])?;
+    }
+    index_new(tx, &mut unindexed)?;
+    let id: i64 = tx
+        .prepare_cached("SELECT id FROM items WHERE source_id = ?1 AND remote_id = ?2")?
+        .query_row(params![source.0, item.remote_id.as_str()], |r| r.get(0))?;
+    tx.prepare_cached("UPDATE items SET is_own = 1, keep = 1 WHERE id = ?1")?
+        .execute([id])?;
+    Ok(id)
 }
 
 enum Outcome {
@@ -258,7 +288,7 @@ fn write_item(
         item.url,
         canonical,
         item.visibility.as_str(),
-        sort_time(published, first_seen),
+        sort_time(dated(item), first_seen),
         hash,
         card,
     ];

@@ -24,6 +24,7 @@ mod conn;
 mod fts;
 mod items;
 mod outbox;
+mod own;
 mod perms;
 mod retention;
 mod routes;
@@ -42,6 +43,7 @@ use std::sync::Arc;
 use braid_core::{AccountId, Item, ItemId, SourceId};
 use chrono::{DateTime, Utc};
 pub use outbox::{DeliveryRecord, DeliveryState, Landed, NewMedia, NewPost, NewTarget, PostRecord};
+pub use own::{audience_refusal, OwnPost, OWNER_KIND, OWNER_NAME};
 pub use routes::{
     ChannelRecord, ConfigApplied, NewChannel, RouteDecision, RouteItem, RouteLogEntry, RouteRecord,
 };
@@ -64,6 +66,9 @@ pub enum StoreError {
     NoSuchSource(String),
     #[error("store: {0}")]
     Other(String),
+    /// What the owner asked for breaks a rule; the message says which and what to do.
+    #[error("{0}")]
+    Refused(String),
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -259,7 +264,7 @@ pub struct StoredItem {
     pub item: Item,
     /// When Braid first saw it.
     pub first_seen: DateTime<Utc>,
-    /// The time the timeline is ordered by: `published`, else `first_seen`.
+    /// The time the timeline is ordered by: `published`, else `updated`, else `first_seen`.
     pub sort_time: DateTime<Utc>,
     /// The connector kind of the item's source (`feed`, `mastodon`, …): its network.
     pub network: String,
@@ -593,6 +598,14 @@ impl Store {
     pub async fn enqueue_post(&self, new: NewPost) -> Result<(i64, bool)> {
         self.write(move |c| outbox::enqueue(c, &new, Utc::now()))
             .await
+    }
+    /// A file of the owner's posts by its token (`/files/TOKEN`): its type and bytes.
+    pub async fn own_file(&self, token: String) -> Result<Option<(String, Vec<u8>)>> {
+        self.read(move |c| own::file(c, &token)).await
+    }
+    /// The channels the item of post `post` is in, by name.
+    pub async fn channels_of_post(&self, post: i64) -> Result<Vec<String>> {
+        self.read(move |c| own::channels_of_post(c, post)).await
     }
     pub async fn post(&self, id: i64) -> Result<Option<PostRecord>> {
         self.read(move |c| outbox::post(c, id)).await

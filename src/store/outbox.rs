@@ -27,6 +27,9 @@ pub struct NewPost {
     pub options: serde_json::Value,
     /// The route that made it and the item it carries; `None` for what the owner composed.
     pub routed: Option<(i64, i64)>,
+    /// What the owner composed into channels: the item Braid stores for it, and where it
+    /// goes (`own.rs`), in the same transaction as the post.
+    pub own: Option<super::own::OwnPost>,
 }
 
 /// A file of a post.
@@ -272,6 +275,9 @@ pub(super) fn insert_post(
             now_us,
             account_lane(t.account)
         ])?;
+    }
+    if let Some(own) = &new.own {
+        super::own::insert(tx, post, own, now)?;
     }
     Ok((post, true))
 }

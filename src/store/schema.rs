@@ -7,7 +7,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use super::{Result, StoreError};
 
 /// Migration `n` (1-based) is `MIGRATIONS[n - 1]`.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13];
 
 /// The schema version this build understands.
 pub(super) const fn known_version() -> i64 {
@@ -608,4 +608,14 @@ CREATE INDEX items_source_seen ON items (source_id, first_seen);
 const V12: &str = r#"
 ALTER TABLE items ADD COLUMN card TEXT;
 CREATE INDEX items_media ON items (sort_time, id) WHERE dup_of IS NULL AND attachments <> '[]';
+"#;
+
+/// V13: composing into channels (issue 9). A post the owner composes into channels is also an
+/// item of Braid's own (in the built-in "owner's posts" source, `kind = 'owner'`, made when
+/// first needed; see `own.rs`), and its files are served to feed readers at
+/// `/files/TOKEN`: `token` is 128 random bits, so a file's address is as hard to guess as a
+/// feed token, and only files of such posts have one.
+const V13: &str = r#"
+ALTER TABLE post_media ADD COLUMN token TEXT;
+CREATE UNIQUE INDEX post_media_token ON post_media (token) WHERE token IS NOT NULL;
 "#;

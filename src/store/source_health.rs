@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection};
 
 use super::conn::micros;
+use super::own::OWNER_KIND;
 use super::sources::{record, COLUMNS};
 use super::{Result, SourceCounts, SourceFilter, SourceRecord};
 
@@ -36,6 +37,7 @@ pub(super) fn page(
 ) -> Result<Vec<SourceRecord>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM sources WHERE (?1 IS NULL OR name > ?1) AND {} \
+             AND kind <> '{OWNER_KIND}' \
          ORDER BY name LIMIT ?2",
         filter.sql()
     );
@@ -48,14 +50,15 @@ pub(super) fn page(
 /// How many sources there are, and how many fail, are disabled, paused or read in part: one scan of the
 /// sources table (thousands of rows, no items).
 pub(super) fn counts(conn: &Connection) -> Result<SourceCounts> {
+    // The owner's posts (own.rs) are no subscription: not counted.
     Ok(conn
-        .prepare_cached(
+        .prepare_cached(&format!(
             "SELECT count(*), coalesce(sum(enabled = 1 AND error_count > 0), 0),
                     coalesce(sum(enabled = 0), 0), coalesce(sum(paused = 1), 0),
                     coalesce(sum(enabled = 1 AND error_count = 0
                                  AND last_warning IS NOT NULL), 0)
-             FROM sources",
-        )?
+             FROM sources WHERE kind <> '{OWNER_KIND}'",
+        ))?
         .query_row([], |r| {
             Ok(SourceCounts {
                 total: r.get(0)?,

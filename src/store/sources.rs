@@ -7,6 +7,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
 
 use super::conn::{from_micros, micros, opt_time};
 use super::items::release_groups;
+use super::own::{OWNER_KIND, OWNER_NAME};
 use super::{NewSource, PollFailure, Result, SourceRecord, StoreError};
 
 pub(super) const COLUMNS: &str =
@@ -114,7 +115,10 @@ pub(super) fn find(conn: &Connection, key: &str) -> Result<Option<SourceRecord>>
 }
 
 pub(super) fn list(conn: &Connection) -> Result<Vec<SourceRecord>> {
-    let sql = format!("SELECT {COLUMNS} FROM sources ORDER BY name, id");
+    // The owner's posts are Braid's own, not a subscription (own.rs): not listed, exported or
+    // polled.
+    let sql =
+        format!("SELECT {COLUMNS} FROM sources WHERE kind <> '{OWNER_KIND}' ORDER BY name, id");
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map([], record)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -125,6 +129,7 @@ pub(super) fn due(conn: &Connection, now: DateTime<Utc>) -> Result<Vec<SourceRec
     let sql = format!(
         "SELECT {COLUMNS} FROM sources
          WHERE enabled = 1 AND paused = 0 AND (next_poll IS NULL OR next_poll <= ?1)
+             AND kind <> '{OWNER_KIND}'
          ORDER BY next_poll, id"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
@@ -149,6 +154,7 @@ pub(super) fn remove(conn: &mut Connection, id: SourceId) -> Result<()> {
 /// Removes a source inside the caller's transaction (an account's removal takes its sources
 /// with it in one).
 pub(super) fn remove_in(tx: &rusqlite::Transaction<'_>, id: SourceId) -> Result<()> {
+    refuse_owner(tx, id)?;
     // Other sources' copies linked to this source's items must get a new primary first, or
     // they would vanish from the merged timeline along with it.
     tx.execute(
@@ -162,7 +168,22 @@ pub(super) fn remove_in(tx: &rusqlite::Transaction<'_>, id: SourceId) -> Result<
     expect_one(changed, id)
 }
 
+/// The owner's posts cannot be removed, paused, re-enabled or rescheduled: nothing polls
+/// them, and removing them would take what the owner composed out of the channels.
+fn refuse_owner(conn: &Connection, id: SourceId) -> Result<()> {
+    let owner = conn
+        .prepare_cached("SELECT 1 FROM sources WHERE id = ?1 AND kind = ?2")?
+        .exists(params![id.0, OWNER_KIND])?;
+    if owner {
+        return Err(StoreError::Other(format!(
+            "{OWNER_NAME:?} holds what you composed into channels: it is Braid's own, never polled, and cannot be changed or removed"
+        )));
+    }
+    Ok(())
+}
+
 pub(super) fn enable(conn: &mut Connection, id: SourceId) -> Result<()> {
+    refuse_owner(conn, id)?;
     let changed = conn
         .prepare_cached(
             "UPDATE sources SET enabled = 1, disabled_reason = NULL, error_count = 0,
@@ -209,6 +230,7 @@ pub(super) fn record_failure(
 /// Pauses or resumes a source. Resuming clears `next_poll`, so the source is due at once: the
 /// owner who resumes it expects news, not the rest of a schedule that ran while it slept.
 pub(super) fn set_paused(conn: &mut Connection, id: SourceId, paused: bool) -> Result<()> {
+    refuse_owner(conn, id)?;
     let changed = conn
         .prepare_cached(
             "UPDATE sources SET paused = ?2,
@@ -226,6 +248,7 @@ pub(super) fn set_schedule(
     schedule: Option<&str>,
     next_poll: Option<DateTime<Utc>>,
 ) -> Result<()> {
+    refuse_owner(conn, id)?;
     let changed = conn
         .prepare_cached("UPDATE sources SET schedule = ?2, next_poll = ?3 WHERE id = ?1")?
         .execute(params![id.0, schedule, next_poll.map(micros)])?;

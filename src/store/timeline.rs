@@ -152,9 +152,12 @@ fn filter_sql(q: &TimelineQuery, first: usize) -> (String, Vec<Value>) {
     if let Some(network) = &q.network {
         // A post seen on the network, also when the merged timeline shows another source's
         // copy of it (the copies of a primary, through `items_dups`).
+        // Both subqueries are uncorrelated: SQLite runs each once into a lookup table, so
+        // each row costs two probes, not a join and a search of its copies.
         sql.push_str(&format!(
-            " AND (s.kind = ?{n} OR EXISTS (SELECT 1 FROM items d JOIN sources ds
-                 ON ds.id = d.source_id WHERE d.dup_of = i.id AND ds.kind = ?{n}))"
+            " AND (i.source_id IN (SELECT id FROM sources WHERE kind = ?{n})
+                 OR i.id IN (SELECT dup_of FROM items WHERE dup_of IS NOT NULL
+                     AND source_id IN (SELECT id FROM sources WHERE kind = ?{n})))"
         ));
         values.push(Value::Text(network.clone()));
         n += 1;

@@ -59,7 +59,8 @@ pub(super) fn classify(ctx: &WebContext, path: &str) -> Class {
         path,
         "/healthz" | "/login" | "/setup" | "/feed.atom" | "/feed.rss" | "/feed.json"
     ) || path.starts_with("/static/")
-        || is_channel_feed(path);
+        || is_channel_feed(path)
+        || is_composed_file(path);
     if public {
         return Class::Public;
     }
@@ -72,6 +73,13 @@ pub(super) fn classify(ctx: &WebContext, path: &str) -> Class {
     } else {
         Class::Private
     }
+}
+
+/// `/files/TOKEN`: a file of what the owner composed into a channel, named by 128 random
+/// bits (`files.rs`).
+fn is_composed_file(path: &str) -> bool {
+    path.strip_prefix("/files/")
+        .is_some_and(|token| !token.is_empty() && !token.contains('/'))
 }
 
 /// `/channels/NAME/feed.{atom,rss,json}`.

@@ -40,11 +40,17 @@ type HmacSha256 = Hmac<Sha256>;
 #[derive(Clone)]
 pub struct MediaSigner {
     key: Arc<Vec<u8>>,
+    /// Our own files' address (`{public_url}files/`): those are shown as they are, same-origin,
+    /// since the proxy refuses our own (often loopback) address.
+    own_files: Arc<str>,
 }
 
 impl MediaSigner {
-    pub fn new(key: Vec<u8>) -> MediaSigner {
-        MediaSigner { key: Arc::new(key) }
+    pub fn new(key: Vec<u8>, public_url: &url::Url) -> MediaSigner {
+        MediaSigner {
+            key: Arc::new(key),
+            own_files: format!("{public_url}files/").into(),
+        }
     }
 
     fn mac(&self, url: &str) -> Option<HmacSha256> {
@@ -53,11 +59,17 @@ impl MediaSigner {
         Some(mac)
     }
 
-    /// `/media/SIG/URL` for an http(s) URL; `None` for anything else.
+    /// `/media/SIG/URL` for an http(s) URL, `/files/TOKEN` for one of our own composed files;
+    /// `None` for anything else.
     pub fn path(&self, url: &str) -> Option<String> {
         let parsed = url::Url::parse(url.trim()).ok()?;
         if !matches!(parsed.scheme(), "http" | "https") {
             return None;
+        }
+        if let Some(token) = parsed.as_str().strip_prefix(&*self.own_files) {
+            if !token.is_empty() && token.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Some(format!("/files/{token}"));
+            }
         }
         let url = parsed.as_str();
         let sig = URL_SAFE_NO_PAD.encode(self.mac(url)?.finalize().into_bytes());
@@ -85,7 +97,10 @@ impl WebContext {
                 crate::auth::new_token().ok().map(String::into_bytes)
             })
             .await?;
-        Ok(self.media.get_or_init(|| MediaSigner::new(key)).clone())
+        Ok(self
+            .media
+            .get_or_init(|| MediaSigner::new(key, &self.public_url))
+            .clone())
     }
 }
 
@@ -196,9 +211,13 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
+    fn base() -> url::Url {
+        url::Url::parse("http://127.0.0.1:8080/").unwrap()
+    }
+
     #[test]
     fn signed_paths_verify_and_tampered_ones_do_not() {
-        let signer = MediaSigner::new(b"k".repeat(32));
+        let signer = MediaSigner::new(b"k".repeat(32), &base());
         let path = signer.path("https://cdn.example/a.png?x=1").unwrap();
         let mut parts = path.trim_start_matches("/media/").split('/');
         let (sig, url) = (parts.next().unwrap(), parts.next().unwrap());
@@ -208,9 +227,23 @@ mod tests {
         );
         let other = URL_SAFE_NO_PAD.encode("https://evil.example/a.png");
         assert_eq!(signer.verify(sig, &other), None);
-        assert_eq!(MediaSigner::new(b"j".repeat(32)).verify(sig, url), None);
+        assert_eq!(
+            MediaSigner::new(b"j".repeat(32), &base()).verify(sig, url),
+            None
+        );
         assert_eq!(signer.path("javascript:alert(1)"), None);
         assert_eq!(signer.path("file:///etc/passwd"), None);
+        // Our own composed files are shown as they are; anything else of ours is proxied
+        // (and refused there, as a private address).
+        let token = "0123456789abcdef0123456789abcdef";
+        assert_eq!(
+            signer.path(&format!("http://127.0.0.1:8080/files/{token}")),
+            Some(format!("/files/{token}"))
+        );
+        let other = signer
+            .path("http://127.0.0.1:8080/files/../settings")
+            .unwrap();
+        assert!(other.starts_with("/media/"), "{other}");
     }
 
     #[test]

@@ -24,6 +24,7 @@ mod api;
 mod assets;
 mod compose;
 mod feeds;
+mod files;
 mod forms;
 mod front;
 mod health;
@@ -200,7 +201,8 @@ pub fn routes(
     let public = health::route(ctx.clone())
         .or(assets::route())
         .or(owner::routes(ctx.clone()))
-        .or(feeds::routes(ctx.clone()));
+        .or(feeds::routes(ctx.clone()))
+        .or(files::route(ctx.clone()));
     // The owner's pages and API reads (GET and HEAD).
     let pages = timeline::route(ctx.clone())
         .or(live::routes(ctx.clone()))

@@ -174,8 +174,12 @@ pub struct CardView {
     pub image: Option<String>,
 }
 
-/// The name a network's badge shows: its connector's short name, else its kind.
+/// The name a network's badge shows: its connector's short name, "Braid" for what the owner
+/// composed here, else its kind.
 pub fn network_label(kind: &str) -> String {
+    if kind == crate::store::OWNER_KIND {
+        return "Braid".to_owned();
+    }
     crate::connectors::Registry::builtin()
         .get(kind)
         .map(|f| f.short_name().to_owned())

@@ -212,6 +212,7 @@ async fn a_delivery_being_sent_shows_no_next_attempt() {
             }],
             options: serde_json::json!({}),
             routed: None,
+            own: None,
         })
         .await
         .unwrap();

@@ -1,4 +1,4 @@
-// Compose: a live counter and a live preview of what each ticked account will receive.
+// Compose: a live counter and a live preview of what each ticked account and channel will receive.
 // The page works without this file (the Preview button asks the server); with it, the
 // same preview (POST /api/posts with "preview": true, the engine's own fitting) follows
 // typing. Everything is built with textContent: nothing typed or returned becomes markup.
@@ -28,8 +28,8 @@
     return el ? el.value : "";
   }
 
-  function ticked() {
-    return Array.prototype.map.call(form.querySelectorAll("input[name=to]:checked"), function (b) {
+  function ticked(name) {
+    return Array.prototype.map.call(form.querySelectorAll("input[name=" + name + "]:checked"), function (b) {
       return b.value;
     });
   }
@@ -68,10 +68,11 @@
   }
 
   function preview() {
-    var to = ticked();
-    if (!text.value.trim() || to.length === 0) { previews.replaceChildren(); return; }
+    var to = ticked("to");
+    var channels = ticked("channel");
+    if (!text.value.trim() || to.length + channels.length === 0) { previews.replaceChildren(); return; }
     var body = {
-      text: text.value, to: to, preview: true,
+      text: text.value, to: to, channels: channels, preview: true,
       visibility: value("visibility") || "public",
       number: !!form.querySelector("input[name=number]:checked")
     };

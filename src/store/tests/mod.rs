@@ -4,6 +4,7 @@
 
 mod accounts;
 mod ingest;
+mod own;
 mod read;
 mod retention;
 mod sources;

@@ -1,5 +1,7 @@
-//! `POST /api/posts`: compose once, queue for many accounts — the fields of `braid post`, as
-//! JSON. The post is durably queued (and the answer given) before anything is sent; the
+//! `POST /api/posts`: compose once, queue for many accounts and channels — the fields of
+//! `braid post`, as JSON (`"to"`: account names, `"channels"`: channel names). A channel
+//! takes the post at once, in the same transaction as the accounts' deliveries
+//! (`crate::outbox::queue_to`). The post is durably queued (and the answer given) before anything is sent; the
 //! daemon's outbox delivers it, exactly once per account. An `Idempotency-Key` header is the
 //! post's key: a request sent again with the same key (a retry after a lost answer) finds the
 //! post it queued before and queues nothing (200 instead of 201). With `"preview": true`
@@ -21,7 +23,7 @@ use warp::Filter;
 use super::super::respond::{self, Format};
 use super::super::{with_ctx, HandlerResult, WebContext, WebError};
 use crate::outbox::{self, Draft, PostOptions, Queued};
-use crate::store::AccountRecord;
+use crate::store::{AccountRecord, ChannelRecord};
 
 /// Longest `Idempotency-Key` taken (the IETF draft sets none; keys are UUIDs in practice).
 const MAX_KEY_CHARS: usize = 128;
@@ -32,7 +34,11 @@ const MAX_KEY_CHARS: usize = 128;
 struct NewPost {
     text: String,
     /// Account names.
+    #[serde(default)]
     to: Vec<String>,
+    /// Channel names: the post becomes an item of Braid's own in each.
+    #[serde(default)]
+    channels: Vec<String>,
     #[serde(default)]
     content_warning: Option<String>,
     #[serde(default = "public")]
@@ -114,8 +120,26 @@ async fn create(ctx: &WebContext, key: Option<String>, body: &[u8]) -> HandlerRe
             targets.push(account);
         }
     }
-    if targets.is_empty() {
-        return Err(WebError::BadRequest("`to` names no account".into()));
+    let mut channels: Vec<ChannelRecord> = Vec::new();
+    for name in new
+        .channels
+        .iter()
+        .map(|n| n.trim())
+        .filter(|n| !n.is_empty())
+    {
+        let channel = ctx
+            .store
+            .channel(name.to_owned())
+            .await?
+            .ok_or_else(|| WebError::BadRequest(format!("no channel named {name:?}")))?;
+        if !channels.iter().any(|c| c.id == channel.id) {
+            channels.push(channel);
+        }
+    }
+    if targets.is_empty() && channels.is_empty() {
+        return Err(WebError::BadRequest(
+            "`to` names no account and `channels` no channel".into(),
+        ));
     }
     let queued = Queued {
         draft: Draft {
@@ -137,8 +161,12 @@ async fn create(ctx: &WebContext, key: Option<String>, body: &[u8]) -> HandlerRe
         routed: None,
     };
     if new.preview {
-        let previews: Vec<serde_json::Value> = outbox::preview(&hosted, &queued, &targets)
-            .await
+        let mut previews = outbox::preview(&hosted, &queued, &targets).await;
+        previews.extend(channels.iter().map(|c| outbox::Preview {
+            target: format!("channel {}", c.name),
+            fitted: outbox::channel_preview(&queued, c),
+        }));
+        let previews: Vec<serde_json::Value> = previews
             .into_iter()
             .map(|p| match p.fitted {
                 Ok(fitting) => serde_json::json!({ "target": p.target, "fitting": fitting }),
@@ -147,16 +175,36 @@ async fn create(ctx: &WebContext, key: Option<String>, body: &[u8]) -> HandlerRe
             .collect();
         return super::json(&serde_json::json!({ "previews": previews }));
     }
-    let (post, fresh) = outbox::queue(&hosted, queued, &targets)
-        .await
-        .map_err(|e| WebError::Config(e.to_string()))?;
+    let (post, fresh) = match outbox::queue_to(&hosted, queued, &targets, &channels).await {
+        Ok(queued) => queued,
+        Err(outbox::QueueError::Refused(reason)) => {
+            return Ok(respond::error_page(
+                ctx,
+                Format::Json,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &reason,
+            ))
+        }
+        Err(e) => return Err(WebError::Config(e.to_string())),
+    };
     let record = ctx.store.post(post).await?;
     let deliveries = ctx.store.deliveries_of_post(post).await?;
+    let published: Vec<serde_json::Value> = ctx
+        .store
+        .channels_of_post(post)
+        .await?
+        .into_iter()
+        .map(|name| {
+            let feed = ctx.absolute(&format!("channels/{name}/feed.atom"));
+            serde_json::json!({ "name": name, "feed_url": feed })
+        })
+        .collect();
     let mut resp = super::json(&serde_json::json!({
         "post": post,
         "key": record.map(|r| r.key),
         "queued_now": fresh,
         "deliveries": deliveries,
+        "channels": published,
     }))?;
     if fresh {
         *resp.status_mut() = StatusCode::CREATED;

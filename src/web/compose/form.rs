@@ -13,7 +13,7 @@ use super::super::respond::{self, Format};
 use super::super::view::Layout;
 use super::super::{with_ctx, HandlerResult, WebContext, WebError};
 use crate::outbox::{self, Draft, PostOptions, Queued};
-use crate::store::AccountRecord;
+use crate::store::{AccountRecord, ChannelRecord};
 use braid_core::fit::LongText;
 use braid_core::Visibility;
 
@@ -26,6 +26,7 @@ struct ComposePage {
     layout: Layout,
     key: String,
     targets: Vec<TargetChoice>,
+    channels: Vec<TargetChoice>,
     text: String,
     cw: String,
     visibility: String,
@@ -41,7 +42,7 @@ struct ComposePage {
     /// Files the last form carried: a browser never fills a file input again, so the page
     /// asks for them once more before Send.
     files_sent: usize,
-    /// No account to post to yet.
+    /// No account or channel to post to yet.
     no_accounts: bool,
     /// Posting needs the daemon.
     no_daemon: bool,
@@ -68,6 +69,7 @@ struct PreviewView {
 struct Entered {
     key: String,
     to: Vec<String>,
+    channels: Vec<String>,
     text: String,
     cw: String,
     visibility: String,
@@ -136,6 +138,7 @@ async fn submitted(ctx: &WebContext, owner: &Owner, form: Form) -> HandlerResult
     let entered = Entered {
         key: form.text("key").unwrap_or_default(),
         to: form.all("to"),
+        channels: form.all("channel"),
         text: form
             .fields
             .get("text")
@@ -158,13 +161,17 @@ async fn submitted(ctx: &WebContext, owner: &Owner, form: Form) -> HandlerResult
         let e = "posting needs the daemon (`braid run`), which delivers the outbox".to_owned();
         return render(ctx, owner, entered, Vec::new(), Some(e)).await;
     };
-    let (queued, targets) = match build(ctx, &entered, &form).await {
+    let (queued, targets, channels) = match build(ctx, &entered, &form).await {
         Ok(built) => built,
         Err(e) => return render(ctx, owner, entered, Vec::new(), Some(e)).await,
     };
     if form.text("action").as_deref() == Some("preview") {
-        let previews = outbox::preview(&hosted, &queued, &targets)
-            .await
+        let mut previews: Vec<outbox::Preview> = outbox::preview(&hosted, &queued, &targets).await;
+        previews.extend(channels.iter().map(|c| outbox::Preview {
+            target: format!("channel {}", c.name),
+            fitted: outbox::channel_preview(&queued, c),
+        }));
+        let previews = previews
             .into_iter()
             .map(|p| match p.fitted {
                 Ok(f) => PreviewView {
@@ -189,9 +196,13 @@ async fn submitted(ctx: &WebContext, owner: &Owner, form: Form) -> HandlerResult
             .collect();
         return render(ctx, owner, entered, previews, None).await;
     }
-    let (post, _fresh) = outbox::queue(&hosted, queued, &targets)
-        .await
-        .map_err(|e| WebError::Config(e.to_string()))?;
+    let (post, _fresh) = match outbox::queue_to(&hosted, queued, &targets, &channels).await {
+        Ok(queued) => queued,
+        Err(outbox::QueueError::Refused(e)) => {
+            return render(ctx, owner, entered, Vec::new(), Some(e)).await
+        }
+        Err(e) => return Err(WebError::Config(e.to_string())),
+    };
     // Sent now, as `braid post` does; the daemon's outbox would within seconds anyway, and
     // the claim makes the two never send one delivery twice.
     tokio::spawn(async move {
@@ -202,12 +213,12 @@ async fn submitted(ctx: &WebContext, owner: &Owner, form: Form) -> HandlerResult
     Ok(respond::see_other(&format!("/compose/posts/{post}")))
 }
 
-/// The post the form describes and its accounts, or what is wrong with it.
+/// The post the form describes, its accounts and channels, or what is wrong with it.
 async fn build(
     ctx: &WebContext,
     e: &Entered,
     form: &Form,
-) -> Result<(Queued, Vec<AccountRecord>), String> {
+) -> Result<(Queued, Vec<AccountRecord>, Vec<ChannelRecord>), String> {
     if e.text.trim().is_empty() {
         return Err("write something first".into());
     }
@@ -219,8 +230,16 @@ async fn build(
             Err(err) => return Err(format!("the accounts could not be read: {err}")),
         }
     }
-    if targets.is_empty() {
-        return Err("tick at least one account to post to".into());
+    let mut channels: Vec<ChannelRecord> = Vec::new();
+    for name in &e.channels {
+        match ctx.store.channel(name.clone()).await {
+            Ok(Some(c)) if !channels.iter().any(|t| t.id == c.id) => channels.push(c),
+            Ok(_) => {}
+            Err(err) => return Err(format!("the channels could not be read: {err}")),
+        }
+    }
+    if targets.is_empty() && channels.is_empty() {
+        return Err("tick at least one account or channel to post to".into());
     }
     let visibility = Visibility::parse(&e.visibility)
         .ok_or_else(|| format!("unknown visibility {:?}", e.visibility))?;
@@ -284,6 +303,7 @@ async fn build(
             routed: None,
         },
         targets,
+        channels,
     ))
 }
 
@@ -295,7 +315,8 @@ async fn render(
     error: Option<String>,
 ) -> HandlerResult {
     let accounts = ctx.store.list_accounts().await?;
-    let first_visit = e.to.is_empty() && error.is_none() && previews.is_empty();
+    let first_visit =
+        e.to.is_empty() && e.channels.is_empty() && error.is_none() && previews.is_empty();
     let targets = accounts
         .iter()
         .map(|a| TargetChoice {
@@ -309,13 +330,35 @@ async fn render(
             checked: e.to.contains(&a.name) || (first_visit && accounts.len() == 1),
         })
         .collect();
+    let channel_list = ctx.store.list_channels().await?;
+    let channels = channel_list
+        .iter()
+        .map(|c| TargetChoice {
+            name: c.name.clone(),
+            label: format!(
+                "{} ({}, {})",
+                c.title
+                    .clone()
+                    .filter(|t| !t.is_empty())
+                    .unwrap_or_else(|| c.name.clone()),
+                c.name,
+                match c.audience.as_str() {
+                    "unlisted" => "unlisted",
+                    "followers_only" => "followers only",
+                    _ => "public",
+                }
+            ),
+            checked: e.channels.contains(&c.name),
+        })
+        .collect();
     let failed = error.is_some();
     let page = ComposePage {
         layout: Layout::owned(ctx, "Compose", "compose", owner),
-        no_accounts: accounts.is_empty(),
+        no_accounts: accounts.is_empty() && channel_list.is_empty(),
         no_daemon: ctx.hosted.is_none(),
         key: e.key,
         targets,
+        channels,
         text: e.text,
         cw: e.cw,
         visibility: e.visibility,

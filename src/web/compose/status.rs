@@ -1,5 +1,6 @@
 //! `GET /compose/posts/ID`: where each account's delivery of a post stands — queued, sending,
-//! delivered (with a link to the copy), failed (with the reason and a retry button). While
+//! delivered (with a link to the copy), failed (with the reason and a retry button) — and
+//! each channel it was published in, with a link to the channel's feed. While
 //! something is still on its way the page refreshes itself every few seconds (a `<meta>`
 //! refresh: no script needed).
 
@@ -22,7 +23,14 @@ struct StatusPage {
     post: i64,
     text: String,
     rows: Vec<Row>,
+    /// The channels the post was published in, each with its feed.
+    channels: Vec<ChannelRow>,
     pending: bool,
+}
+
+struct ChannelRow {
+    name: String,
+    feed: String,
 }
 
 struct Row {
@@ -120,12 +128,24 @@ async fn show(ctx: &WebContext, owner: &Owner, post: i64) -> HandlerResult {
             }
         })
         .collect();
+    // A channel is Braid's own: the post is in it from the moment it was queued.
+    let channels = ctx
+        .store
+        .channels_of_post(post)
+        .await?
+        .into_iter()
+        .map(|name| ChannelRow {
+            feed: format!("/channels/{name}/feed.atom"),
+            name,
+        })
+        .collect();
     let pending = rows.iter().any(|r| r.tone == "warn");
     let page = StatusPage {
         layout: Layout::owned(ctx, &format!("Post {post}"), "compose", owner),
         post,
         text,
         rows,
+        channels,
         pending,
     };
     Ok(respond::no_store(respond::ok(

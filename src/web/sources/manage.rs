@@ -61,6 +61,18 @@ pub async fn render(
             "there is no such source (it may have been removed)",
         ));
     };
+    if record.kind == crate::store::OWNER_KIND {
+        // Braid's own, not a subscription: nothing here to pause, schedule or remove.
+        return Ok(respond::error_page(
+            ctx,
+            Format::Html,
+            StatusCode::NOT_FOUND,
+            &format!(
+                "{:?} is not a source you subscribed to: it holds what you composed into channels, and the timeline shows it (/?source={})",
+                record.name, id.0
+            ),
+        ));
+    }
     let start = chart::start(Utc::now());
     let counts = ctx
         .store
