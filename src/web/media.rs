@@ -15,6 +15,8 @@
 
 use std::sync::Arc;
 
+use braid_core::sanitize::SafeHtml;
+
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use hmac::{Hmac, Mac};
@@ -43,14 +45,58 @@ pub struct MediaSigner {
     /// Our own files' address (`{public_url}files/`): those are shown as they are, same-origin,
     /// since the proxy refuses our own (often loopback) address.
     own_files: Arc<str>,
+    /// Bodies with their images made local, by a keyed hash of the stored body: making them
+    /// local is a whole sanitizer pass (`SafeHtml::with_local_images`), most of what a
+    /// timeline page costs, and the same items are shown again and again.
+    local: Arc<LocalBodies>,
 }
+
+/// A bounded memo of [`SafeHtml::with_local_images`] results; emptied when full.
+#[derive(Default)]
+struct LocalBodies {
+    hasher: std::hash::RandomState,
+    map: std::sync::Mutex<std::collections::HashMap<u64, SafeHtml>>,
+}
+
+/// Bodies remembered (a few MB at most: list pages show bodies cut to a preview).
+const LOCAL_BODIES: usize = 2_048;
 
 impl MediaSigner {
     pub fn new(key: Vec<u8>, public_url: &url::Url) -> MediaSigner {
         MediaSigner {
             key: Arc::new(key),
             own_files: format!("{public_url}files/").into(),
+            local: Arc::default(),
         }
+    }
+
+    /// `html` with its images through the proxy (and audio and video left as links), from the
+    /// memo when this body was made local before. The key is SipHash under a random key of
+    /// this process, so no body can be crafted to collide with another's.
+    pub fn local_body(&self, html: &SafeHtml) -> SafeHtml {
+        use std::hash::BuildHasher;
+        let key = self.local.hasher.hash_one(html.as_str());
+        let memo = |m: &std::sync::Mutex<std::collections::HashMap<u64, SafeHtml>>| {
+            m.lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .get(&key)
+                .cloned()
+        };
+        if let Some(hit) = memo(&self.local.map) {
+            return hit;
+        }
+        let signer = self.clone();
+        let local = html.with_local_images(move |u| signer.path(u));
+        let mut map = self
+            .local
+            .map
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if map.len() >= LOCAL_BODIES {
+            map.clear();
+        }
+        map.insert(key, local.clone());
+        local
     }
 
     fn mac(&self, url: &str) -> Option<HmacSha256> {

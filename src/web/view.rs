@@ -224,8 +224,7 @@ impl ItemView {
                 .and_then(|u| signer.path(u));
         }
         if let Some(html) = &self.content_html {
-            let signer = signer.clone();
-            self.content_html = Some(html.with_local_images(move |u| signer.path(u)));
+            self.content_html = Some(signer.local_body(html));
         }
         self
     }
