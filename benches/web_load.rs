@@ -208,31 +208,28 @@ async fn build(path: &std::path::Path, items: usize) -> Store {
         .single()
         .unwrap_or_default();
     let mut sources = Vec::new();
-    for s in 0..SOURCES {
-        let id = store
-            .add_source(NewSource {
-                name: format!("source-{s:02}"),
-                kind: "feed".to_owned(),
-                url: format!("https://site{s}.example/feed.xml"),
-                schedule: None,
-                category: None,
-                settings: serde_json::json!({}),
-                account: None,
-            })
-            .await
-            .unwrap_or_else(|e| fail("add source", e));
-        sources.push(id);
-    }
-    let rare_source = store
-        .add_source(NewSource {
-            name: "rare".to_owned(),
-            kind: "rare".to_owned(),
-            url: "https://rare.example/".to_owned(),
+    let add = |name: String, kind: &str, url: String| {
+        store.add_source(NewSource {
+            name,
+            kind: kind.to_owned(),
+            url,
             schedule: None,
             category: None,
             settings: serde_json::json!({}),
             account: None,
         })
+    };
+    for s in 0..SOURCES {
+        let id = add(
+            format!("source-{s:02}"),
+            "feed",
+            format!("https://site{s}.example/feed.xml"),
+        )
+        .await
+        .unwrap_or_else(|e| fail("add source", e));
+        sources.push(id);
+    }
+    let rare_source = add("rare".into(), "rare", "https://rare.example/".into())
         .await
         .unwrap_or_else(|e| fail("add source", e));
     let mut n = 0;

@@ -38,6 +38,12 @@ impl Default for Registry {
     }
 }
 
+/// The built-in network of `kind`, without building a registry: for labels shown on every
+/// timeline entry.
+pub fn builtin(kind: &str) -> Option<&'static dyn Factory> {
+    BUILTIN.iter().copied().find(|f| f.kind() == kind)
+}
+
 impl Registry {
     /// The networks compiled into this build.
     pub fn builtin() -> Registry {

@@ -797,6 +797,10 @@ impl Store {
     pub async fn list_channels(&self) -> Result<Vec<ChannelRecord>> {
         self.read(routes::channels).await
     }
+    /// Each channel's name and title, without the item counts `list_channels` computes.
+    pub async fn channel_names(&self) -> Result<Vec<(String, Option<String>)>> {
+        self.read(routes::channel_names).await
+    }
     pub async fn remove_channel(&self, name: String) -> Result<bool> {
         self.write(move |c| routes::remove_channel(c, &name)).await
     }

@@ -596,6 +596,14 @@ pub(super) fn channels(conn: &Connection) -> Result<Vec<ChannelRecord>> {
         .collect::<rusqlite::Result<_>>()?)
 }
 
+/// Each channel's name and title, by name: what a filter offers, without counting items.
+pub(super) fn channel_names(conn: &Connection) -> Result<Vec<(String, Option<String>)>> {
+    Ok(conn
+        .prepare_cached("SELECT name, title FROM channels ORDER BY name")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?)
+}
+
 pub(super) fn remove_channel(conn: &Connection, name: &str) -> Result<bool> {
     Ok(conn
         .prepare_cached("DELETE FROM channels WHERE name = ?1")?

@@ -110,13 +110,13 @@ async fn page(ctx: &WebContext, owner: &Owner, raw: &RawQuery) -> HandlerResult 
         .collect();
     let channels = ctx
         .store
-        .list_channels()
+        .channel_names()
         .await?
         .into_iter()
-        .map(|c| Choice {
-            selected: params.channel.as_ref().is_some_and(|p| p.id == c.id),
-            label: c.title.clone().unwrap_or_else(|| c.name.clone()),
-            value: c.name,
+        .map(|(name, title)| Choice {
+            selected: params.channel.as_ref().is_some_and(|p| p.name == name),
+            label: title.unwrap_or_else(|| name.clone()),
+            value: name,
         })
         .collect();
 

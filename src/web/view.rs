@@ -180,10 +180,9 @@ pub fn network_label(kind: &str) -> String {
     if kind == crate::store::OWNER_KIND {
         return "Braid".to_owned();
     }
-    crate::connectors::Registry::builtin()
-        .get(kind)
-        .map(|f| f.short_name().to_owned())
-        .unwrap_or_else(|_| kind.to_owned())
+    crate::connectors::builtin(kind)
+        .map_or(kind, |f| f.short_name())
+        .to_owned()
 }
 
 impl ItemView {
