@@ -1,0 +1,1 @@
+//! HTTP Signatures (to be written).
