@@ -192,8 +192,9 @@ pub(crate) fn parse_lenient(
     if covered.is_empty() {
         return Err(SignatureError::malformed(header, "headers is empty"));
     }
-    for (i, name) in covered.iter().enumerate() {
-        if covered[..i].contains(name) {
+    let mut seen = std::collections::HashSet::new();
+    for name in &covered {
+        if !seen.insert(name) {
             return Err(SignatureError::malformed(
                 header,
                 format!("{name} is listed twice"),

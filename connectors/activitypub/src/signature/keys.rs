@@ -83,11 +83,16 @@ impl KeyPair {
         self.public.to_pem()
     }
 
-    /// RSASSA-PKCS1-v1_5 over SHA-256 of `message`.
+    /// RSASSA-PKCS1-v1_5 over SHA-256 of `message`. The random source blinds the private-key
+    /// operation against timing attacks (the signature itself stays deterministic).
     pub(crate) fn sign_sha256(&self, message: &[u8]) -> Result<Vec<u8>, SignatureError> {
         let hashed = Sha256::digest(message);
         self.private
-            .sign(Pkcs1v15Sign::new::<Sha256>(), &hashed)
+            .sign_with_rng(
+                &mut rand_core::OsRng,
+                Pkcs1v15Sign::new::<Sha256>(),
+                &hashed,
+            )
             .map_err(|e| SignatureError::Signing(format!("RSA signing failed: {e}")))
     }
 }

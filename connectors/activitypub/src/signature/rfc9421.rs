@@ -103,9 +103,10 @@ pub(crate) fn parse(
         })
         .collect();
     let accepted = |list: &InnerList| {
-        list.params
-            .get("alg")
-            .is_none_or(|a| a.as_str() == Some(RSA_V1_5_SHA256))
+        list.params.get("alg").is_none_or(|a| {
+            a.as_str()
+                .is_some_and(|s| s.eq_ignore_ascii_case(RSA_V1_5_SHA256))
+        })
     };
     let (label, list, bytes) = match candidates.iter().find(|(_, list, _)| accepted(list)) {
         Some(found) => *found,
@@ -144,7 +145,9 @@ pub(crate) fn parse(
     let parsed = ParsedSignature {
         scheme: Scheme::Rfc9421,
         key_id,
-        algorithm: str_param(&list.params, "alg")?.unwrap_or_else(|| RSA_V1_5_SHA256.into()),
+        algorithm: str_param(&list.params, "alg")?
+            .unwrap_or_else(|| RSA_V1_5_SHA256.into())
+            .to_ascii_lowercase(),
         label: Some(label.clone()),
         covered,
         created: Some(created),
@@ -170,6 +173,7 @@ pub(crate) fn parse(
 /// derived components we can rebuild.
 fn components(list: &InnerList) -> Result<Vec<String>, SignatureError> {
     let mut names: Vec<String> = Vec::with_capacity(list.items.len());
+    let mut seen = std::collections::HashSet::new();
     for item in &list.items {
         let name = item.bare_item.as_str().ok_or_else(|| {
             SignatureError::malformed("Signature-Input", "a component is not a string")
@@ -188,7 +192,7 @@ fn components(list: &InnerList) -> Result<Vec<String>, SignatureError> {
                 format!("{name:?} is not a lower-case component name"),
             ));
         }
-        if names.iter().any(|n| n == name) {
+        if !seen.insert(name) {
             return Err(SignatureError::malformed(
                 "Signature-Input",
                 format!("{name} is covered twice"),
@@ -241,6 +245,12 @@ pub(crate) fn incoming_value(
         "@request-target" => request.path_and_query(),
         "@path" => path.to_string(),
         "@query" => format!("?{}", request.query.unwrap_or_default()),
+        // HTTP/2 carries :authority, not Host (RFC 9113 §8.3.1): the authority stands in, as
+        // for draft-cavage. Fedify covers `host` beside `@authority`.
+        "host" => match request.single_header("host")? {
+            Some(host) => host.trim().to_string(),
+            None => authority,
+        },
         header => request
             .single_header(header)?
             .ok_or_else(|| SignatureError::MissingHeader(header.to_string()))?
@@ -318,4 +328,29 @@ pub(crate) fn sign(
     added.push(("Signature-Input", serialize(&input)?));
     added.push(("Signature", serialize(&sig)?));
     Ok(added)
+}
+
+/// An `Accept-Signature` value (RFC 9421 §5.1) for an inbox's 401: the signature we would
+/// accept, `sig1=("@method" "@target-uri" "@authority" ["content-digest"]);created;
+/// alg="rsa-v1_5-sha256"`. Fedify 2.1 answers such a challenge by re-signing as asked,
+/// before it falls back to draft-cavage.
+pub fn accept_signature(with_body: bool) -> String {
+    let mut names = vec!["@method", "@target-uri", "@authority"];
+    if with_body {
+        names.push("content-digest");
+    }
+    let mut params = Parameters::new();
+    params.insert("created".into(), BareItem::Boolean(true));
+    params.insert("alg".into(), BareItem::String(RSA_V1_5_SHA256.into()));
+    let list = InnerList::with_params(
+        names
+            .iter()
+            .map(|n| Item::new(BareItem::String((*n).to_string())))
+            .collect(),
+        params,
+    );
+    let mut dict = Dictionary::new();
+    dict.insert("sig1".into(), ListEntry::InnerList(list));
+    // Serializing fixed strings and a boolean cannot fail.
+    dict.serialize_value().unwrap_or_default()
 }

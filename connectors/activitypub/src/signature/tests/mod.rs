@@ -5,10 +5,12 @@
 //! the "wrong key" and verifies the cavage vectors. Both are published test keys.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod fedify;
 mod garbage;
 mod keys;
 mod refusals;
 mod round_trip;
+mod time;
 mod vectors;
 
 use std::sync::OnceLock;
