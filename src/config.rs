@@ -126,6 +126,10 @@ pub struct WebConfig {
     /// More host names requests may name besides `base_url`'s and the loopback names (a LAN
     /// address, say). Any other `Host` is refused (421), against DNS rebinding.
     pub allowed_hosts: Vec<String>,
+    /// The owner's name where others address them: on the fediverse, `NAME@host` (with
+    /// `base_url`'s host and port). Lower-case letters, digits, `_`, `-` and `.`; no channel
+    /// may have it.
+    pub owner_name: String,
     /// Behind a reverse proxy on this machine: take the client's address from the last entry
     /// of `X-Forwarded-For` when the connection comes from loopback (for the login rate limit).
     pub trust_proxy_headers: bool,
@@ -245,6 +249,7 @@ impl Default for WebConfig {
             title: "Braid".into(),
             base_url: String::new(),
             allowed_hosts: Vec::new(),
+            owner_name: "me".into(),
             trust_proxy_headers: false,
             session_days: 30,
             max_connections: 512,
@@ -473,6 +478,12 @@ impl Config {
             self.proxy_url()?;
         }
         self.web_base_url()?;
+        if !is_stream_name(&self.web.owner_name) {
+            return Err(ConfigError::Invalid(format!(
+                "web.owner_name = {:?}: use lower-case letters, digits, _, - and . (at most 64)",
+                self.web.owner_name
+            )));
+        }
         Ok(())
     }
 
@@ -577,3 +588,14 @@ pub mod log_level;
 
 #[cfg(test)]
 mod tests;
+
+/// A name a stream (the owner, a channel) can be addressed by: `NAME@host`.
+pub fn is_stream_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_-.".contains(&b))
+        && !name.starts_with('.')
+        && !name.ends_with('.')
+}

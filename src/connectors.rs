@@ -15,10 +15,15 @@ use braid_core::{
     AccountId, AccountView, BuildContext, Connector, ConnectorError, Factory, SourceView,
 };
 
+use crate::site::{SiteInfo, StoreSite};
 use crate::store::{AccountRecord, SourceRecord, Store, StoreError};
 
 /// Every network this build knows, in the order help texts list them.
-static BUILTIN: &[&'static dyn Factory] = &[&braid_feed::FACTORY, &braid_mastodon::FACTORY];
+static BUILTIN: &[&'static dyn Factory] = &[
+    &braid_feed::FACTORY,
+    &braid_mastodon::FACTORY,
+    &braid_activitypub::FACTORY,
+];
 
 /// The factories in use: [`Registry::builtin`], plus any a test adds.
 #[derive(Clone)]
@@ -109,6 +114,9 @@ pub struct ConnectorContext {
     /// The safe HTTP client (private-network blocking, body caps, timeouts).
     pub http: SafeClient,
     pub registry: Registry,
+    /// The site's public address and names, when it has one (`web.base_url`): connectors
+    /// are built with a [`braid_core::host::Site`] over it.
+    pub site: Option<SiteInfo>,
 }
 
 impl ConnectorContext {
@@ -116,6 +124,7 @@ impl ConnectorContext {
         ConnectorContext {
             http,
             registry: Registry::builtin(),
+            site: None,
         }
     }
 }
@@ -177,7 +186,7 @@ pub async fn sink(
     factory.sink(&build_ctx, &view).await
 }
 
-fn build_context(
+pub(crate) fn build_context(
     ctx: &ConnectorContext,
     store: &Store,
     factory: &dyn Factory,
@@ -194,7 +203,25 @@ fn build_context(
         state: StateStore::new(backend.clone(), scope(owner)),
         network_state: StateStore::new(backend.clone(), scope(ScopeOwner::Network)),
         credentials: account.map(|id| CredentialSaver::new(backend, id)),
+        site: ctx
+            .site
+            .as_ref()
+            .map(|info| StoreSite::shared(store.clone(), info, factory.kind())),
     }
+}
+
+/// Builds the hosted connector of `factory` ([`braid_core::Factory::hosted`]): `None` when the
+/// network has none, or the site has no public address.
+pub async fn hosted(
+    factory: &'static dyn Factory,
+    ctx: &ConnectorContext,
+    store: &Store,
+) -> Result<Option<Arc<dyn Connector>>, ConnectorError> {
+    if ctx.site.is_none() {
+        return Ok(None);
+    }
+    let build_ctx = build_context(ctx, store, factory, ScopeOwner::Network, None);
+    factory.hosted(&build_ctx).await
 }
 
 /// `record` as its factory sees it, with its credentials. An account whose credentials were

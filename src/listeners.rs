@@ -29,8 +29,8 @@ pub const CHECK_EVERY: Duration = Duration::from_secs(2);
 #[derive(Clone)]
 pub struct Mount {
     pub prefix: String,
-    /// The source whose connector listens here.
-    pub source: SourceId,
+    /// The source whose connector listens here; `None` for a network's hosted connector.
+    pub source: Option<SourceId>,
     pub kind: &'static str,
     connector: Arc<dyn Connector>,
 }
@@ -145,8 +145,32 @@ pub async fn refresh(ctx: &PollContext) -> Result<usize, StoreError> {
             }
             mounts.push(Mount {
                 prefix,
-                source: source.id,
+                source: Some(source.id),
                 kind: factory.kind(),
+                connector: connector.clone(),
+            });
+        }
+    }
+    // Each network's hosted connector (Braid's own streams: discovery, actors, inboxes),
+    // built again now that records changed.
+    for (kind, connector) in ctx.hosted.rebuild(&ctx.connectors, &ctx.store).await.iter() {
+        let Some(listener) = connector.listener() else {
+            continue;
+        };
+        for prefix in listener.mounts() {
+            if !prefix.starts_with('/') || crate::web::is_core_path(&prefix) {
+                tracing::warn!(kind, %prefix,
+                    "listeners: a mount must be an absolute path outside the web UI's own; left out");
+                continue;
+            }
+            if mounts.iter().any(|m: &Mount| m.prefix == prefix) {
+                tracing::warn!(kind, %prefix, "listeners: this path is mounted already; left out");
+                continue;
+            }
+            mounts.push(Mount {
+                prefix,
+                source: None,
+                kind,
                 connector: connector.clone(),
             });
         }
@@ -177,11 +201,26 @@ pub async fn handle(
     {
         Ok(handled) => handled,
         Err(_) => {
-            tracing::error!(source_id = %mount.source, kind = mount.kind,
+            tracing::error!(source_id = ?mount.source, kind = mount.kind,
                 "listeners: the listener crashed on a request");
             return ListenerResponse::status(500);
         }
     };
+    if !handled.send.is_empty() {
+        // Queued before the answer: a sender that hears 2xx can rely on the reply.
+        let queued = match crate::outbox::new_key() {
+            Ok(key) => {
+                ctx.store
+                    .queue_outgoing(mount.kind.to_owned(), key, handled.send, None)
+                    .await
+            }
+            Err(e) => Err(crate::store::StoreError::Other(e.to_string())),
+        };
+        if let Err(e) = queued {
+            tracing::error!(kind = mount.kind, error = %e, "listeners: queueing a reply failed");
+            return ListenerResponse::status(503);
+        }
+    }
     for pushed in handled.pushed {
         let source = pushed.source;
         if let Err(e) = crate::scheduler::poll::ingest_pushed(ctx, mount.kind, pushed).await {

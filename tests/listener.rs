@@ -100,6 +100,7 @@ impl Listener for Echo {
             return Handled {
                 response,
                 pushed: Vec::new(),
+                send: Vec::new(),
             };
         }
         let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap_or_default();
@@ -130,6 +131,7 @@ impl Listener for Echo {
                 items,
                 deleted,
             }],
+            send: Vec::new(),
         }
     }
 }

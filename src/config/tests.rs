@@ -58,6 +58,7 @@ fn every_field() -> Config {
             title: "t".into(),
             base_url: "https://x.example/".into(),
             allowed_hosts: vec!["192.168.1.5".into()],
+            owner_name: "o".into(),
             trust_proxy_headers: true,
             session_days: 1,
             max_connections: 1,

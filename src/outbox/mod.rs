@@ -489,6 +489,9 @@ async fn attempt(ctx: &PollContext, seen: &DeliveryRecord, post: &PostRecord) ->
     // Claimed from in flight: an earlier attempt may have landed.
     let unknown = seen.state == DeliveryState::InFlight;
     let before_send = |e: ConnectorError| classify(e, unknown);
+    if let Some(network) = &seen.network {
+        return attempt_hosted(ctx, seen, post, network).await;
+    }
     let Some(account_id) = seen.account else {
         return Outcome::Failed(format!("{}: the account was removed", seen.target));
     };
@@ -609,6 +612,40 @@ async fn attempt(ctx: &PollContext, seen: &DeliveryRecord, post: &PostRecord) ->
             Outcome::Refitted(message)
         }
         Err(e) => refused(ctx, &account, e, true).await,
+    }
+}
+
+/// A publishing network's message to one recipient ([`crate::publish`]): handed to the
+/// network's hosted connector as it was queued. Messages are safe to receive twice (an
+/// ActivityPub activity keeps its id), so an unknown outcome is simply sent again.
+async fn attempt_hosted(
+    ctx: &PollContext,
+    seen: &DeliveryRecord,
+    post: &PostRecord,
+    network: &str,
+) -> Outcome {
+    let Some(connector) = ctx.hosted.get(network, &ctx.connectors, &ctx.store).await else {
+        return classify(
+            ConnectorError::Transient(format!(
+                "{network}: not publishing here (it needs web.base_url, and a network that publishes)"
+            )),
+            false,
+        );
+    };
+    let Some(publisher) = connector.publisher() else {
+        return Outcome::Failed(format!("{network}: this network does not publish"));
+    };
+    let recipient = match seen
+        .recipient
+        .as_deref()
+        .map(serde_json::from_str::<braid_core::host::Recipient>)
+    {
+        Some(Ok(r)) => r,
+        _ => return Outcome::Failed("braid: the delivery's recipient is unreadable".into()),
+    };
+    match publisher.deliver(&recipient, &post.draft).await {
+        Ok(()) => Outcome::Finished(None),
+        Err(e) => classify(e, false),
     }
 }
 

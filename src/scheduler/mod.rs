@@ -36,6 +36,8 @@ pub struct PollContext {
     pub kept: Kept,
     /// Routes of connectors that listen, mounted by the web server.
     pub listeners: Listeners,
+    /// Each network's hosted connector (Braid's own streams on that network).
+    pub hosted: crate::hosted::Hosted,
     pub default_schedule: Schedule,
     limits: Limits,
 }
@@ -43,6 +45,7 @@ pub struct PollContext {
 impl PollContext {
     pub fn new(store: Store, config: Arc<Config>, http: SafeClient) -> Result<Self, String> {
         let default_schedule = cron_expr::parse_schedule(&config.scheduler.default_schedule)?;
+        let site = crate::site::SiteInfo::of(&config);
         Ok(PollContext {
             store,
             limits: Limits::new(
@@ -50,7 +53,11 @@ impl PollContext {
                 config.scheduler.max_per_host,
             ),
             config,
-            connectors: ConnectorContext::new(http),
+            connectors: ConnectorContext {
+                site,
+                ..ConnectorContext::new(http)
+            },
+            hosted: crate::hosted::Hosted::default(),
             kept: Kept::default(),
             listeners: Listeners::default(),
             default_schedule,
@@ -179,6 +186,8 @@ pub async fn run(ctx: Arc<PollContext>, shutdown: impl std::future::Future<Outpu
                 if let Err(e) = crate::routes::run(&ctx).await {
                     tracing::error!(error = %e, "routes: the pass failed");
                 }
+                // What routes and the owner put in streams becomes messages to followers.
+                crate::publish::run(&ctx).await;
                 crate::outbox::deliver_due(&ctx, &busy, OUTBOX_BATCH).await;
                 running.store(false, std::sync::atomic::Ordering::Release);
             });

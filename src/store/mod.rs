@@ -26,6 +26,7 @@ mod items;
 mod outbox;
 mod own;
 mod perms;
+mod publish;
 mod retention;
 mod routes;
 mod schema;
@@ -44,6 +45,7 @@ use braid_core::{AccountId, Item, ItemId, SourceId};
 use chrono::{DateTime, Utc};
 pub use outbox::{DeliveryRecord, DeliveryState, Landed, NewMedia, NewPost, NewTarget, PostRecord};
 pub use own::{audience_refusal, OwnPost, OWNER_KIND, OWNER_NAME};
+pub use publish::{recipient_lane, EventRow, StreamChannel, StreamRef};
 pub use routes::{
     ChannelRecord, ConfigApplied, NewChannel, RouteDecision, RouteItem, RouteLogEntry, RouteRecord,
 };
@@ -887,6 +889,63 @@ impl Store {
     // ---- reading ----
     pub async fn timeline(&self, query: TimelineQuery) -> Result<TimelinePage> {
         self.read(move |c| timeline::page(c, &query)).await
+    }
+    /// Stream events after `cursor`, oldest first (schema V14).
+    pub async fn stream_events(&self, cursor: i64, limit: usize) -> Result<Vec<EventRow>> {
+        self.read(move |c| publish::events_after(c, cursor, limit))
+            .await
+    }
+    /// Where publishing network `network` stands in the stream events (made at the newest
+    /// event the first time).
+    pub async fn publish_cursor(&self, network: String) -> Result<i64> {
+        self.write(move |c| publish::cursor(c, &network)).await
+    }
+    /// Deletes the stream events every network in `networks` has read.
+    pub async fn prune_stream_events(&self, networks: Vec<String>) -> Result<usize> {
+        self.write(move |c| publish::prune_events(c, &networks))
+            .await
+    }
+    /// Queues a publishing network's messages, one delivery per recipient, under keys made
+    /// from `key`; moves the network's event cursor to `event` in the same transaction.
+    pub async fn queue_outgoing(
+        &self,
+        network: String,
+        key: String,
+        outgoing: Vec<braid_core::host::Outgoing>,
+        event: Option<i64>,
+    ) -> Result<usize> {
+        self.write(move |c| publish::queue(c, &network, &key, &outgoing, event, Utc::now()))
+            .await
+    }
+    /// The published channels, as streams.
+    pub async fn stream_channels(&self) -> Result<Vec<StreamChannel>> {
+        self.read(publish::stream_channels).await
+    }
+    /// A page of a stream's items, newest first, with the stream's total.
+    pub async fn stream_items(
+        &self,
+        stream: StreamRef,
+        before: Option<i64>,
+        limit: usize,
+    ) -> Result<(publish::StreamItems, u64)> {
+        self.read(move |c| publish::stream_items(c, stream, before, limit))
+            .await
+    }
+    /// Item `id` when `stream` holds it.
+    pub async fn stream_item(
+        &self,
+        stream: StreamRef,
+        id: ItemId,
+    ) -> Result<Option<(StoredItem, DateTime<Utc>)>> {
+        self.read(move |c| publish::stream_item(c, stream, id))
+            .await
+    }
+    /// The sources of connector kind `kind`: id, name, URL, settings (JSON text).
+    pub async fn sources_of_kind(
+        &self,
+        kind: String,
+    ) -> Result<Vec<(SourceId, String, String, String)>> {
+        self.read(move |c| publish::sources_of_kind(c, &kind)).await
     }
     pub async fn item(&self, id: ItemId) -> Result<Option<StoredItem>> {
         self.read(move |c| timeline::item(c, id)).await

@@ -145,6 +145,12 @@ pub struct DeliveryRecord {
     pub payload: Option<serde_json::Value>,
     /// Deliveries in one lane keep their order (`account:ID`).
     pub lane: String,
+    /// A message of a publishing network to one of its recipients (schema V14), instead of
+    /// a post to an account: the network's kind.
+    pub network: Option<String>,
+    /// That recipient (`braid_core::host::Recipient` as JSON), read only by the network.
+    #[serde(skip)]
+    pub recipient: Option<String>,
 }
 
 /// A queued post as the engine reads it back.
@@ -173,7 +179,7 @@ const COLUMNS: &str = "id, post_id, account_id, target, key, state, attempts, ne
     claimed_at, last_sent_at, media, remote_id, local_id, url, reply_ref, last_error, \
     created_at, updated_at, fitted, \
     (SELECT count(*) FROM delivery_parts AS p WHERE p.delivery_id = deliveries.id), \
-    op, of_delivery, payload, lane";
+    op, of_delivery, payload, lane, network, recipient";
 
 fn json(text: Option<String>) -> Option<serde_json::Value> {
     text.and_then(|t| serde_json::from_str(&t).ok())
@@ -205,6 +211,8 @@ fn record(r: &Row<'_>) -> rusqlite::Result<DeliveryRecord> {
         of_delivery: r.get(21)?,
         payload: json(r.get(22)?),
         lane: r.get(23)?,
+        network: r.get(24)?,
+        recipient: r.get(25)?,
     })
 }
 

@@ -7,7 +7,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use super::{Result, StoreError};
 
 /// Migration `n` (1-based) is `MIGRATIONS[n - 1]`.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13, V14];
 
 /// The schema version this build understands.
 pub(super) const fn known_version() -> i64 {
@@ -618,4 +618,66 @@ CREATE INDEX items_media ON items (sort_time, id) WHERE dup_of IS NULL AND attac
 const V13: &str = r#"
 ALTER TABLE post_media ADD COLUMN token TEXT;
 CREATE UNIQUE INDEX post_media_token ON post_media (token) WHERE token IS NOT NULL;
+"#;
+
+/// V14: Braid's own streams published to a network that hosts them (issue 10: ActivityPub).
+///
+/// - `stream_events`: each item put in a stream (a channel, or the owner's own posts), changed
+///   or deleted there, in order. Filled by triggers, so every path that adds, edits or
+///   tombstones such an item is covered in its own transaction; a publishing network reads
+///   them after its cursor (`publish_cursors`) and turns each into deliveries, cursor and
+///   deliveries in one transaction. Events every network has read are pruned.
+/// - A delivery may go to a network's **recipient** (a follower's inbox) instead of an
+///   account: `network` is the publishing network's kind and `recipient` its address, which
+///   only that network reads; `account_id` is NULL.
+/// - `channels.approve_follows`: follow requests wait for the owner.
+const V14: &str = r#"
+CREATE TABLE stream_events (
+    id      INTEGER PRIMARY KEY,
+    stream  TEXT NOT NULL,
+    item_id INTEGER NOT NULL,
+    kind    TEXT NOT NULL CHECK (kind IN ('added', 'updated', 'deleted')),
+    at      INTEGER NOT NULL
+);
+CREATE TABLE publish_cursors (
+    network TEXT PRIMARY KEY,
+    cursor  INTEGER NOT NULL
+) WITHOUT ROWID;
+ALTER TABLE deliveries ADD COLUMN network TEXT;
+ALTER TABLE deliveries ADD COLUMN recipient TEXT;
+ALTER TABLE channels ADD COLUMN approve_follows INTEGER NOT NULL DEFAULT 0;
+
+CREATE TRIGGER stream_channel_added AFTER INSERT ON channel_items
+    BEGIN
+        INSERT INTO stream_events (stream, item_id, kind, at)
+            VALUES ('channel:' || NEW.channel_id, NEW.item_id, 'added', NEW.added_at);
+    END;
+CREATE TRIGGER stream_own_added AFTER INSERT ON items
+    WHEN NEW.is_own
+    BEGIN
+        INSERT INTO stream_events (stream, item_id, kind, at)
+            VALUES ('owner', NEW.id, 'added', NEW.first_seen);
+    END;
+CREATE TRIGGER stream_item_updated AFTER UPDATE OF content_hash ON items
+    WHEN OLD.content_hash IS NOT NEW.content_hash
+    BEGIN
+        INSERT INTO stream_events (stream, item_id, kind, at)
+            SELECT 'channel:' || channel_id, NEW.id, 'updated',
+                   CAST(unixepoch('subsec') * 1000000 AS INTEGER)
+            FROM channel_items WHERE item_id = NEW.id;
+        INSERT INTO stream_events (stream, item_id, kind, at)
+            SELECT 'owner', NEW.id, 'updated', CAST(unixepoch('subsec') * 1000000 AS INTEGER)
+            WHERE NEW.is_own;
+    END;
+CREATE TRIGGER stream_item_deleted AFTER INSERT ON tombstones
+    WHEN NEW.reason = 'deleted'
+    BEGIN
+        INSERT INTO stream_events (stream, item_id, kind, at)
+            SELECT 'channel:' || ci.channel_id, i.id, 'deleted', NEW.at
+            FROM items AS i JOIN channel_items AS ci ON ci.item_id = i.id
+            WHERE i.source_id = NEW.source_id AND i.remote_id = NEW.remote_id;
+        INSERT INTO stream_events (stream, item_id, kind, at)
+            SELECT 'owner', i.id, 'deleted', NEW.at FROM items AS i
+            WHERE i.source_id = NEW.source_id AND i.remote_id = NEW.remote_id AND i.is_own;
+    END;
 "#;

@@ -35,6 +35,12 @@ pub trait Connector: Send + Sync {
     fn listener(&self) -> Option<&dyn Listener> {
         None
     }
+
+    /// Publishing Braid's own streams (the owner, the channels) to the network's followers:
+    /// present on a hosted connector ([`crate::Factory::hosted`]) that does.
+    fn publisher(&self) -> Option<&dyn crate::host::Publisher> {
+        None
+    }
 }
 
 /// An opaque position in a source, chosen by the connector (ETag and Last-Modified for feeds,
@@ -471,6 +477,21 @@ pub struct Handled {
     /// Items and deletions, per source; only sources of the listener's own network are
     /// accepted.
     pub pushed: Vec<Pushed>,
+    /// Messages to send, queued in the outbox before the response goes out and delivered
+    /// through the connector's [`crate::host::Publisher`] (an `Accept` of a follow). Only a
+    /// hosted connector's listener may send.
+    pub send: Vec<crate::host::Outgoing>,
+}
+
+impl Handled {
+    /// `response`, with nothing to store or send.
+    pub fn respond(response: ListenerResponse) -> Self {
+        Handled {
+            response,
+            pushed: Vec::new(),
+            send: Vec::new(),
+        }
+    }
 }
 
 /// A connector that receives pushes over HTTP (an inbox, a WebSub callback). The web server

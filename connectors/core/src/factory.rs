@@ -137,6 +137,19 @@ pub trait Factory: Send + Sync {
         false
     }
 
+    /// Builds the network's **hosted connector**: one per process, for what the network does
+    /// as Braid itself rather than as one source or account (an ActivityPub actor for each
+    /// stream, with its inbox; see [`crate::host`]). Called when the site has a public address
+    /// ([`BuildContext::site`]) and again when sources or accounts change. `None`: the
+    /// network has none (the default).
+    async fn hosted(
+        &self,
+        ctx: &BuildContext,
+    ) -> Result<Option<Arc<dyn Connector>>, ConnectorError> {
+        let _ = ctx;
+        Ok(None)
+    }
+
     /// The timelines an account offers, for help texts and the web UI.
     fn timelines(&self) -> &'static [TimelineSpec] {
         &[]
@@ -239,6 +252,9 @@ pub struct BuildContext {
     pub network_state: StateStore,
     /// Saves refreshed credentials of the account (present when built with one).
     pub credentials: Option<CredentialSaver>,
+    /// What Braid hosts (its address, streams and items), when it has a public address
+    /// (`web.base_url`).
+    pub site: Option<Arc<dyn crate::host::Site>>,
 }
 
 impl std::fmt::Debug for BuildContext {
@@ -247,6 +263,7 @@ impl std::fmt::Debug for BuildContext {
             .field("state", &self.state)
             .field("network_state", &self.network_state)
             .field("credentials", &self.credentials.is_some())
+            .field("site", &self.site.as_ref().map(|s| s.base_url().as_str()))
             .finish_non_exhaustive()
     }
 }

@@ -7,6 +7,7 @@
 //! - [`error`]: the error kinds that tell the scheduler what to do next.
 //! - [`ids`]: newtype ids, so a source id is never confused with an item id.
 //! - [`richtext`]: a post's body with its structure, rendered by each sink for its network.
+//! - [`host`]: what Braid hosts (the owner, the channels) for a network that publishes it.
 //! - [`fit`]: fitting a post's text to a network's length limit, as a thread or a truncation.
 //! - [`http`]: the safe HTTP client every connector must use for outbound requests.
 //! - [`sanitize`]: the HTML allow-list applied before anything is stored or served.
@@ -20,6 +21,7 @@ pub mod connector;
 pub mod error;
 pub mod factory;
 pub mod fit;
+pub mod host;
 pub mod http;
 pub mod ids;
 pub mod model;

@@ -1,0 +1,95 @@
+//! The ActivityPub network's factory: its hosted connector makes Braid's streams actors; its
+//! sources are the actors Braid follows.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use braid_core::factory::{BuildContext, Factory, SourceView};
+use braid_core::state::StateStore;
+use braid_core::{AccountView, Connector, ConnectorError};
+use serde_json::json;
+
+use crate::service::Service;
+use crate::signature::KeyPair;
+
+/// The registry's entry for ActivityPub.
+pub static FACTORY: ActivityPubFactory = ActivityPubFactory;
+
+/// See the module documentation.
+#[derive(Debug, Clone, Copy)]
+pub struct ActivityPubFactory;
+
+/// Where the site's key pair is kept, in the network's state.
+const KEY: &str = "site-key";
+
+/// The site's key pair: made once, on first use, and kept (PKCS#8 PEM) in the network's
+/// state. Every stream's actor publishes its public half under its own key id; they are all
+/// the owner's, so one key serves them all.
+pub async fn site_key(state: &StateStore) -> Result<KeyPair, ConnectorError> {
+    let bad = |e: crate::signature::SignatureError| {
+        ConnectorError::Permanent(format!("activitypub: the site's key: {e}"))
+    };
+    if let Some(value) = state.get(KEY).await? {
+        if let Some(pem) = value["pem"].as_str() {
+            return KeyPair::from_pem(pem).map_err(bad);
+        }
+    }
+    // Generating an RSA key takes a moment: off the async threads.
+    let key = tokio::task::spawn_blocking(KeyPair::generate)
+        .await
+        .map_err(|e| ConnectorError::Transient(format!("activitypub: key generation: {e}")))?
+        .map_err(bad)?;
+    let pem = key.to_pkcs8_pem().map_err(bad)?;
+    state.put(KEY, json!({ "pem": pem.as_str() })).await?;
+    tracing::info!("activitypub: made the site's key pair");
+    Ok(key)
+}
+
+#[async_trait]
+impl Factory for ActivityPubFactory {
+    fn kind(&self) -> &'static str {
+        crate::KIND
+    }
+
+    fn display_name(&self) -> &'static str {
+        "ActivityPub (the fediverse)"
+    }
+
+    fn short_name(&self) -> &'static str {
+        "Fediverse"
+    }
+
+    fn about(&self) -> &'static str {
+        "an actor on the fediverse (Mastodon, Pleroma, GoToSocial, …), followed by its handle or URL"
+    }
+
+    fn listens(&self) -> bool {
+        true
+    }
+
+    async fn hosted(
+        &self,
+        ctx: &BuildContext,
+    ) -> Result<Option<Arc<dyn Connector>>, ConnectorError> {
+        let Some(site) = ctx.site.clone() else {
+            return Ok(None);
+        };
+        let key = Arc::new(site_key(&ctx.network_state).await?);
+        let service = Service::new(site, ctx.http.clone(), ctx.network_state.clone(), key)?;
+        service.prepare().await?;
+        Ok(Some(Arc::new(service)))
+    }
+
+    async fn connector(
+        &self,
+        ctx: &BuildContext,
+        source: &SourceView,
+        account: Option<&AccountView>,
+    ) -> Result<Arc<dyn Connector>, ConnectorError> {
+        let _ = (ctx, account);
+        Err(ConnectorError::Unsupported(format!(
+            "activitypub: following {} is not built yet",
+            source.url
+        )))
+    }
+}

@@ -1,0 +1,559 @@
+//! Talking to other servers: fetching their documents (actors, keys, objects) with the
+//! checks that keep a forged document out, and delivering activities to inboxes, signed.
+//!
+//! **Fetching** (every request through the safe client: private addresses refused, body
+//! capped, timeouts): signed as the site (servers in "authorized fetch" mode ask for it),
+//! `Accept` ActivityStreams; the answer must be an ActivityPub media type
+//! (`application/activity+json` or `application/ld+json`), must come from the URL asked (no
+//! redirect to another origin), and its `id` must be that URL: a document that claims to be
+//! something else is refused (the CVE-2024-23832 class, where an attacker's upload was taken
+//! for an actor). Actors and keys are kept for an hour; a key that fails to verify is fetched
+//! again, at most once a minute (key rotation).
+//!
+//! **Delivering**: POST, signed with the sending actor's key, draft-cavage first (what most of
+//! the fediverse verifies); a server that refuses it with 401 or 400 is asked again with RFC
+//! 9421 (and the other way round), and the scheme that worked is remembered per server.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use braid_core::http::{HttpError, Request, SafeClient};
+use braid_core::ConnectorError;
+use bytes::Bytes;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::Method;
+use serde_json::Value;
+use url::Url;
+
+use crate::signature::{self, KeyPair, PublicKey, Scheme, SignedHeaders};
+use chrono::Utc;
+
+/// How long a fetched actor is trusted before it is fetched again.
+const ACTOR_TTL: Duration = Duration::from_secs(3600);
+/// A key is fetched again after a failed verification at most this often.
+const REFETCH_EVERY: Duration = Duration::from_secs(60);
+/// What a fetch asks for.
+const ACCEPT: &str = "application/activity+json, application/ld+json; profile=\"https://www.w3.org/ns/activitystreams\"";
+
+/// A remote actor, as far as Braid needs it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RemoteActor {
+    pub id: String,
+    pub kind: String,
+    pub inbox: String,
+    pub shared_inbox: Option<String>,
+    pub outbox: Option<String>,
+    pub preferred_username: Option<String>,
+    pub name: Option<String>,
+    pub url: Option<String>,
+    pub icon: Option<String>,
+    /// Its keys: id and PEM.
+    pub keys: Vec<(String, String)>,
+}
+
+/// The origin (`scheme://host:port`) of `url`, for comparisons.
+pub fn origin(url: &str) -> Option<String> {
+    let u = Url::parse(url).ok()?;
+    Some(u.origin().ascii_serialization())
+}
+
+/// `url` without its fragment.
+pub fn defragment(url: &str) -> &str {
+    url.split('#').next().unwrap_or(url)
+}
+
+/// A string or the `id` of an object: how ActivityStreams writes a reference.
+pub fn id_of(v: &Value) -> Option<&str> {
+    match v {
+        Value::String(s) => Some(s),
+        Value::Object(o) => o.get("id").and_then(Value::as_str),
+        _ => None,
+    }
+}
+
+fn first_string(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Array(a) => a.iter().find_map(first_string),
+        Value::Object(o) => o
+            .get("href")
+            .or_else(|| o.get("url"))
+            .and_then(first_string),
+        _ => None,
+    }
+}
+
+impl RemoteActor {
+    /// The actor in `doc`, which was fetched from `id`.
+    pub fn parse(doc: &Value) -> Result<RemoteActor, ConnectorError> {
+        let bad = |why: &str| ConnectorError::Permanent(format!("activitypub: actor: {why}"));
+        let id = doc["id"].as_str().ok_or_else(|| bad("no id"))?.to_owned();
+        let kind = doc["type"].as_str().unwrap_or_default().to_owned();
+        if !matches!(
+            kind.as_str(),
+            "Person" | "Service" | "Application" | "Group" | "Organization"
+        ) {
+            return Err(bad(&format!("{id} is a {kind:?}, not an actor")));
+        }
+        let inbox = doc["inbox"]
+            .as_str()
+            .ok_or_else(|| bad("no inbox"))?
+            .to_owned();
+        let same_origin = |u: &str| origin(u).is_some() && origin(u) == origin(&id);
+        if !same_origin(&inbox) {
+            return Err(bad("its inbox is on another server"));
+        }
+        let keys = match &doc["publicKey"] {
+            Value::Array(a) => a.iter().collect(),
+            v @ Value::Object(_) => vec![v],
+            _ => Vec::new(),
+        }
+        .into_iter()
+        .filter_map(|k| {
+            let kid = k["id"].as_str()?;
+            let pem = k["publicKeyPem"].as_str()?;
+            // A key the actor lists must be its own.
+            let owner = k["owner"].as_str().unwrap_or(&id);
+            (owner == id && same_origin(kid)).then(|| (kid.to_owned(), pem.to_owned()))
+        })
+        .collect();
+        Ok(RemoteActor {
+            inbox,
+            shared_inbox: doc["endpoints"]["sharedInbox"]
+                .as_str()
+                .filter(|s| same_origin(s))
+                .map(str::to_owned),
+            outbox: doc["outbox"]
+                .as_str()
+                .filter(|s| same_origin(s))
+                .map(str::to_owned),
+            preferred_username: doc["preferredUsername"].as_str().map(str::to_owned),
+            name: doc["name"].as_str().map(str::to_owned),
+            url: first_string(&doc["url"]),
+            icon: first_string(&doc["icon"]),
+            keys,
+            kind,
+            id,
+        })
+    }
+
+    /// `user@host`, when the actor says its name.
+    pub fn handle(&self) -> Option<String> {
+        let host = Url::parse(&self.id).ok()?.host_str()?.to_owned();
+        Some(format!("{}@{host}", self.preferred_username.as_deref()?))
+    }
+}
+
+struct Cached {
+    actor: RemoteActor,
+    at: Instant,
+}
+
+/// See the module documentation.
+pub struct Remote {
+    http: SafeClient,
+    key: Arc<KeyPair>,
+    /// The key id fetches are signed with (the owner's actor).
+    fetch_key_id: Mutex<String>,
+    actors: Mutex<HashMap<String, Cached>>,
+    refetched: Mutex<HashMap<String, Instant>>,
+    /// The scheme each server took last.
+    schemes: Mutex<HashMap<String, Scheme>>,
+}
+
+impl Remote {
+    pub fn new(http: SafeClient, key: Arc<KeyPair>, fetch_key_id: String) -> Self {
+        Remote {
+            http,
+            key,
+            fetch_key_id: Mutex::new(fetch_key_id),
+            actors: Mutex::default(),
+            refetched: Mutex::default(),
+            schemes: Mutex::default(),
+        }
+    }
+
+    pub fn set_fetch_key_id(&self, key_id: String) {
+        *self
+            .fetch_key_id
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = key_id;
+    }
+
+    fn http_error(what: &str, e: HttpError) -> ConnectorError {
+        match e {
+            HttpError::PrivateAddress { .. } | HttpError::BadUrl(_) => {
+                ConnectorError::Permanent(format!("activitypub: {what}: {e}"))
+            }
+            _ => ConnectorError::Transient(format!("activitypub: {what}: {e}")),
+        }
+    }
+
+    /// Fetches the ActivityPub document at `url` (see the module documentation for the
+    /// checks).
+    pub async fn fetch(&self, url: &str) -> Result<Value, ConnectorError> {
+        let target = Url::parse(defragment(url))
+            .map_err(|e| ConnectorError::Permanent(format!("activitypub: {url:?}: {e}")))?;
+        let server = target.origin().ascii_serialization();
+        let mut scheme = self.scheme_for(&server);
+        let mut response = self.get_signed(&target, scheme).await?;
+        if response.status.as_u16() == 401 {
+            // Signed in a scheme the server may not take: knock once more with the other.
+            scheme = other(scheme);
+            response = self.get_signed(&target, scheme).await?;
+        }
+        if response.status.is_success() {
+            self.remember_scheme(server, scheme);
+        }
+        let status = response.status.as_u16();
+        if status == 410 || status == 404 {
+            return Err(ConnectorError::Permanent(format!(
+                "activitypub: {target} is gone ({status})"
+            )));
+        }
+        if !(200..300).contains(&status) {
+            return Err(status_error(
+                status,
+                response.header_str("retry-after"),
+                &format!("fetching {target}"),
+            ));
+        }
+        if response.url.origin() != target.origin() {
+            return Err(ConnectorError::Permanent(format!(
+                "activitypub: {target} redirected to another server ({}); refused",
+                response.url
+            )));
+        }
+        let media_type = response
+            .header_str("content-type")
+            .unwrap_or_default()
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
+        if media_type != "application/activity+json" && media_type != "application/ld+json" {
+            return Err(ConnectorError::Permanent(format!(
+                "activitypub: {target} answered {media_type:?}, not an ActivityPub document; refused"
+            )));
+        }
+        let doc: Value = serde_json::from_slice(&response.body).map_err(|e| {
+            ConnectorError::Permanent(format!("activitypub: {target}: not JSON: {e}"))
+        })?;
+        let id = doc["id"].as_str().unwrap_or_default();
+        if id != target.as_str() && id != response.url.as_str() {
+            return Err(ConnectorError::Permanent(format!(
+                "activitypub: the document at {target} says it is {id:?}; refused"
+            )));
+        }
+        Ok(doc)
+    }
+
+    /// GET `target` with `Accept` ActivityStreams, signed as the site in `scheme`.
+    async fn get_signed(
+        &self,
+        target: &Url,
+        scheme: Scheme,
+    ) -> Result<braid_core::http::Response, ConnectorError> {
+        let key_id = self
+            .fetch_key_id
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        let mut headers = HeaderMap::new();
+        headers.insert(reqwest::header::ACCEPT, HeaderValue::from_static(ACCEPT));
+        if !key_id.is_empty() {
+            let out = signature::OutgoingRequest {
+                method: "GET",
+                url: target,
+                body: None,
+                covered: &[],
+            };
+            let signed = signature::sign_request(scheme, &self.key, &key_id, &out, Utc::now())
+                .map_err(|e| ConnectorError::Permanent(format!("activitypub: {e}")))?;
+            add_headers(&mut headers, &signed)?;
+        }
+        self.http
+            .send(Request {
+                method: Method::GET,
+                url: target.clone(),
+                headers,
+                body: None,
+            })
+            .await
+            .map_err(|e| Self::http_error(&format!("fetching {target}"), e))
+    }
+
+    /// The scheme `server` took last (draft-cavage until one is known).
+    fn scheme_for(&self, server: &str) -> Scheme {
+        self.schemes
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(server)
+            .copied()
+            .unwrap_or(Scheme::Cavage)
+    }
+
+    fn remember_scheme(&self, server: String, scheme: Scheme) {
+        self.schemes
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(server, scheme);
+    }
+
+    /// The actor `id`, from the cache when fresh.
+    pub async fn actor(&self, id: &str, fresh: bool) -> Result<RemoteActor, ConnectorError> {
+        let id = defragment(id);
+        if !fresh {
+            if let Some(c) = self.lock_actors().get(id) {
+                if c.at.elapsed() < ACTOR_TTL {
+                    return Ok(c.actor.clone());
+                }
+            }
+        }
+        let doc = self.fetch(id).await?;
+        let actor = RemoteActor::parse(&doc)?;
+        if actor.id != id {
+            return Err(ConnectorError::Permanent(format!(
+                "activitypub: {id} names itself {}; refused",
+                actor.id
+            )));
+        }
+        self.lock_actors().insert(
+            id.to_owned(),
+            Cached {
+                actor: actor.clone(),
+                at: Instant::now(),
+            },
+        );
+        Ok(actor)
+    }
+
+    /// The key `key_id` and the actor that owns it. `fresh`: fetch again (a signature failed
+    /// with the cached key), at most once a minute per key; `None` when that is too soon.
+    pub async fn key(
+        &self,
+        key_id: &str,
+        fresh: bool,
+    ) -> Result<Option<(RemoteActor, PublicKey)>, ConnectorError> {
+        if fresh {
+            let mut last = self
+                .refetched
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if last
+                .get(key_id)
+                .is_some_and(|t| t.elapsed() < REFETCH_EVERY)
+            {
+                return Ok(None);
+            }
+            last.insert(key_id.to_owned(), Instant::now());
+        }
+        let doc_url = defragment(key_id);
+        // A key id is the actor's URL with a fragment (Mastodon, Fedify), or a key document
+        // of its own that names its owner (GoToSocial).
+        let owner = if !fresh && self.lock_actors().contains_key(doc_url) {
+            doc_url.to_owned()
+        } else {
+            let doc = self.fetch(doc_url).await?;
+            match (doc["owner"].as_str(), doc["publicKeyPem"].as_str()) {
+                (Some(owner), Some(_)) => owner.to_owned(),
+                _ => {
+                    let actor = RemoteActor::parse(&doc)?;
+                    self.lock_actors().insert(
+                        actor.id.clone(),
+                        Cached {
+                            actor: actor.clone(),
+                            at: Instant::now(),
+                        },
+                    );
+                    actor.id
+                }
+            }
+        };
+        if origin(&owner) != origin(key_id) {
+            return Err(ConnectorError::Permanent(format!(
+                "activitypub: key {key_id} is owned by {owner} on another server; refused"
+            )));
+        }
+        let actor = self.actor(&owner, fresh && owner != doc_url).await?;
+        let pem = actor
+            .keys
+            .iter()
+            .find(|(id, _)| id == key_id)
+            .map(|(_, pem)| pem.clone())
+            .ok_or_else(|| {
+                ConnectorError::Permanent(format!(
+                    "activitypub: {} does not list key {key_id}; refused",
+                    actor.id
+                ))
+            })?;
+        let key = PublicKey::from_pem(&pem)
+            .map_err(|e| ConnectorError::Permanent(format!("activitypub: key {key_id}: {e}")))?;
+        Ok(Some((actor, key)))
+    }
+
+    /// Delivers `message` to `inbox`, signed with the key of its `actor`.
+    pub async fn post(&self, inbox: &str, message: &Value) -> Result<(), ConnectorError> {
+        let url = Url::parse(inbox)
+            .map_err(|e| ConnectorError::Permanent(format!("activitypub: inbox {inbox:?}: {e}")))?;
+        let actor = message["actor"].as_str().unwrap_or_default();
+        let key_id = format!("{actor}#main-key");
+        let body = Bytes::from(message.to_string());
+        let server = url.origin().ascii_serialization();
+        let mut scheme = self.scheme_for(&server);
+        for knock in 0..2 {
+            let (status, retry_after) = self.post_once(&url, &key_id, &body, scheme).await?;
+            if (200..300).contains(&status) {
+                self.remember_scheme(server, scheme);
+                return Ok(());
+            }
+            // A refused signature may be a scheme the server does not take: knock once more
+            // with the other (what Fedify calls the double knock).
+            if knock == 0 && matches!(status, 400 | 401 | 403) {
+                scheme = other(scheme);
+                continue;
+            }
+            return Err(status_error(
+                status,
+                retry_after.as_deref(),
+                &format!("delivering to {inbox}"),
+            ));
+        }
+        Err(ConnectorError::Permanent(format!(
+            "activitypub: {inbox} refused both signature schemes"
+        )))
+    }
+
+    async fn post_once(
+        &self,
+        url: &Url,
+        key_id: &str,
+        body: &Bytes,
+        scheme: Scheme,
+    ) -> Result<(u16, Option<String>), ConnectorError> {
+        let content_type = crate::documents::LD_JSON;
+        let out = signature::OutgoingRequest {
+            method: "POST",
+            url,
+            body: Some(body),
+            covered: &[("content-type", content_type)],
+        };
+        let signed = signature::sign_request(scheme, &self.key, key_id, &out, Utc::now())
+            .map_err(|e| ConnectorError::Permanent(format!("activitypub: {e}")))?;
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            reqwest::header::CONTENT_TYPE,
+            HeaderValue::from_static(content_type),
+        );
+        headers.insert(reqwest::header::ACCEPT, HeaderValue::from_static(ACCEPT));
+        add_headers(&mut headers, &signed)?;
+        let response = self
+            .http
+            .send(Request {
+                method: Method::POST,
+                url: url.clone(),
+                headers,
+                body: Some(body.clone()),
+            })
+            .await
+            .map_err(|e| Self::http_error(&format!("delivering to {url}"), e))?;
+        Ok((
+            response.status.as_u16(),
+            response.header_str("retry-after").map(str::to_owned),
+        ))
+    }
+
+    fn lock_actors(&self) -> std::sync::MutexGuard<'_, HashMap<String, Cached>> {
+        self.actors.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// What an HTTP status means for the request: slow down (429, 503 with `Retry-After`), try
+/// again later (5xx, 408, and 401: the server may not have reached our key yet), or give up.
+pub fn status_error(status: u16, retry_after: Option<&str>, what: &str) -> ConnectorError {
+    let message = format!("activitypub: {what}: HTTP {status}");
+    let wait = retry_after.and_then(|v| {
+        v.trim()
+            .parse::<u64>()
+            .ok()
+            .map(Duration::from_secs)
+            .or_else(|| {
+                httpdate::parse_http_date(v.trim())
+                    .ok()
+                    .and_then(|t| t.duration_since(std::time::SystemTime::now()).ok())
+            })
+    });
+    match status {
+        429 => ConnectorError::RateLimited {
+            retry_after: wait,
+            message,
+        },
+        503 if wait.is_some() => ConnectorError::RateLimited {
+            retry_after: wait,
+            message,
+        },
+        401 | 408 | 500..=599 => ConnectorError::Transient(message),
+        _ => ConnectorError::Permanent(message),
+    }
+}
+
+/// The scheme that is not `scheme`.
+pub fn other(scheme: Scheme) -> Scheme {
+    match scheme {
+        Scheme::Cavage => Scheme::Rfc9421,
+        Scheme::Rfc9421 => Scheme::Cavage,
+    }
+}
+
+fn add_headers(headers: &mut HeaderMap, add: &SignedHeaders) -> Result<(), ConnectorError> {
+    for (name, value) in add.iter() {
+        let name = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|e| ConnectorError::Permanent(format!("activitypub: header {name}: {e}")))?;
+        let value = HeaderValue::from_str(value)
+            .map_err(|e| ConnectorError::Permanent(format!("activitypub: header value: {e}")))?;
+        headers.insert(name, value);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn an_actor_is_read_with_its_own_keys_only() {
+        let doc = json!({
+            "id": "https://a.example/users/x",
+            "type": "Person",
+            "inbox": "https://a.example/users/x/inbox",
+            "endpoints": { "sharedInbox": "https://b.example/inbox" },
+            "preferredUsername": "x",
+            "publicKey": [
+                { "id": "https://a.example/users/x#main-key", "owner": "https://a.example/users/x", "publicKeyPem": "P1" },
+                { "id": "https://a.example/users/y#main-key", "owner": "https://a.example/users/y", "publicKeyPem": "P2" },
+                { "id": "https://b.example/k", "owner": "https://a.example/users/x", "publicKeyPem": "P3" }
+            ]
+        });
+        let a = RemoteActor::parse(&doc).unwrap();
+        assert_eq!(
+            a.keys,
+            vec![(
+                "https://a.example/users/x#main-key".to_owned(),
+                "P1".to_owned()
+            )]
+        );
+        // A shared inbox on another server is not taken.
+        assert_eq!(a.shared_inbox, None);
+        assert_eq!(a.handle().as_deref(), Some("x@a.example"));
+        let mut not_actor = doc.clone();
+        not_actor["type"] = json!("Note");
+        assert!(RemoteActor::parse(&not_actor).is_err());
+        let mut far_inbox = doc;
+        far_inbox["inbox"] = json!("https://evil.example/inbox");
+        assert!(RemoteActor::parse(&far_inbox).is_err());
+    }
+}

@@ -1,0 +1,115 @@
+//! Publishing Braid's own streams: the step between "store" and "deliver" for what the owner
+//! and the routes put in streams (the owner's posts, the published channels), on every
+//! network whose hosted connector publishes ([`braid_core::host::Publisher`]).
+//!
+//! Each second the daemon runs a pass: for each such network, the stream events after its
+//! cursor (schema V14: an item added to a stream, changed or deleted there; written by
+//! triggers in the transaction that made the change), in order. Each is handed to the
+//! network's publisher once, which answers with messages and their recipients (followers'
+//! inboxes); they are queued as deliveries, one per recipient, in the transaction that moves
+//! the cursor past the event. A crash before that commit offers the event again, and the
+//! deliveries' keys (`publish-KIND-EVENT-N`) make the second offer queue nothing twice. The
+//! outbox then sends each delivery through [`braid_core::host::Publisher::deliver`] with the
+//! same claims, retries and lanes as posts to accounts.
+
+use braid_core::host::{StreamEvent, StreamItem};
+use braid_core::ConnectorError;
+
+use crate::scheduler::PollContext;
+use crate::site::StoreSite;
+use crate::store::StoreError;
+
+/// Events handed to one network in one pass, at most.
+const BATCH: usize = 200;
+
+/// One pass over every publishing network. Returns how many events were handled.
+pub async fn run(ctx: &PollContext) -> usize {
+    let hosted = ctx.hosted.all(&ctx.connectors, &ctx.store).await;
+    let mut networks = Vec::new();
+    let mut handled = 0;
+    for (kind, connector) in hosted.iter() {
+        let Some(publisher) = connector.publisher() else {
+            continue;
+        };
+        networks.push(kind.to_string());
+        match pass(ctx, kind, publisher).await {
+            Ok(n) => handled += n,
+            Err(e) => tracing::warn!(kind, error = %e, "publish: the pass stopped"),
+        }
+    }
+    if let Err(e) = ctx.store.prune_stream_events(networks).await {
+        tracing::warn!(error = %e, "publish: could not prune stream events");
+    }
+    handled
+}
+
+async fn pass(
+    ctx: &PollContext,
+    kind: &str,
+    publisher: &dyn braid_core::host::Publisher,
+) -> Result<usize, String> {
+    let Some(info) = ctx.connectors.site.as_ref() else {
+        return Ok(0);
+    };
+    let text = |e: StoreError| e.to_string();
+    let cursor = ctx
+        .store
+        .publish_cursor(kind.to_owned())
+        .await
+        .map_err(text)?;
+    let events = ctx.store.stream_events(cursor, BATCH).await.map_err(text)?;
+    let mut handled = 0;
+    for row in events {
+        let stream = StoreSite::stream_of(&ctx.store, info, row.stream)
+            .await
+            .map_err(text)?;
+        let outgoing = match stream {
+            // A channel that is not published (or gone) has no followers to tell.
+            None => Vec::new(),
+            Some(stream) => {
+                let item = match row.kind {
+                    braid_core::host::EventKind::Deleted => None,
+                    _ => ctx
+                        .store
+                        .stream_item(row.stream, row.item_id)
+                        .await
+                        .map_err(text)?
+                        .map(|(stored, added)| StreamItem {
+                            id: stored.id,
+                            item: stored.item,
+                            added,
+                        }),
+                };
+                let event = StreamEvent {
+                    id: row.id,
+                    stream,
+                    kind: row.kind,
+                    item_id: row.item_id,
+                    item,
+                    at: row.at,
+                };
+                match publisher.fanout(&event).await {
+                    Ok(out) => out,
+                    Err(e @ (ConnectorError::Permanent(_) | ConnectorError::Unsupported(_))) => {
+                        tracing::warn!(kind, event = row.id, error = %e,
+                            "publish: the event cannot be published; skipped");
+                        Vec::new()
+                    }
+                    // Offered again at the next pass.
+                    Err(e) => return Err(e.to_string()),
+                }
+            }
+        };
+        let key = format!("publish-{kind}-{}", row.id);
+        let queued = ctx
+            .store
+            .queue_outgoing(kind.to_owned(), key, outgoing, Some(row.id))
+            .await
+            .map_err(text)?;
+        if queued > 0 {
+            tracing::info!(kind, event = row.id, messages = queued, "publish: queued");
+        }
+        handled += 1;
+    }
+    Ok(handled)
+}
