@@ -99,6 +99,17 @@ impl Registry {
             })
     }
 
+    /// The network whose sources are accounts followed by handle (`braid follow`).
+    pub fn by_follow(&self) -> Result<&'static dyn Factory, ConnectorError> {
+        self.factories
+            .iter()
+            .copied()
+            .find(|f| f.follows())
+            .ok_or_else(|| {
+                ConnectorError::Unsupported("braid: no network here follows accounts".into())
+            })
+    }
+
     /// The networks that have accounts to log in to.
     pub fn with_accounts(&self) -> impl Iterator<Item = &'static dyn Factory> + '_ {
         self.factories

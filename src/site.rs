@@ -85,7 +85,11 @@ impl StoreSite {
             description: String::new(),
             audience: Visibility::FollowersOnly,
             approve_follows: false,
-            page_url: self.base_url.to_string(),
+            page_url: self
+                .base_url
+                .join(&format!("@{}", self.owner_name))
+                .map(|u| u.to_string())
+                .unwrap_or_else(|_| self.base_url.to_string()),
         }
     }
 

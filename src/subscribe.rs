@@ -59,6 +59,41 @@ pub async fn by_url(
     add(store, factory.kind(), spec, None, placement).await
 }
 
+/// Follows an account by its handle (`@user@host`, `user@host`) or its profile's URL, through
+/// the network whose sources are followed accounts: a source that the network's connector
+/// follows and reads.
+pub async fn follow(
+    store: &Store,
+    registry: &Registry,
+    ctx: &LoginContext,
+    target: &str,
+    placement: Placement,
+) -> Result<Added, SubscribeError> {
+    let url = follow_target(target)?;
+    let factory = registry.by_follow()?;
+    let spec = factory.subscribe(ctx, &url).await?;
+    add(store, factory.kind(), spec, None, placement).await
+}
+
+/// `target` as a URL: an http(s) URL as it is, a handle as `acct:user@host`.
+pub fn follow_target(target: &str) -> Result<url::Url, ConnectorError> {
+    let target = target.trim();
+    let bad = || {
+        ConnectorError::Permanent(format!(
+            "{target:?} is neither a handle (@user@host) nor a profile's http(s) URL"
+        ))
+    };
+    if target.starts_with("https://") || target.starts_with("http://") {
+        return url::Url::parse(target).map_err(|_| bad());
+    }
+    let handle = target.trim_start_matches('@');
+    let (user, host) = handle.split_once('@').ok_or_else(bad)?;
+    if user.is_empty() || host.is_empty() || host.contains('@') || host.contains('/') {
+        return Err(bad());
+    }
+    url::Url::parse(&format!("acct:{user}@{host}")).map_err(|_| bad())
+}
+
 /// The sources `url` offers when there is a choice to make (a page advertising several
 /// feeds), for a front end that can ask which; empty when [`by_url`] with `url` can go ahead.
 /// Checks first that `url` is not already a source, so nothing is fetched for it then.

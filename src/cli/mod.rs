@@ -5,6 +5,7 @@ mod account;
 mod channel;
 mod feed_url;
 mod feeds;
+mod follow;
 mod opml_cmd;
 mod out;
 mod outbox_cmd;
@@ -79,6 +80,9 @@ pub enum Command {
     /// Add, list, remove or re-enable sources (feeds).
     #[command(subcommand)]
     Source(source::SourceCommand),
+    /// Follow someone on the fediverse by handle (@user@host) or profile URL, without an
+    /// account of your own there: their posts join your timeline.
+    Follow(follow::FollowArgs),
     /// Log in to Mastodon-family accounts (Mastodon, Pleroma/Akkoma, Friendica, GoToSocial,
     /// Firefish) so their timelines join yours.
     #[command(subcommand)]
@@ -160,6 +164,7 @@ pub async fn dispatch(cli: Cli, config: Config) -> anyhow::Result<()> {
         Command::Run(args) => run::run(args, config).await,
         Command::Sync(args) => sync::sync(args, config).await,
         Command::Source(cmd) => source::source(cmd, config).await,
+        Command::Follow(args) => follow::follow(args, config).await,
         Command::Account(cmd) => account::account(cmd, config).await,
         Command::Opml(cmd) => opml_cmd::opml(cmd, config).await,
         Command::Post(args) => post::post(args, config).await,

@@ -4,7 +4,13 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use braid_core::factory::{BuildContext, Factory, SourceView};
+use braid_core::factory::{BuildContext, Factory, LoginContext, NewSourceSpec, SourceView};
+use url::Url;
+
+use crate::following::Followings;
+use crate::remote::Remote;
+use crate::source::ActorSource;
+use crate::urls::Urls;
 use braid_core::state::StateStore;
 use braid_core::{AccountView, Connector, ConnectorError};
 use serde_json::json;
@@ -67,6 +73,44 @@ impl Factory for ActivityPubFactory {
         true
     }
 
+    fn follows(&self) -> bool {
+        true
+    }
+
+    /// An actor to follow: `acct:user@host` is looked up by WebFinger; an http(s) URL must be
+    /// an actor's (or answer one: a profile page's URL is tried as the actor's id).
+    async fn subscribe(
+        &self,
+        ctx: &LoginContext,
+        url: &Url,
+    ) -> Result<NewSourceSpec, ConnectorError> {
+        let remote = Remote::new(ctx.http.clone(), None, String::new());
+        let id = match url.scheme() {
+            "acct" => {
+                let (user, host) = url.path().split_once('@').ok_or_else(|| {
+                    ConnectorError::Permanent(format!("activitypub: {url} is not a handle"))
+                })?;
+                remote.resolve(user, host).await?
+            }
+            "http" | "https" => url.to_string(),
+            other => {
+                return Err(ConnectorError::Permanent(format!(
+                    "activitypub: {other}: URLs are not followed"
+                )))
+            }
+        };
+        let actor = remote.actor(&id, true).await?;
+        Ok(NewSourceSpec {
+            name: actor
+                .handle()
+                .or(actor.name.clone())
+                .unwrap_or_else(|| actor.id.clone()),
+            url: actor.id,
+            settings: json!({}),
+            found_from: (id != url.as_str()).then(|| url.to_string()),
+        })
+    }
+
     async fn hosted(
         &self,
         ctx: &BuildContext,
@@ -80,16 +124,32 @@ impl Factory for ActivityPubFactory {
         Ok(Some(Arc::new(service)))
     }
 
+    /// A followed actor: follows as the owner's actor when the site has a public address.
     async fn connector(
         &self,
         ctx: &BuildContext,
         source: &SourceView,
         account: Option<&AccountView>,
     ) -> Result<Arc<dyn Connector>, ConnectorError> {
-        let _ = (ctx, account);
-        Err(ConnectorError::Unsupported(format!(
-            "activitypub: following {} is not built yet",
-            source.url
-        )))
+        let _ = account;
+        let (key, follower) = match &ctx.site {
+            Some(site) => {
+                let key = Arc::new(site_key(&ctx.network_state).await?);
+                let owner = site.streams().await?.into_iter().next().map(|s| s.name);
+                let urls = Urls::new(site.base_url());
+                (Some(key), owner.map(|o| urls.actor(&o)))
+            }
+            None => (None, None),
+        };
+        let key_id = follower
+            .as_deref()
+            .map(|f| format!("{f}#main-key"))
+            .unwrap_or_default();
+        Ok(Arc::new(ActorSource {
+            actor: source.url.clone(),
+            remote: Arc::new(Remote::new(ctx.http.clone(), key, key_id)),
+            followings: Followings::new(ctx.network_state.clone()),
+            follower,
+        }))
     }
 }

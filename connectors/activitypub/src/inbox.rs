@@ -13,12 +13,14 @@
 //!
 //! A refusal is a 4xx with its reason and stores nothing; the log says why at INFO.
 
-use braid_core::connector::{Handled, ListenerRequest};
+use braid_core::connector::{Handled, ListenerRequest, Pushed};
 use braid_core::host::{Outgoing, Recipient};
 use braid_core::ConnectorError;
+use braid_core::{RemoteId, SourceId};
 use chrono::Utc;
 use serde_json::Value;
 
+use crate::convert;
 use crate::documents;
 use crate::followers::{FollowState, Follower};
 use crate::remote::{id_of, origin, RemoteActor};
@@ -110,8 +112,125 @@ impl Service {
         match kind {
             "Follow" => self.follow(&verified, &activity).await,
             "Undo" => self.undo(&verified, &activity).await,
+            "Accept" | "Reject" => self.answered(&verified, &activity, kind == "Accept").await,
+            "Create" | "Update" | "Delete" | "Announce" => {
+                self.published_by_followed(&verified, &activity, kind).await
+            }
             _ => Ok(accepted()),
         }
+    }
+
+    /// The sources that follow `actor`.
+    async fn sources_of(&self, actor: &str) -> Result<Vec<SourceId>, Refused> {
+        Ok(self
+            .site
+            .sources()
+            .await?
+            .into_iter()
+            .filter(|s| s.url == actor)
+            .map(|s| s.id)
+            .collect())
+    }
+
+    /// An `Accept` or `Reject` of a follow Braid sent.
+    async fn answered(
+        &self,
+        who: &Verified,
+        activity: &Value,
+        accepted_it: bool,
+    ) -> Result<Handled, Refused> {
+        let follow = &activity["object"];
+        // The answer names our Follow by id, or embeds it.
+        let follow_id = id_of(follow);
+        if let Some(target) = id_of(&follow["object"]) {
+            if target != who.actor.id {
+                return Err(Refused::new(
+                    401,
+                    "activitypub: an answer to a follow of someone else",
+                ));
+            }
+        }
+        if self
+            .followings
+            .answer(&who.actor.id, follow_id, accepted_it)
+            .await?
+        {
+            tracing::info!(actor = %who.actor.id, accepted = accepted_it,
+                "activitypub: a follow was answered");
+        }
+        Ok(accepted())
+    }
+
+    /// What an actor Braid follows publishes: posts, their edits and deletions, and boosts,
+    /// each for every source that follows the actor. From anyone else: taken and dropped.
+    async fn published_by_followed(
+        &self,
+        who: &Verified,
+        activity: &Value,
+        kind: &str,
+    ) -> Result<Handled, Refused> {
+        let actor = &who.actor;
+        let sources = self.sources_of(&actor.id).await?;
+        // An actor deleting itself: drop it from every stream's followers.
+        if kind == "Delete" && id_of(&activity["object"]) == Some(actor.id.as_str()) {
+            for stream in self.site.streams().await? {
+                self.followers.remove(&stream.name, &actor.id).await?;
+            }
+            return Ok(accepted());
+        }
+        if sources.is_empty() {
+            return Ok(accepted());
+        }
+        let refuse = |e: convert::ConvertError| Refused::new(403, e.to_string());
+        let (items, deleted) = match kind {
+            "Create" | "Update" => {
+                let object = self.remote.object(&activity["object"], &actor.id).await?;
+                convert::check_object_origin(&object, actor).map_err(refuse)?;
+                match convert::item_from_object(&object, actor) {
+                    Ok(item) => (vec![item], Vec::new()),
+                    // A type Braid does not show (a Like, a profile update): taken, not stored.
+                    Err(e) => {
+                        tracing::debug!(error = %e, "activitypub: not shown");
+                        return Ok(accepted());
+                    }
+                }
+            }
+            "Delete" => {
+                let id = id_of(&activity["object"]).unwrap_or_default();
+                if origin(id) != origin(&actor.id) {
+                    return Err(Refused::new(
+                        403,
+                        format!(
+                            "activitypub: {} may not delete {id}, from another server",
+                            actor.id
+                        ),
+                    ));
+                }
+                (Vec::new(), vec![RemoteId::from(id)])
+            }
+            _ => {
+                // Announce: the boosted object, fetched from its own server.
+                let Some(object_id) = id_of(&activity["object"]) else {
+                    return Ok(accepted());
+                };
+                let object = self.remote.fetch(object_id).await?;
+                let author_id = convert::attributed_to(&object).unwrap_or_default();
+                let author = self.remote.actor(&author_id, false).await?;
+                convert::check_object_origin(&object, &author).map_err(refuse)?;
+                let item = convert::item_from_announce(activity, actor, &object, &author)
+                    .map_err(refuse)?;
+                (vec![item], Vec::new())
+            }
+        };
+        let mut handled = accepted();
+        for source in sources {
+            handled.pushed.push(Pushed {
+                source,
+                items: items.clone(),
+                deleted: deleted.clone(),
+            });
+        }
+        Ok(handled)
     }
 
     /// Checks the request's signature (see the module documentation).
@@ -197,11 +316,30 @@ impl Service {
         Ok(handled)
     }
 
-    /// An `Undo`: of a `Follow`, the follower leaves; of anything else, nothing to do here.
+    /// An `Undo`: of a `Follow`, the follower leaves; of an `Announce`, the boost is deleted;
+    /// of anything else, nothing to do here.
     async fn undo(&self, who: &Verified, activity: &Value) -> Result<Handled, Refused> {
         let object = &activity["object"];
-        let is_follow = object["type"].as_str() == Some("Follow");
-        if !is_follow {
+        let undone = object["type"].as_str().unwrap_or_default();
+        if undone == "Announce" {
+            let id = id_of(object).unwrap_or_default();
+            if origin(id) != origin(&who.actor.id) {
+                return Err(Refused::new(
+                    403,
+                    "activitypub: an Undo of another server's Announce",
+                ));
+            }
+            let mut handled = accepted();
+            for source in self.sources_of(&who.actor.id).await? {
+                handled.pushed.push(Pushed {
+                    source,
+                    items: Vec::new(),
+                    deleted: vec![RemoteId::from(id)],
+                });
+            }
+            return Ok(handled);
+        }
+        if undone != "Follow" {
             return Ok(accepted());
         }
         // What is undone must be the undoer's own follow.

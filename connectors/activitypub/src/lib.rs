@@ -5,18 +5,24 @@
 //! - [`documents`]: what Braid serves (WebFinger, NodeInfo, actors, Notes, activities).
 //! - [`inbox`]: what arrives in the inboxes, verified and checked.
 //! - [`followers`]: who follows each stream, in the network's own state.
+//! - [`following`]: whom Braid follows, and where each follow stands.
+//! - [`source`]: a followed actor as a source (the follow request, the outbox).
+//! - [`convert`]: ActivityStreams objects into Braid's items.
 //! - [`remote`]: fetching remote documents (checked) and delivering to inboxes (signed).
 //! - [`urls`]: where everything lives.
 //! - [`signature`]: HTTP Signatures, draft-cavage (`rsa-sha256`) and RFC 9421, signing and
 //!   verifying, with the digests of the body (`Digest`, `Content-Digest`).
 
+pub mod convert;
 pub mod documents;
 pub mod factory;
 pub mod followers;
+pub mod following;
 pub mod inbox;
 pub mod remote;
 pub mod service;
 pub mod signature;
+pub mod source;
 pub mod urls;
 
 pub use factory::FACTORY;

@@ -153,7 +153,8 @@ struct Cached {
 /// See the module documentation.
 pub struct Remote {
     http: SafeClient,
-    key: Arc<KeyPair>,
+    /// The site's key; without one, fetches go unsigned and nothing can be delivered.
+    key: Option<Arc<KeyPair>>,
     /// The key id fetches are signed with (the owner's actor).
     fetch_key_id: Mutex<String>,
     actors: Mutex<HashMap<String, Cached>>,
@@ -163,7 +164,7 @@ pub struct Remote {
 }
 
 impl Remote {
-    pub fn new(http: SafeClient, key: Arc<KeyPair>, fetch_key_id: String) -> Self {
+    pub fn new(http: SafeClient, key: Option<Arc<KeyPair>>, fetch_key_id: String) -> Self {
         Remote {
             http,
             key,
@@ -263,14 +264,14 @@ impl Remote {
             .clone();
         let mut headers = HeaderMap::new();
         headers.insert(reqwest::header::ACCEPT, HeaderValue::from_static(ACCEPT));
-        if !key_id.is_empty() {
+        if let Some(key) = self.key.as_deref().filter(|_| !key_id.is_empty()) {
             let out = signature::OutgoingRequest {
                 method: "GET",
                 url: target,
                 body: None,
                 covered: &[],
             };
-            let signed = signature::sign_request(scheme, &self.key, &key_id, &out, Utc::now())
+            let signed = signature::sign_request(scheme, key, &key_id, &out, Utc::now())
                 .map_err(|e| ConnectorError::Permanent(format!("activitypub: {e}")))?;
             add_headers(&mut headers, &signed)?;
         }
@@ -300,6 +301,62 @@ impl Remote {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .insert(server, scheme);
+    }
+
+    /// The actor id a handle names, by WebFinger (RFC 7033) on its host, over https as the
+    /// fediverse does.
+    pub async fn resolve(&self, user: &str, host: &str) -> Result<String, ConnectorError> {
+        let mut url =
+            Url::parse(&format!("https://{host}/.well-known/webfinger")).map_err(|e| {
+                ConnectorError::Permanent(format!("activitypub: {user}@{host}: bad host: {e}"))
+            })?;
+        url.query_pairs_mut()
+            .append_pair("resource", &format!("acct:{user}@{host}"));
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            reqwest::header::ACCEPT,
+            HeaderValue::from_static("application/jrd+json, application/json"),
+        );
+        let what = format!("looking up {user}@{host}");
+        let response = self
+            .http
+            .get(&url, headers)
+            .await
+            .map_err(|e| Self::http_error(&what, e))?;
+        let status = response.status.as_u16();
+        if status == 404 {
+            return Err(ConnectorError::Permanent(format!(
+                "activitypub: {host} knows no {user}"
+            )));
+        }
+        if !response.status.is_success() {
+            return Err(status_error(
+                status,
+                response.header_str("retry-after"),
+                &what,
+            ));
+        }
+        let jrd: Value = serde_json::from_slice(&response.body).map_err(|e| {
+            ConnectorError::Permanent(format!("activitypub: {what}: not JSON: {e}"))
+        })?;
+        actor_link(&jrd).ok_or_else(|| {
+            ConnectorError::Permanent(format!(
+                "activitypub: {user}@{host} has no ActivityPub actor"
+            ))
+        })
+    }
+
+    /// The object `v` refers to: embedded by `actor_id`'s server about its own object, it is
+    /// taken as it is; anything else (a bare id, or an object of another server embedded) is
+    /// fetched from its origin, so no server speaks for another's objects.
+    pub async fn object(&self, v: &Value, actor_id: &str) -> Result<Value, ConnectorError> {
+        let id = id_of(v).ok_or_else(|| {
+            ConnectorError::Permanent("activitypub: an activity without an object id".into())
+        })?;
+        if v.is_object() && origin(id).is_some() && origin(id) == origin(actor_id) {
+            return Ok(v.clone());
+        }
+        self.fetch(id).await
     }
 
     /// The actor `id`, from the cache when fresh.
@@ -440,7 +497,11 @@ impl Remote {
             body: Some(body),
             covered: &[("content-type", content_type)],
         };
-        let signed = signature::sign_request(scheme, &self.key, key_id, &out, Utc::now())
+        let key = self
+            .key
+            .as_deref()
+            .ok_or_else(|| ConnectorError::Permanent("activitypub: no key to sign with".into()))?;
+        let signed = signature::sign_request(scheme, key, key_id, &out, Utc::now())
             .map_err(|e| ConnectorError::Permanent(format!("activitypub: {e}")))?;
         let mut headers = HeaderMap::new();
         headers.insert(
@@ -468,6 +529,19 @@ impl Remote {
     fn lock_actors(&self) -> std::sync::MutexGuard<'_, HashMap<String, Cached>> {
         self.actors.lock().unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// The actor link of a WebFinger answer: `rel=self` with an ActivityPub media type.
+pub fn actor_link(jrd: &Value) -> Option<String> {
+    jrd["links"].as_array()?.iter().find_map(|l| {
+        let media = l["type"].as_str().unwrap_or_default();
+        let ap = media.starts_with("application/activity+json")
+            || media.starts_with("application/ld+json");
+        (l["rel"].as_str() == Some("self") && ap)
+            .then(|| l["href"].as_str().map(str::to_owned))
+            .flatten()
+            .filter(|h| h.starts_with("https://") || h.starts_with("http://"))
+    })
 }
 
 /// What an HTTP status means for the request: slow down (429, 503 with `Retry-After`), try

@@ -27,7 +27,8 @@ pub struct Service {
     pub(crate) site: Arc<dyn Site>,
     pub(crate) urls: Urls,
     pub(crate) followers: Followers,
-    pub(crate) remote: Remote,
+    pub(crate) followings: crate::following::Followings,
+    pub(crate) remote: Arc<Remote>,
     pub(crate) public_pem: String,
     /// Deliver to a server's shared inbox once instead of to each follower's inbox.
     pub(crate) shared_inbox: bool,
@@ -45,8 +46,9 @@ impl Service {
             .public_key_pem()
             .map_err(|e| ConnectorError::Permanent(format!("activitypub: {e}")))?;
         Ok(Service {
-            remote: Remote::new(http, key, String::new()),
-            followers: Followers::new(state),
+            remote: Arc::new(Remote::new(http, Some(key), String::new())),
+            followers: Followers::new(state.clone()),
+            followings: crate::following::Followings::new(state),
             site,
             urls,
             public_pem,
@@ -60,6 +62,51 @@ impl Service {
         if let Some(owner) = self.site.streams().await?.into_iter().next() {
             self.remote.set_fetch_key_id(self.urls.key_id(&owner.name));
         }
+        self.unfollow_removed().await
+    }
+
+    /// Follows whose source was removed get an `Undo`, in the background; one that cannot be
+    /// sent is tried again the next time the connector is built.
+    async fn unfollow_removed(&self) -> Result<(), ConnectorError> {
+        let sources: std::collections::HashSet<String> = self
+            .site
+            .sources()
+            .await?
+            .into_iter()
+            .map(|s| s.url)
+            .collect();
+        let gone: Vec<_> = self
+            .followings
+            .all()
+            .await?
+            .into_iter()
+            .filter(|f| !sources.contains(&f.actor))
+            .collect();
+        if gone.is_empty() {
+            return Ok(());
+        }
+        let (remote, followings) = (self.remote.clone(), self.followings.clone());
+        tokio::spawn(async move {
+            for f in gone {
+                let sent = match remote.actor(&f.actor, false).await {
+                    Ok(actor) => remote.post(&actor.inbox, &f.undo_activity()).await,
+                    Err(e) => Err(e),
+                };
+                match sent {
+                    Ok(()) => {
+                        tracing::info!(actor = %f.actor, "activitypub: unfollowed");
+                        let _ = followings.remove(&f.actor).await;
+                    }
+                    Err(ConnectorError::Permanent(e)) => {
+                        tracing::info!(actor = %f.actor, error = %e,
+                            "activitypub: could not unfollow; forgetting the follow");
+                        let _ = followings.remove(&f.actor).await;
+                    }
+                    Err(e) => tracing::warn!(actor = %f.actor, error = %e,
+                        "activitypub: could not unfollow; will try again"),
+                }
+            }
+        });
         Ok(())
     }
 

@@ -101,6 +101,13 @@ pub trait Factory: Send + Sync {
         false
     }
 
+    /// True when this network's sources are accounts people follow, named by a handle
+    /// (`@user@host`, given to [`Factory::subscribe`] as the URL `acct:user@host`) or by their
+    /// profile's URL: `braid follow`.
+    fn follows(&self) -> bool {
+        false
+    }
+
     /// Makes a source from a URL a person gave (a feed, or a page that links to one).
     async fn subscribe(
         &self,

@@ -1,0 +1,254 @@
+//! Braid as an ActivityPub actor, against real Fedify peers (`tests/peers/fedify`, each on its
+//! own 127.0.0.x address so their hosts differ): a peer follows a Braid channel and receives
+//! what goes into it, with its edits and deletions; Braid follows a peer and sees its posts,
+//! edits, deletions and boosts; forged, replayed and spoofed requests are refused and store
+//! nothing; a delivery to a peer that is down arrives once it is back, once.
+
+use std::time::Duration;
+
+use braid::store::NewChannel;
+use serde_json::{json, Value};
+
+use crate::support::fedify::{FedifyPeer, Knock, Options};
+use crate::support::Harness;
+
+/// Braid serving the web (with the ActivityPub listener) and running its scheduler (publish
+/// pass and outbox every second), at a `web.base_url` chosen before it starts.
+pub struct Braid {
+    pub h: Harness,
+    /// `http://127.0.0.1:PORT`, no trailing slash.
+    pub base: String,
+    stop: tokio::sync::watch::Sender<bool>,
+}
+
+impl Drop for Braid {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
+}
+
+impl Braid {
+    pub async fn start() -> Braid {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let base = format!("http://{addr}");
+        let h = Harness::new(|c| {
+            c.web.base_url = format!("{base}/");
+            c.web.owner_name = "owner".into();
+            c.outbox.backoff_base_secs = 1;
+            c.outbox.backoff_max_secs = 2;
+        });
+        h.ctx.listeners.enable();
+        let ctx = h.ctx.clone();
+        let (stop, rx) = tokio::sync::watch::channel(false);
+        let web_ctx =
+            braid::web::WebContext::new(h.store.clone(), &h.ctx.config, addr, Some(ctx.clone()))
+                .expect("web context");
+        let mut web_rx = rx.clone();
+        tokio::spawn(braid::web::serve(web_ctx, listener, async move {
+            let _ = web_rx.wait_for(|s| *s).await;
+        }));
+        let mut sched_rx = rx;
+        tokio::spawn(braid::scheduler::run(ctx, async move {
+            let _ = sched_rx.wait_for(|s| *s).await;
+        }));
+        let braid = Braid { h, base, stop };
+        braid.until_mounted("/ap/inbox").await;
+        braid
+    }
+
+    pub fn actor(&self, name: &str) -> String {
+        format!("{}/ap/actors/{name}", self.base)
+    }
+
+    pub async fn until_mounted(&self, path: &str) {
+        for _ in 0..100 {
+            if self.h.ctx.listeners.find(path).is_some() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!(
+            "{path} was not mounted; mounted: {:?}",
+            self.h.ctx.listeners.prefixes()
+        );
+    }
+
+    /// A published channel named `name`.
+    pub async fn channel(&self, name: &str) -> i64 {
+        let id = self
+            .h
+            .store
+            .add_channel(NewChannel {
+                name: name.into(),
+                title: Some(format!("The {name} channel")),
+                description: Some("Posts from Braid".into()),
+                audience: "public".into(),
+                published: true,
+                origin: "cli".into(),
+            })
+            .await
+            .expect("add channel");
+        // Mounts are rebuilt when records change; a channel is read per request.
+        id
+    }
+
+    /// Composes `text` into `channels` through the API, as the owner.
+    pub async fn compose(&self, text: &str, channels: &[&str]) -> Value {
+        let client = crate::support::owner_client(&self.h.store).await;
+        let resp = client
+            .post(format!("{}/api/posts", self.base))
+            .json(&json!({ "text": text, "channels": channels }))
+            .send()
+            .await
+            .expect("compose");
+        assert!(resp.status().is_success(), "compose: {}", resp.status());
+        resp.json().await.expect("json")
+    }
+}
+
+async fn get_json(url: &str, accept: &str) -> (u16, Value) {
+    let resp = reqwest::Client::new()
+        .get(url)
+        .header("accept", accept)
+        .send()
+        .await
+        .expect("get");
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn braid_is_discoverable_as_actors() {
+    let braid = Braid::start().await;
+    braid.channel("blog").await;
+    let host = braid.base.trim_start_matches("http://");
+    let (status, jrd) = get_json(
+        &format!(
+            "{}/.well-known/webfinger?resource=acct:blog@{host}",
+            braid.base
+        ),
+        "application/jrd+json",
+    )
+    .await;
+    assert_eq!(status, 200, "{jrd}");
+    assert_eq!(jrd["links"][0]["href"], json!(braid.actor("blog")));
+    let (status, owner) = get_json(
+        &format!("{}/.well-known/webfinger?resource=acct:owner@{host}", braid.base),
+        "application/jrd+json",
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(owner["subject"], json!(format!("acct:owner@{host}")));
+    // Unknown names and other hosts are not ours.
+    let (status, _) = get_json(
+        &format!("{}/.well-known/webfinger?resource=acct:nobody@{host}", braid.base),
+        "application/jrd+json",
+    )
+    .await;
+    assert_eq!(status, 404);
+
+    let (status, actor) = get_json(&braid.actor("blog"), "application/activity+json").await;
+    assert_eq!(status, 200);
+    assert_eq!(actor["type"], "Service");
+    assert_eq!(actor["preferredUsername"], "blog");
+    assert!(actor["publicKey"]["publicKeyPem"]
+        .as_str()
+        .unwrap()
+        .starts_with("-----BEGIN PUBLIC KEY-----"));
+    let (status, person) = get_json(
+        &braid.actor("owner"),
+        "application/ld+json; profile=\"https://www.w3.org/ns/activitystreams\"",
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(person["type"], "Person");
+    // The key is made once: both actors publish it, and it stays after a restart of the
+    // connector.
+    assert_eq!(person["publicKey"]["publicKeyPem"], actor["publicKey"]["publicKeyPem"]);
+
+    // A browser is sent to the page.
+    let resp = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(braid.actor("blog"))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 303);
+    assert_eq!(
+        resp.headers()["location"].to_str().unwrap(),
+        format!("{}/channels/blog", braid.base)
+    );
+
+    let (status, links) = get_json(
+        &format!("{}/.well-known/nodeinfo", braid.base),
+        "application/json",
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, info) = get_json(links["links"][0]["href"].as_str().unwrap(), "application/json").await;
+    assert_eq!(status, 200);
+    assert_eq!(info["software"]["name"], "braid");
+    assert_eq!(info["protocols"], json!(["activitypub"]));
+    let meta = reqwest::get(format!("{}/.well-known/host-meta", braid.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(meta.contains("/.well-known/webfinger?resource={uri}"), "{meta}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fedify_peer_follows_a_channel_and_receives_its_posts() {
+    let Some(peer) = FedifyPeer::start(
+        "127.0.0.2",
+        Options {
+            first_knock: Knock::Rfc9421,
+            ..Options::default()
+        },
+    )
+    .await
+    else {
+        return;
+    };
+    let braid = Braid::start().await;
+    braid.channel("blog").await;
+    let sent = peer.follow(&braid.actor("blog")).await;
+    assert!(sent.errors.is_empty(), "{sent:?}");
+    // Braid accepts at once: the Accept reaches the peer.
+    let accept = peer
+        .wait_received("Accept", |r| r.kind == "Accept")
+        .await;
+    assert_eq!(accept.actor.as_deref(), Some(braid.actor("blog").as_str()));
+
+    braid.compose("Hello, #fediverse! A first post.", &["blog"]).await;
+    let create = peer
+        .wait_received("Create", |r| r.kind == "Create")
+        .await;
+    assert_eq!(create.actor.as_deref(), Some(braid.actor("blog").as_str()));
+    let raw = create.raw.clone().unwrap_or_default();
+    let note = &raw["object"];
+    assert_eq!(note["type"], "Note", "{raw}");
+    assert!(note["content"].as_str().unwrap().contains("A first post."));
+    assert_eq!(note["attributedTo"], json!(braid.actor("blog")));
+    // Fedify verified it: the scheme Braid signed with first is draft-cavage, which it takes.
+    assert_eq!(
+        create.signature.as_ref().and_then(|s| s.scheme.as_deref()),
+        Some(Knock::DraftCavage.as_str())
+    );
+    // Exactly once.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let creates = peer
+        .received()
+        .await
+        .into_iter()
+        .filter(|r| r.kind == "Create")
+        .count();
+    assert_eq!(creates, 1);
+}
