@@ -172,6 +172,10 @@ pub struct FetchConfig {
     /// resolves names itself, past Braid's private-address check; with a proxy named here each
     /// target is resolved and checked before the request goes to the proxy.
     pub proxy: String,
+    /// Domains nothing is fetched from or delivered to, each with its subdomains: feeds,
+    /// fediverse servers (their inbox deliveries are refused too). `braid block DOMAIN` adds
+    /// more, kept in the database.
+    pub blocked_domains: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -271,6 +275,7 @@ impl Default for FetchConfig {
             max_body_bytes: 10 * 1024 * 1024,
             max_redirects: 5,
             proxy: String::new(),
+            blocked_domains: Vec::new(),
         }
     }
 }
@@ -478,6 +483,13 @@ impl Config {
             self.proxy_url()?;
         }
         self.web_base_url()?;
+        for d in &self.fetch.blocked_domains {
+            if braid_core::http::Blocklist::normalize(d).is_none() {
+                return Err(ConfigError::Invalid(format!(
+                    "fetch.blocked_domains: {d:?} is not a domain (example.social, without a scheme or path)"
+                )));
+            }
+        }
         if !is_stream_name(&self.web.owner_name) {
             return Err(ConfigError::Invalid(format!(
                 "web.owner_name = {:?}: use lower-case letters, digits, _, - and . (at most 64)",
@@ -542,6 +554,7 @@ impl Config {
         }
         // Checked by `validate`; a config that skipped it connects directly.
         http.proxy = self.proxy_url().ok().flatten();
+        http.blocked = braid_core::http::Blocklist::of(&self.fetch.blocked_domains);
         http
     }
 

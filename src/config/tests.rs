@@ -75,6 +75,7 @@ fn every_field() -> Config {
             max_body_bytes: 1,
             max_redirects: 1,
             proxy: "http://proxy.example:3128".into(),
+            blocked_domains: vec!["spam.example".into()],
         },
         scheduler: SchedulerConfig {
             default_schedule: "* * * * *".into(),

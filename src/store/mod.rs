@@ -917,6 +917,19 @@ impl Store {
         self.write(move |c| publish::queue(c, &network, &key, &outgoing, event, Utc::now()))
             .await
     }
+    /// The domains blocked with `braid block`.
+    pub async fn blocked_domains(&self) -> Result<Vec<String>> {
+        self.read(publish::blocked_domains).await
+    }
+    /// Blocks `domain` (normalized by the caller); false when it was blocked already.
+    pub async fn block_domain(&self, domain: String) -> Result<bool> {
+        self.write(move |c| publish::block(c, &domain, Utc::now()))
+            .await
+    }
+    /// Unblocks `domain`; false when it was not blocked.
+    pub async fn unblock_domain(&self, domain: String) -> Result<bool> {
+        self.write(move |c| publish::unblock(c, &domain)).await
+    }
     /// The published channels, as streams.
     pub async fn stream_channels(&self) -> Result<Vec<StreamChannel>> {
         self.read(publish::stream_channels).await

@@ -338,3 +338,29 @@ pub(super) fn sources_of_kind(
         })?
         .collect::<rusqlite::Result<_>>()?)
 }
+
+/// The domains blocked in the database, in order.
+pub(super) fn blocked_domains(conn: &Connection) -> Result<Vec<String>> {
+    Ok(conn
+        .prepare_cached("SELECT domain FROM blocked_domains ORDER BY domain")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?)
+}
+
+/// Blocks `domain`; false when it was blocked already.
+pub(super) fn block(conn: &Connection, domain: &str, now: DateTime<Utc>) -> Result<bool> {
+    Ok(conn
+        .prepare_cached(
+            "INSERT OR IGNORE INTO blocked_domains (domain, created_at) VALUES (?1, ?2)",
+        )?
+        .execute(params![domain, micros(now)])?
+        > 0)
+}
+
+/// Unblocks `domain`; false when it was not blocked.
+pub(super) fn unblock(conn: &Connection, domain: &str) -> Result<bool> {
+    Ok(conn
+        .prepare_cached("DELETE FROM blocked_domains WHERE domain = ?1")?
+        .execute([domain])?
+        > 0)
+}

@@ -7,7 +7,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use super::{Result, StoreError};
 
 /// Migration `n` (1-based) is `MIGRATIONS[n - 1]`.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13, V14];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13, V14, V15];
 
 /// The schema version this build understands.
 pub(super) const fn known_version() -> i64 {
@@ -680,4 +680,18 @@ CREATE TRIGGER stream_item_deleted AFTER INSERT ON tombstones
             SELECT 'owner', i.id, 'deleted', NEW.at FROM items AS i
             WHERE i.source_id = NEW.source_id AND i.remote_id = NEW.remote_id AND i.is_own;
     END;
+"#;
+
+/// V15: domains the owner blocked with `braid block` (besides `fetch.blocked_domains` in the
+/// config): nothing is fetched from them or delivered to them, and their inbox deliveries are
+/// refused. A change moves the change counter, so a running daemon applies it within seconds.
+const V15: &str = r#"
+CREATE TABLE blocked_domains (
+    domain     TEXT PRIMARY KEY,
+    created_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TRIGGER blocked_domains_added AFTER INSERT ON blocked_domains
+    BEGIN UPDATE changes SET counter = counter + 1; END;
+CREATE TRIGGER blocked_domains_removed AFTER DELETE ON blocked_domains
+    BEGIN UPDATE changes SET counter = counter + 1; END;
 "#;

@@ -184,7 +184,7 @@ impl Remote {
 
     fn http_error(what: &str, e: HttpError) -> ConnectorError {
         match e {
-            HttpError::PrivateAddress { .. } | HttpError::BadUrl(_) => {
+            HttpError::PrivateAddress { .. } | HttpError::BadUrl(_) | HttpError::Blocked(_) => {
                 ConnectorError::Permanent(format!("activitypub: {what}: {e}"))
             }
             _ => ConnectorError::Transient(format!("activitypub: {what}: {e}")),

@@ -55,7 +55,7 @@ impl ConnectorError {
     pub fn from_http(component: &str, err: HttpError) -> Self {
         let message = format!("{component}: {err}");
         match err {
-            HttpError::PrivateAddress { .. } | HttpError::BadUrl(_) => {
+            HttpError::PrivateAddress { .. } | HttpError::BadUrl(_) | HttpError::Blocked(_) => {
                 ConnectorError::Permanent(message)
             }
             HttpError::TooManyRedirects(_)

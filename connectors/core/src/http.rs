@@ -47,6 +47,70 @@ pub struct HttpConfig {
     /// reachable from the config file.
     #[doc(hidden)]
     pub resolve_overrides: HashMap<String, SocketAddr>,
+    /// Domains the owner blocked (`fetch.blocked_domains`, `braid block`): no request goes to
+    /// them or their subdomains. Shared by every clone, so a block takes effect at once.
+    pub blocked: Blocklist,
+}
+
+/// The domains no request may reach: each one and its subdomains. Cheap to clone; every clone
+/// sees a [`Blocklist::replace`].
+#[derive(Debug, Clone, Default)]
+pub struct Blocklist(Arc<std::sync::RwLock<std::collections::BTreeSet<String>>>);
+
+impl Blocklist {
+    /// A list of `domains`, each normalized ([`Blocklist::normalize`]); bad entries are left out.
+    pub fn of<I: IntoIterator<Item = S>, S: AsRef<str>>(domains: I) -> Self {
+        let list = Blocklist::default();
+        list.replace(domains);
+        list
+    }
+
+    /// Replaces the list.
+    pub fn replace<I: IntoIterator<Item = S>, S: AsRef<str>>(&self, domains: I) {
+        let set = domains
+            .into_iter()
+            .filter_map(|d| Blocklist::normalize(d.as_ref()))
+            .collect();
+        *self.0.write().unwrap_or_else(std::sync::PoisonError::into_inner) = set;
+    }
+
+    /// `domain` as the list keeps it: lower-case, without a trailing dot, port or scheme;
+    /// `None` when it is not a host name or address.
+    pub fn normalize(domain: &str) -> Option<String> {
+        let d = domain.trim().trim_end_matches('.').to_ascii_lowercase();
+        let d = d.strip_prefix("*.").unwrap_or(&d);
+        if d.is_empty() || d.contains(['/', ':', '@', ' ']) {
+            return None;
+        }
+        url::Host::parse(d).ok().map(|h| h.to_string())
+    }
+
+    /// True when `host` is a blocked domain or one of its subdomains.
+    pub fn contains(&self, host: &str) -> bool {
+        let host = host.trim_end_matches('.').to_ascii_lowercase();
+        let set = self.0.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if set.is_empty() {
+            return false;
+        }
+        let mut rest = host.as_str();
+        loop {
+            if set.contains(rest) {
+                return true;
+            }
+            match rest.split_once('.') {
+                Some((_, parent)) if !parent.is_empty() => rest = parent,
+                _ => return false,
+            }
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.read().unwrap_or_else(std::sync::PoisonError::into_inner).len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 impl Default for HttpConfig {
@@ -60,6 +124,7 @@ impl Default for HttpConfig {
             allow_private_networks: false,
             proxy: None,
             resolve_overrides: HashMap::new(),
+            blocked: Blocklist::default(),
         }
     }
 }
@@ -79,6 +144,8 @@ pub enum HttpError {
     BadUrl(String),
     #[error("refused to connect to {host}: {addr} is a private or reserved address")]
     PrivateAddress { host: String, addr: IpAddr },
+    #[error("refused to connect to {0}: the domain is blocked")]
+    Blocked(String),
     #[error("too many redirects (more than {0})")]
     TooManyRedirects(usize),
     #[error("response body is larger than the {limit}-byte limit")]
@@ -184,6 +251,11 @@ impl SafeClient {
 
     pub fn config(&self) -> &HttpConfig {
         &self.config
+    }
+
+    /// True when the owner blocked `host` (or a domain it is under).
+    pub fn is_blocked(&self, host: &str) -> bool {
+        self.config.blocked.contains(host)
     }
 
     /// GET `url` with extra `headers` (conditional-request headers, `Accept`).
@@ -328,6 +400,9 @@ impl SafeClient {
             Some(h) => h,
             None => return Err(HttpError::BadUrl(format!("{url}: no host"))),
         };
+        if self.config.blocked.contains(&host.to_string()) {
+            return Err(HttpError::Blocked(host.to_string()));
+        }
         if self.config.allow_private_networks {
             return Ok(());
         }
