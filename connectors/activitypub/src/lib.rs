@@ -10,6 +10,7 @@
 //! - [`signature`]: HTTP Signatures, draft-cavage (`rsa-sha256`) and RFC 9421, signing and
 //!   verifying, with the digests of the body (`Digest`, `Content-Digest`).
 
+pub mod convert;
 pub mod documents;
 pub mod factory;
 pub mod followers;
