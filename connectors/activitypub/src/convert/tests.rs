@@ -226,6 +226,14 @@ fn a_spoofed_author_or_a_foreign_id_is_refused() {
             "{id}: {err}"
         );
     }
+    // Opaque origins are all "null": an actor with one vouches for no one's objects.
+    let mut opaque = a.clone();
+    opaque.id = "urn:uuid:2".into();
+    let n = note(json!({ "id": "urn:uuid:1", "attributedTo": "urn:uuid:2" }));
+    assert!(matches!(
+        check_object_origin(&n, &opaque),
+        Err(ConvertError::CrossOrigin { .. })
+    ));
     assert!(matches!(
         check_object_origin(&json!({ "type": "Note" }), &a),
         Err(ConvertError::NoId(_))
