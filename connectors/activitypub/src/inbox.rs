@@ -214,7 +214,7 @@ impl Service {
                     return Ok(accepted());
                 };
                 let object = self.remote.fetch(object_id).await?;
-                let author_id = convert::attributed_to(&object).unwrap_or_default();
+                let author_id = convert::author_of(&object).unwrap_or_default();
                 let author = self.remote.actor(&author_id, false).await?;
                 convert::check_object_origin(&object, &author).map_err(refuse)?;
                 let item = convert::item_from_announce(activity, actor, &object, &author)

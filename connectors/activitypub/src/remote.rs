@@ -44,6 +44,8 @@ pub struct RemoteActor {
     pub inbox: String,
     pub shared_inbox: Option<String>,
     pub outbox: Option<String>,
+    /// Its followers collection (what a followers-only post is addressed to).
+    pub followers: Option<String>,
     pub preferred_username: Option<String>,
     pub name: Option<String>,
     pub url: Option<String>,

@@ -166,7 +166,7 @@ impl ActorSource {
                     return Ok(None);
                 };
                 let object = self.remote.fetch(object_id).await?;
-                let author_id = convert::attributed_to(&object).unwrap_or_default();
+                let author_id = convert::author_of(&object).unwrap_or_default();
                 let author = self.remote.actor(&author_id, false).await?;
                 convert::check_object_origin(&object, &author).map_err(permanent)?;
                 Ok(Some(
