@@ -175,3 +175,85 @@ async fn fedify_peer_serves_its_actor_as_activity_json() {
         .unwrap();
     assert_eq!(html.status(), 406);
 }
+
+/// Fedify's double knock (the "how to upgrade" section of the SWICG ActivityPub HTTP Signature
+/// report): a sender knocking first with RFC 9421 at an inbox that verifies draft-cavage only
+/// gets a 401, signs again with draft-cavage, and remembers that for the origin.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fedify_peer_double_knocks_and_remembers_the_scheme() {
+    let Some(a) = FedifyPeer::start("127.0.0.2", Options::default()).await else {
+        return;
+    };
+    let cavage_only = Options {
+        name: "carol".into(),
+        accept_signatures: Some(Knock::DraftCavage),
+        ..Options::default()
+    };
+    let Some(c) = FedifyPeer::start("127.0.0.3", cavage_only).await else {
+        return;
+    };
+
+    let follow = a.follow(c.actor_url()).await;
+    assert_eq!(follow.errors, Vec::<String>::new());
+    let knocks = c.rejected().await;
+    assert_eq!(knocks.len(), 1, "{knocks:?}");
+    assert_eq!(knocks[0].status, 401);
+    assert_eq!(knocks[0].signature.scheme.as_deref(), Some("rfc9421"));
+    let got = c.wait_received("A's Follow", |r| r.kind == "Follow").await;
+    assert_eq!(scheme(&got), Some(Knock::DraftCavage.as_str()));
+    assert_eq!(a.following().await[0].state, "accepted");
+
+    // The second delivery to that origin goes straight to draft-cavage: no new 401.
+    let undo = a.unfollow(c.actor_url()).await;
+    assert_eq!(undo.errors, Vec::<String>::new());
+    let got = c.wait_received("A's Undo", |r| r.kind == "Undo").await;
+    assert_eq!(scheme(&got), Some(Knock::DraftCavage.as_str()));
+    assert_eq!(c.rejected().await.len(), 1, "the scheme was remembered");
+
+    // A raw activity, signed as given, knocks the same way (the peer's own double knock).
+    let like = serde_json::json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{}/likes/1", a.actor_url()),
+        "type": "Like",
+        "actor": a.actor_url(),
+        "object": c.actor_url(),
+    });
+    let sent = a.send(&c.inbox, like).await;
+    assert_eq!(sent["status"], 202, "{sent}");
+    let specs: Vec<_> = sent["attempts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["spec"].clone())
+        .collect();
+    assert_eq!(
+        specs,
+        ["rfc9421", "draft-cavage-http-signatures-12"],
+        "{sent}"
+    );
+    let liked = c.wait_received("A's Like", |r| r.kind == "Like").await;
+    assert_eq!(liked.object.unwrap().id.as_deref(), Some(c.actor_url()));
+
+    // An unsigned delivery is refused by Fedify itself, and shows in rejected().
+    let unsigned = reqwest::Client::builder().no_proxy().build().unwrap();
+    let response = unsigned
+        .post(&a.inbox)
+        .header("Content-Type", "application/activity+json")
+        .body(
+            serde_json::json!({
+                "@context": "https://www.w3.org/ns/activitystreams",
+                "id": "http://127.0.0.9/likes/1",
+                "type": "Like",
+                "actor": "http://127.0.0.9/users/nobody",
+                "object": a.actor_url(),
+            })
+            .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    let refused = a.rejected().await;
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert_eq!(refused[0].signature.scheme, None);
+}

@@ -97,6 +97,9 @@ pub struct Options {
     pub shared_inbox: bool,
     /// Items on one outbox page.
     pub page_size: u32,
+    /// `Some(scheme)`: the inboxes answer 401 to any other scheme before Fedify sees the
+    /// request, as a server that verifies only that one does. `None`: both, Fedify's own rule.
+    pub accept_signatures: Option<Knock>,
 }
 
 impl Default for Options {
@@ -106,6 +109,7 @@ impl Default for Options {
             first_knock: Knock::Rfc9421,
             shared_inbox: true,
             page_size: 20,
+            accept_signatures: None,
         }
     }
 }
@@ -157,7 +161,8 @@ pub struct Signature {
     pub headers: BTreeMap<String, String>,
 }
 
-/// An inbox POST the peer refused (Fedify's answer ≥ 400).
+/// An inbox POST the peer refused (Fedify's answer ≥ 400, or the 401 of
+/// [`Options::accept_signatures`]).
 #[derive(Clone, Debug, Deserialize)]
 pub struct Rejected {
     pub path: String,
@@ -234,6 +239,10 @@ impl FedifyPeer {
                 if options.shared_inbox { "on" } else { "off" },
             ])
             .args(["--page-size", &options.page_size.to_string()])
+            .args([
+                "--accept-signatures",
+                options.accept_signatures.map_or("both", Knock::as_str),
+            ])
             .current_dir(peer_dir())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

@@ -3,6 +3,7 @@
 //   node peer.mjs --host 127.0.0.X --port P [--name peer]
 //                 [--first-knock rfc9421|draft-cavage-http-signatures-12]
 //                 [--shared-inbox on|off] [--page-size N]
+//                 [--accept-signatures both|rfc9421|draft-cavage-http-signatures-12]
 //
 // Prints one JSON line on stdout once it listens ({"ready":true,"actor":…}) and logs to stderr
 // only. Fedify serves the actor, its inbox (and the shared inbox when on), outbox, followers,
@@ -51,6 +52,7 @@ const { values: args } = parseArgs({
     "first-knock": { type: "string", default: "rfc9421" },
     "shared-inbox": { type: "string", default: "on" },
     "page-size": { type: "string", default: "20" },
+    "accept-signatures": { type: "string", default: "both" },
   },
 });
 const SPECS = ["rfc9421", "draft-cavage-http-signatures-12"];
@@ -58,10 +60,15 @@ if (!SPECS.includes(args["first-knock"])) {
   fail(`--first-knock must be one of ${SPECS.join(", ")}`);
 }
 if (!["on", "off"].includes(args["shared-inbox"])) fail("--shared-inbox must be on or off");
+if (![...SPECS, "both"].includes(args["accept-signatures"])) {
+  fail(`--accept-signatures must be both or one of ${SPECS.join(", ")}`);
+}
 const NAME = args.name;
 const FIRST_KNOCK = args["first-knock"];
 const SHARED_INBOX = args["shared-inbox"] === "on";
 const PAGE_SIZE = Math.max(1, Number.parseInt(args["page-size"], 10) || 20);
+/** The one HTTP Signatures scheme the inboxes accept, or null for both (Fedify's own rule). */
+const ONLY_SCHEME = args["accept-signatures"] === "both" ? null : args["accept-signatures"];
 
 function fail(message) {
   process.stderr.write(`fedify-peer: ${message}\n`);
@@ -535,6 +542,24 @@ async function handle(req, res) {
       });
     }
   }
+  // A stand-in for a server that verifies one scheme only: the other gets 401 before Fedify
+  // sees it, as a draft-cavage-only Mastodon answers RFC 9421 (what makes a sender double-knock).
+  const signature = signatureOf(headers);
+  if (req.method === "POST" && ONLY_SCHEME && signature.scheme !== ONLY_SCHEME) {
+    if (wire && typeof wire.id === "string") deliveries.delete(wire.id);
+    const message = `This inbox accepts ${ONLY_SCHEME} signatures only.`;
+    rejected.push({
+      path: url.pathname,
+      status: 401,
+      response: message,
+      signature,
+      headers: Object.fromEntries(headers),
+      raw: wire ?? body.toString("utf8").slice(0, 2000),
+      received_at: now(),
+    });
+    res.writeHead(401, { "Content-Type": "text/plain" });
+    return res.end(message);
+  }
   const request = new Request(url, {
     method: req.method,
     headers,
@@ -588,6 +613,7 @@ server.listen(Number(args.port), args.host, () => {
       inbox: `${self}/users/${NAME}/inbox`,
       shared_inbox: SHARED_INBOX ? `${self}/inbox` : null,
       first_knock: FIRST_KNOCK,
+      accept_signatures: ONLY_SCHEME ?? "both",
       pid: process.pid,
     })}\n`,
   );
