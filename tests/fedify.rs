@@ -129,8 +129,12 @@ async fn fedify_peers_follow_post_update_delete() {
 }
 
 #[tokio::test]
-async fn fedify_peer_serves_its_actor_as_activity_json() {
-    let Some(peer) = FedifyPeer::start("127.0.0.2", Options::default()).await else {
+async fn fedify_peer_serves_its_actor_and_outbox_as_activity_json() {
+    let small_pages = Options {
+        page_size: 2,
+        ..Options::default()
+    };
+    let Some(peer) = FedifyPeer::start("127.0.0.2", small_pages).await else {
         return;
     };
     let client = reqwest::Client::builder().no_proxy().build().unwrap();
@@ -174,6 +178,47 @@ async fn fedify_peer_serves_its_actor_as_activity_json() {
         .await
         .unwrap();
     assert_eq!(html.status(), 406);
+
+    // The outbox: an OrderedCollection whose pages hold the Creates, newest first.
+    for n in 1..=3 {
+        assert_eq!(
+            peer.post(&format!("<p>post {n}</p>")).await.errors,
+            Vec::<String>::new()
+        );
+    }
+    let get = |url: String| {
+        let client = client.clone();
+        async move {
+            let response = client
+                .get(url)
+                .header("Accept", "application/activity+json")
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 200);
+            response.json::<serde_json::Value>().await.unwrap()
+        }
+    };
+    let outbox = get(actor["outbox"].as_str().unwrap().to_owned()).await;
+    assert_eq!(outbox["type"], "OrderedCollection");
+    assert_eq!(outbox["totalItems"], 3);
+    let (mut contents, mut pages) = (Vec::new(), 0);
+    let mut page = outbox["first"].as_str().map(str::to_owned);
+    while let Some(url) = page {
+        let body = get(url).await;
+        assert_eq!(body["type"], "OrderedCollectionPage");
+        pages += 1;
+        for item in body["orderedItems"].as_array().unwrap() {
+            assert_eq!(item["type"], "Create");
+            contents.push(item["object"]["content"].as_str().unwrap().to_owned());
+        }
+        page = body["next"].as_str().map(str::to_owned);
+    }
+    assert_eq!(
+        contents,
+        ["<p>post 3</p>", "<p>post 2</p>", "<p>post 1</p>"]
+    );
+    assert_eq!(pages, 2, "two to a page");
 }
 
 /// Fedify's double knock (the "how to upgrade" section of the SWICG ActivityPub HTTP Signature
@@ -218,7 +263,7 @@ async fn fedify_peer_double_knocks_and_remembers_the_scheme() {
         "actor": a.actor_url(),
         "object": c.actor_url(),
     });
-    let sent = a.send(&c.inbox, like).await;
+    let sent = a.send(&c.inbox, like.clone()).await;
     assert_eq!(sent["status"], 202, "{sent}");
     let specs: Vec<_> = sent["attempts"]
         .as_array()
@@ -233,6 +278,20 @@ async fn fedify_peer_double_knocks_and_remembers_the_scheme() {
     );
     let liked = c.wait_received("A's Like", |r| r.kind == "Like").await;
     assert_eq!(liked.object.unwrap().id.as_deref(), Some(c.actor_url()));
+
+    // Sent again, it is accepted (202) but not passed on: Fedify's per-inbox idempotence.
+    let again = a.send(&c.inbox, like.clone()).await;
+    assert_eq!(again["status"], 202, "{again}");
+    let like_id = like["id"].as_str().unwrap();
+    let accepted = c
+        .requests()
+        .await
+        .into_iter()
+        .filter(|r| r.activity.as_deref() == Some(like_id) && r.status == 202)
+        .count();
+    assert_eq!(accepted, 2);
+    let likes = c.received().await.into_iter().filter(|r| r.kind == "Like");
+    assert_eq!(likes.count(), 1);
 
     // An unsigned delivery is refused by Fedify itself, and shows in rejected().
     let unsigned = reqwest::Client::builder().no_proxy().build().unwrap();

@@ -10,6 +10,7 @@
 //! | --- | --- | --- |
 //! | `GET /control/received` | | `[Received]`, in arrival order |
 //! | `GET /control/rejected` | | `[Rejected]`: inbox POSTs answered ≥ 400 |
+//! | `GET /control/requests` | | `[Request]`: every request to a federation path, GETs too |
 //! | `GET /control/followers` | | `[{id, inbox, sharedInbox}]` |
 //! | `GET /control/following` | | `[{actor, follow, state: pending\|accepted\|rejected}]` |
 //! | `GET /control/posts` | | `[{key, content, to, published, updated?, deleted?}]` |
@@ -20,23 +21,24 @@
 //! | `POST /control/follow` | `{actor}` (a URL) | `{activity, state, delivered, errors}` |
 //! | `POST /control/unfollow` | `{actor}` | `{activity, delivered, errors}` (Undo{Follow}) |
 //! | `POST /control/send` | `{inbox, activity, spec?}` | `{status, spec, attempts: [{spec, status, body}], errors}` |
-//! | `POST /control/reset` | | `{ok: true}`: clears received and rejected |
+//! | `POST /control/reset` | | `{ok: true}`: clears received, rejected and requests |
 //!
 //! Deliveries are inline (no queue): when a control call returns, every inbox has answered, and
 //! `errors` holds what failed. A Follow is accepted while the inbox request is still open, so the
 //! Accept reaches the follower before its own `follow` call returns.
 #![allow(dead_code)]
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::process::{Child, Command};
+
+mod records;
+pub use records::*;
 
 /// `tests/peers/fedify/`: peer.mjs, its package.json, package-lock.json and node_modules.
 pub fn peer_dir() -> PathBuf {
@@ -112,92 +114,6 @@ impl Default for Options {
             accept_signatures: None,
         }
     }
-}
-
-/// One activity an inbox of the peer accepted (its signature verified by Fedify).
-#[derive(Clone, Debug, Deserialize)]
-pub struct Received {
-    /// `Create`, `Follow`, …
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub id: Option<String>,
-    pub actor: Option<String>,
-    /// The wire activity's `object`, cut to its main fields (only `id` for a bare URL).
-    pub object: Option<ObjectSummary>,
-    /// The activity as Fedify understood it, `toJsonLd({format: "compact"})`.
-    pub jsonld: Value,
-    /// The JSON body exactly as delivered.
-    pub raw: Option<Value>,
-    /// The path it was POSTed to: `/users/NAME/inbox` or the shared `/inbox`.
-    pub inbox: Option<String>,
-    pub signature: Option<Signature>,
-    /// Every request header of the delivery, lower-case names.
-    pub headers: Option<BTreeMap<String, String>>,
-}
-
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ObjectSummary {
-    pub id: Option<String>,
-    #[serde(rename = "type")]
-    pub kind: Option<String>,
-    pub content: Option<String>,
-    pub summary: Option<String>,
-    pub name: Option<String>,
-    pub attributed_to: Option<Value>,
-    pub in_reply_to: Option<Value>,
-    /// The object's own `object`, for an embedded activity (the Follow an Accept answers).
-    pub object: Option<String>,
-}
-
-/// The HTTP Signatures a delivery carried.
-#[derive(Clone, Debug, Deserialize)]
-pub struct Signature {
-    /// `rfc9421` when there is a `Signature-Input` header, `draft-cavage-http-signatures-12`
-    /// when only `Signature`, none when unsigned.
-    pub scheme: Option<String>,
-    /// The scheme's headers: rfc9421 `signature-input`, `signature`, `content-digest`, `date`,
-    /// `host`; draft-cavage `signature`, `digest`, `date`, `host`.
-    pub headers: BTreeMap<String, String>,
-}
-
-/// An inbox POST the peer refused (Fedify's answer ≥ 400, or the 401 of
-/// [`Options::accept_signatures`]).
-#[derive(Clone, Debug, Deserialize)]
-pub struct Rejected {
-    pub path: String,
-    pub status: u16,
-    pub response: String,
-    pub signature: Signature,
-    pub headers: BTreeMap<String, String>,
-    pub raw: Value,
-}
-
-#[derive(Clone, Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Follower {
-    pub id: String,
-    pub inbox: Option<String>,
-    pub shared_inbox: Option<String>,
-}
-
-#[derive(Clone, Debug, Deserialize)]
-pub struct Following {
-    pub actor: String,
-    /// The Follow activity's id.
-    pub follow: String,
-    /// `pending`, `accepted` or `rejected`.
-    pub state: String,
-}
-
-/// What an acting control call did: the object's and the activity's ids, and delivery errors.
-#[derive(Clone, Debug, Deserialize)]
-pub struct Sent {
-    /// The Note's id (post, update, delete).
-    pub id: Option<String>,
-    pub activity: Option<String>,
-    pub state: Option<String>,
-    pub errors: Vec<String>,
 }
 
 /// A running peer; killed when dropped (and its stderr printed if the test is failing).
@@ -325,6 +241,12 @@ impl FedifyPeer {
         self.get("rejected").await
     }
 
+    /// Every request to a federation path, in order: deliveries (duplicates and refused ones
+    /// too) and fetches of the actor, its key, posts and collections.
+    pub async fn requests(&self) -> Vec<Request> {
+        self.get("requests").await
+    }
+
     pub async fn followers(&self) -> Vec<Follower> {
         self.get("followers").await
     }
@@ -400,7 +322,7 @@ impl FedifyPeer {
             .await
     }
 
-    /// Forgets what was received and rejected.
+    /// Forgets what was received, rejected and requested.
     pub async fn reset(&self) {
         let _: Value = self.control("reset", json!({})).await;
     }
