@@ -4,6 +4,7 @@
 
 pub mod browser;
 pub mod daemon;
+pub mod fedify;
 pub mod mastodon;
 pub mod proxy;
 pub mod server;
