@@ -136,7 +136,10 @@ async fn braid_is_discoverable_as_actors() {
     assert_eq!(status, 200, "{jrd}");
     assert_eq!(jrd["links"][0]["href"], json!(braid.actor("blog")));
     let (status, owner) = get_json(
-        &format!("{}/.well-known/webfinger?resource=acct:owner@{host}", braid.base),
+        &format!(
+            "{}/.well-known/webfinger?resource=acct:owner@{host}",
+            braid.base
+        ),
         "application/jrd+json",
     )
     .await;
@@ -144,7 +147,10 @@ async fn braid_is_discoverable_as_actors() {
     assert_eq!(owner["subject"], json!(format!("acct:owner@{host}")));
     // Unknown names and other hosts are not ours.
     let (status, _) = get_json(
-        &format!("{}/.well-known/webfinger?resource=acct:nobody@{host}", braid.base),
+        &format!(
+            "{}/.well-known/webfinger?resource=acct:nobody@{host}",
+            braid.base
+        ),
         "application/jrd+json",
     )
     .await;
@@ -167,7 +173,10 @@ async fn braid_is_discoverable_as_actors() {
     assert_eq!(person["type"], "Person");
     // The key is made once: both actors publish it, and it stays after a restart of the
     // connector.
-    assert_eq!(person["publicKey"]["publicKeyPem"], actor["publicKey"]["publicKeyPem"]);
+    assert_eq!(
+        person["publicKey"]["publicKeyPem"],
+        actor["publicKey"]["publicKeyPem"]
+    );
 
     // A browser is sent to the page.
     let resp = reqwest::Client::builder()
@@ -191,7 +200,11 @@ async fn braid_is_discoverable_as_actors() {
     )
     .await;
     assert_eq!(status, 200);
-    let (status, info) = get_json(links["links"][0]["href"].as_str().unwrap(), "application/json").await;
+    let (status, info) = get_json(
+        links["links"][0]["href"].as_str().unwrap(),
+        "application/json",
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(info["software"]["name"], "braid");
     assert_eq!(info["protocols"], json!(["activitypub"]));
@@ -201,7 +214,10 @@ async fn braid_is_discoverable_as_actors() {
         .text()
         .await
         .unwrap();
-    assert!(meta.contains("/.well-known/webfinger?resource={uri}"), "{meta}");
+    assert!(
+        meta.contains("/.well-known/webfinger?resource={uri}"),
+        "{meta}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -222,15 +238,13 @@ async fn a_fedify_peer_follows_a_channel_and_receives_its_posts() {
     let sent = peer.follow(&braid.actor("blog")).await;
     assert!(sent.errors.is_empty(), "{sent:?}");
     // Braid accepts at once: the Accept reaches the peer.
-    let accept = peer
-        .wait_received("Accept", |r| r.kind == "Accept")
-        .await;
+    let accept = peer.wait_received("Accept", |r| r.kind == "Accept").await;
     assert_eq!(accept.actor.as_deref(), Some(braid.actor("blog").as_str()));
 
-    braid.compose("Hello, #fediverse! A first post.", &["blog"]).await;
-    let create = peer
-        .wait_received("Create", |r| r.kind == "Create")
+    braid
+        .compose("Hello, #fediverse! A first post.", &["blog"])
         .await;
+    let create = peer.wait_received("Create", |r| r.kind == "Create").await;
     assert_eq!(create.actor.as_deref(), Some(braid.actor("blog").as_str()));
     let raw = create.raw.clone().unwrap_or_default();
     let note = &raw["object"];

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub(crate) mod accounts;
+mod activitypub;
 mod cli;
 mod crash;
 mod fedify;

@@ -130,6 +130,10 @@ impl RemoteActor {
                 .as_str()
                 .filter(|s| same_origin(s))
                 .map(str::to_owned),
+            followers: doc["followers"]
+                .as_str()
+                .filter(|s| same_origin(s))
+                .map(str::to_owned),
             preferred_username: doc["preferredUsername"].as_str().map(str::to_owned),
             name: doc["name"].as_str().map(str::to_owned),
             url: first_string(&doc["url"]),

@@ -71,7 +71,10 @@ impl Blocklist {
             .into_iter()
             .filter_map(|d| Blocklist::normalize(d.as_ref()))
             .collect();
-        *self.0.write().unwrap_or_else(std::sync::PoisonError::into_inner) = set;
+        *self
+            .0
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = set;
     }
 
     /// `domain` as the list keeps it: lower-case, without a trailing dot, port or scheme;
@@ -88,7 +91,10 @@ impl Blocklist {
     /// True when `host` is a blocked domain or one of its subdomains.
     pub fn contains(&self, host: &str) -> bool {
         let host = host.trim_end_matches('.').to_ascii_lowercase();
-        let set = self.0.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let set = self
+            .0
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if set.is_empty() {
             return false;
         }
@@ -105,7 +111,10 @@ impl Blocklist {
     }
 
     pub fn len(&self) -> usize {
-        self.0.read().unwrap_or_else(std::sync::PoisonError::into_inner).len()
+        self.0
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .len()
     }
 
     pub fn is_empty(&self) -> bool {
