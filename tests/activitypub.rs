@@ -266,3 +266,188 @@ async fn a_fedify_peer_follows_a_channel_and_receives_its_posts() {
         .count();
     assert_eq!(creates, 1);
 }
+
+impl Braid {
+    /// Follows `target` as `braid follow` does; returns the new source.
+    pub async fn follow(&self, target: &str) -> braid_core::SourceId {
+        let ctx = braid_core::LoginContext::new(self.h.ctx.connectors.http.clone());
+        braid::subscribe::follow(
+            &self.h.store,
+            &braid::connectors::Registry::builtin(),
+            &ctx,
+            target,
+            braid::subscribe::Placement::default(),
+        )
+        .await
+        .expect("follow")
+        .id
+    }
+
+    /// Waits (10 s at most) until `check` holds of the source's items.
+    pub async fn until_items(
+        &self,
+        source: braid_core::SourceId,
+        what: &str,
+        check: impl Fn(&[braid::store::StoredItem]) -> bool,
+    ) -> Vec<braid::store::StoredItem> {
+        for _ in 0..100 {
+            let items = self.h.items(source).await;
+            if check(&items) {
+                return items;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let items = self.h.items(source).await;
+        panic!(
+            "{what}: not within 10 s; items: {:?}",
+            items
+                .iter()
+                .map(|i| (&i.item.remote_id, &i.item.content_text))
+                .collect::<Vec<_>>()
+        );
+    }
+
+    /// The network's state (followers, follows), as the connector keeps it.
+    pub fn state(&self) -> braid_core::state::StateStore {
+        braid_core::state::StateStore::new(
+            std::sync::Arc::new(self.h.store.clone()),
+            braid_core::state::Scope {
+                kind: braid_activitypub::KIND.into(),
+                owner: braid_core::state::ScopeOwner::Network,
+            },
+        )
+    }
+}
+
+fn text_of(item: &braid::store::StoredItem) -> String {
+    item.item.content_text.clone().unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn braid_follows_a_fedify_peer_and_sees_its_posts_edits_deletes_and_boosts() {
+    let Some(peer) = FedifyPeer::start(
+        "127.0.0.3",
+        Options {
+            name: "bob".into(),
+            first_knock: Knock::DraftCavage,
+            ..Options::default()
+        },
+    )
+    .await
+    else {
+        return;
+    };
+    let Some(other) = FedifyPeer::start(
+        "127.0.0.4",
+        Options {
+            name: "carol".into(),
+            ..Options::default()
+        },
+    )
+    .await
+    else {
+        return;
+    };
+    let braid = Braid::start().await;
+    let source = braid.follow(&peer.actor).await;
+    // The scheduler's first poll sends the Follow; the peer accepts at once.
+    let owner = braid.actor("owner");
+    for _ in 0..100 {
+        if peer.followers().await.iter().any(|f| f.id == owner) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        peer.followers().await.iter().any(|f| f.id == owner),
+        "the peer has no follower {owner}: {:?}",
+        peer.rejected().await
+    );
+    let follow = braid
+        .state()
+        .get(&format!("following/{}", peer.actor))
+        .await
+        .unwrap()
+        .expect("the follow is recorded");
+    for _ in 0..50 {
+        let f = braid
+            .state()
+            .get(&format!("following/{}", peer.actor))
+            .await
+            .unwrap()
+            .unwrap();
+        if f["status"] == "accepted" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let status = braid
+        .state()
+        .get(&format!("following/{}", peer.actor))
+        .await
+        .unwrap()
+        .unwrap()["status"]
+        .clone();
+    assert_eq!(status, "accepted", "{follow}");
+
+    // A post arrives pushed, sanitized.
+    let sent = peer
+        .post("Hello from <b>bob</b> <script>alert(1)</script>")
+        .await;
+    assert!(sent.errors.is_empty(), "{sent:?}");
+    let note = sent.id.clone().expect("note id");
+    let items = braid
+        .until_items(source, "the post", |items| {
+            items.iter().any(|i| i.item.remote_id.as_str() == note)
+        })
+        .await;
+    let item = items
+        .iter()
+        .find(|i| i.item.remote_id.as_str() == note)
+        .unwrap();
+    let html = item.item.content_html.as_ref().unwrap().as_str();
+    assert!(
+        html.contains("<b>bob</b>") && !html.contains("script"),
+        "{html}"
+    );
+    let author = item.item.author.as_ref().unwrap();
+    assert_eq!(author.handle.as_deref(), Some("@bob@127.0.0.3"), "{author:?}");
+
+    // Its edit replaces it.
+    let sent = peer.update(&note, "Hello again, edited").await;
+    assert!(sent.errors.is_empty(), "{sent:?}");
+    braid
+        .until_items(source, "the edit", |items| {
+            items
+                .iter()
+                .any(|i| i.item.remote_id.as_str() == note && text_of(i).contains("edited"))
+        })
+        .await;
+
+    // A boost of another server's post: fetched from that server, shown as a share.
+    let carols = other.post("Carol's own words").await;
+    let carols_note = carols.id.clone().expect("carol's note");
+    let boost = peer.announce(&carols_note).await;
+    assert!(boost.errors.is_empty(), "{boost:?}");
+    let items = braid
+        .until_items(source, "the boost", |items| {
+            items
+                .iter()
+                .any(|i| text_of(i).contains("Carol's own words"))
+        })
+        .await;
+    let share = items
+        .iter()
+        .find(|i| text_of(i).contains("Carol's own words"))
+        .unwrap();
+    assert_eq!(share.item.kind, braid_core::ItemKind::Share);
+
+    // Its deletion removes it, for good.
+    let sent = peer.delete(&note).await;
+    assert!(sent.errors.is_empty(), "{sent:?}");
+    braid
+        .until_items(source, "the deletion", |items| {
+            !items.iter().any(|i| i.item.remote_id.as_str() == note)
+        })
+        .await;
+}

@@ -32,13 +32,23 @@ const KEY: &str = "site-key";
 /// state. Every stream's actor publishes its public half under its own key id; they are all
 /// the owner's, so one key serves them all.
 pub async fn site_key(state: &StateStore) -> Result<KeyPair, ConnectorError> {
+    // One maker at a time: the web server's and the scheduler's first builds would otherwise
+    // each make a key, and the actor would publish one while deliveries are signed with the
+    // other.
+    static MAKING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let _one = MAKING.lock().await;
     let bad = |e: crate::signature::SignatureError| {
         ConnectorError::Permanent(format!("activitypub: the site's key: {e}"))
     };
-    if let Some(value) = state.get(KEY).await? {
-        if let Some(pem) = value["pem"].as_str() {
-            return KeyPair::from_pem(pem).map_err(bad);
-        }
+    let stored = |value: Option<serde_json::Value>| {
+        value.and_then(|v| {
+            v["pem"]
+                .as_str()
+                .map(|pem| KeyPair::from_pem(pem).map_err(bad))
+        })
+    };
+    if let Some(key) = stored(state.get(KEY).await?) {
+        return key;
     }
     // Generating an RSA key takes a moment: off the async threads.
     let key = tokio::task::spawn_blocking(KeyPair::generate)
@@ -48,7 +58,8 @@ pub async fn site_key(state: &StateStore) -> Result<KeyPair, ConnectorError> {
     let pem = key.to_pkcs8_pem().map_err(bad)?;
     state.put(KEY, json!({ "pem": pem.as_str() })).await?;
     tracing::info!("activitypub: made the site's key pair");
-    Ok(key)
+    // Read back: of two processes that made one at once, the key kept is the one used.
+    stored(state.get(KEY).await?).unwrap_or(Ok(key))
 }
 
 #[async_trait]

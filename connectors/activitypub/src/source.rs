@@ -91,11 +91,19 @@ impl ActorSource {
         let follow = match existing {
             Some(f) if f.follower == follower && !f.due_again(now) => f,
             _ => {
+                // Recorded before it is sent: a server may answer while the request is open.
                 let f = new_following(&actor.id, follower)?;
-                self.remote.post(&actor.inbox, &f.follow_activity()).await?;
                 self.followings.put(&f).await?;
+                if let Err(e) = self.remote.post(&actor.inbox, &f.follow_activity()).await {
+                    // Not sent: the next poll sends it.
+                    self.followings.remove(&actor.id).await?;
+                    return Err(e);
+                }
                 tracing::info!(actor = %actor.id, "activitypub: follow request sent");
-                f
+                match self.followings.get(&actor.id).await? {
+                    Some(answered) => answered,
+                    None => f,
+                }
             }
         };
         Ok(match follow.status {
