@@ -411,7 +411,11 @@ async fn braid_follows_a_fedify_peer_and_sees_its_posts_edits_deletes_and_boosts
         "{html}"
     );
     let author = item.item.author.as_ref().unwrap();
-    assert_eq!(author.handle.as_deref(), Some("@bob@127.0.0.3"), "{author:?}");
+    assert_eq!(
+        author.handle.as_deref(),
+        Some("@bob@127.0.0.3"),
+        "{author:?}"
+    );
 
     // Its edit replaces it.
     let sent = peer.update(&note, "Hello again, edited").await;
@@ -450,4 +454,249 @@ async fn braid_follows_a_fedify_peer_and_sees_its_posts_edits_deletes_and_boosts
             !items.iter().any(|i| i.item.remote_id.as_str() == note)
         })
         .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_draft_cavage_peer_is_verified_as_draft_cavage() {
+    let Some(peer) = FedifyPeer::start(
+        "127.0.0.6",
+        Options {
+            first_knock: Knock::DraftCavage,
+            ..Options::default()
+        },
+    )
+    .await
+    else {
+        return;
+    };
+    let braid = Braid::start().await;
+    braid.channel("news").await;
+    let sent = peer.follow(&braid.actor("news")).await;
+    assert!(sent.errors.is_empty(), "{sent:?}");
+    peer.wait_received("Accept", |r| r.kind == "Accept").await;
+    let follower = braid
+        .state()
+        .get(&format!("follower/news/{}", peer.actor))
+        .await
+        .unwrap()
+        .expect("the follower is recorded");
+    assert_eq!(
+        follower["verified_with"], "draft-cavage-http-signatures-12",
+        "{follower}"
+    );
+    // Its first knock was taken: no request of it was refused.
+    assert!(peer.rejected().await.is_empty());
+    // Unfollowing removes it.
+    let sent = peer.unfollow(&braid.actor("news")).await;
+    assert!(sent.errors.is_empty(), "{sent:?}");
+    let gone = braid
+        .state()
+        .get(&format!("follower/news/{}", peer.actor))
+        .await
+        .unwrap();
+    assert!(gone.is_none(), "{gone:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_replayed_and_spoofed_activities_are_refused_and_nothing_is_stored() {
+    let Some(mallory) = FedifyPeer::start(
+        "127.0.0.5",
+        Options {
+            name: "mallory".into(),
+            ..Options::default()
+        },
+    )
+    .await
+    else {
+        return;
+    };
+    let braid = Braid::start().await;
+    let source = braid.follow(&mallory.actor).await;
+    for _ in 0..100 {
+        if mallory
+            .followers()
+            .await
+            .iter()
+            .any(|f| f.id == braid.actor("owner"))
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let inbox = format!("{}/ap/inbox", braid.base);
+    let host = mallory.base.clone();
+    let note = |n: &str, attributed: &str| {
+        json!({
+            "id": format!("{host}/notes/{n}"),
+            "type": "Note",
+            "attributedTo": attributed,
+            "content": format!("<p>note {n}</p>"),
+            "to": ["https://www.w3.org/ns/activitystreams#Public"],
+        })
+    };
+    let create = |n: &str, object: Value| {
+        json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": format!("{host}/activities/{n}"),
+            "type": "Create",
+            "actor": mallory.actor,
+            "to": ["https://www.w3.org/ns/activitystreams#Public"],
+            "object": object,
+        })
+    };
+    for spec in [Knock::Rfc9421, Knock::DraftCavage] {
+        let tag = spec.as_str();
+        // The same path taken honestly is stored: the checks below refuse for their reason.
+        let honest = create(
+            &format!("{tag}-ok"),
+            note(&format!("{tag}-ok"), &mallory.actor),
+        );
+        let r = mallory.send_odd(&inbox, honest, spec, 0, None).await;
+        assert_eq!(r["status"], 202, "{tag}: {r}");
+
+        let cases: Vec<(&str, Value, u64, Option<&str>, u16)> = vec![
+            (
+                "a forged signature",
+                create(
+                    &format!("{tag}-forged"),
+                    note(&format!("{tag}-forged"), &mallory.actor),
+                ),
+                0,
+                Some("signature"),
+                401,
+            ),
+            (
+                "a replayed request from two hours ago",
+                create(
+                    &format!("{tag}-old"),
+                    note(&format!("{tag}-old"), &mallory.actor),
+                ),
+                7200,
+                None,
+                401,
+            ),
+            (
+                "a body that does not match its digest",
+                create(
+                    &format!("{tag}-digest"),
+                    note(&format!("{tag}-digest"), &mallory.actor),
+                ),
+                0,
+                Some("body"),
+                401,
+            ),
+            (
+                "a Create of a note attributed to someone else",
+                create(
+                    &format!("{tag}-spoof"),
+                    note(&format!("{tag}-spoof"), "http://127.0.0.4:1/users/carol"),
+                ),
+                0,
+                None,
+                403,
+            ),
+            (
+                "an Update of another server's object",
+                json!({
+                    "@context": "https://www.w3.org/ns/activitystreams",
+                    "id": format!("{host}/activities/{tag}-update"),
+                    "type": "Update",
+                    "actor": mallory.actor,
+                    "object": {
+                        "id": "http://127.0.0.4:1/notes/1",
+                        "type": "Note",
+                        "attributedTo": mallory.actor,
+                        "content": "<p>hijacked</p>",
+                        "to": ["https://www.w3.org/ns/activitystreams#Public"],
+                    },
+                }),
+                0,
+                None,
+                403,
+            ),
+        ];
+        for (what, activity, age, tamper, status) in cases {
+            let r = mallory.send_odd(&inbox, activity, spec, age, tamper).await;
+            assert_eq!(r["status"], status, "{tag}: {what}: {r}");
+        }
+    }
+    let items = braid.h.items(source).await;
+    let texts: Vec<String> = items.iter().map(text_of).collect();
+    assert_eq!(texts.len(), 2, "only the two honest notes: {texts:?}");
+    assert!(texts.iter().all(|t| t.contains("-ok")), "{texts:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delivery_to_a_peer_that_is_down_arrives_once_it_is_back() {
+    let Some(peer) = FedifyPeer::start("127.0.0.7", Options::default()).await else {
+        return;
+    };
+    let braid = Braid::start().await;
+    braid.channel("blog").await;
+    let sent = peer.follow(&braid.actor("blog")).await;
+    assert!(sent.errors.is_empty(), "{sent:?}");
+    peer.wait_received("Accept", |r| r.kind == "Accept").await;
+    let port: u16 = peer.base.rsplit(':').next().unwrap().parse().unwrap();
+    peer.stop().await;
+
+    braid
+        .compose("Written while the peer was down", &["blog"])
+        .await;
+    // The delivery fails while the peer is down, and stays open for a retry.
+    let mut failed_once = false;
+    for _ in 0..100 {
+        let all = network_deliveries(&braid).await;
+        if all.iter().any(|d| d.attempts > 0 && d.last_error.is_some()) {
+            failed_once = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        failed_once,
+        "no failed attempt was recorded while the peer was down"
+    );
+
+    let Some(back) = FedifyPeer::start_on("127.0.0.7", port, Options::default()).await else {
+        return;
+    };
+    let create = back
+        .wait_received("the Create after the peer came back", |r| {
+            r.kind == "Create"
+        })
+        .await;
+    let raw = create.raw.clone().unwrap_or_default();
+    assert!(raw["object"]["content"]
+        .as_str()
+        .unwrap()
+        .contains("Written while the peer was down"));
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let creates = back
+        .requests()
+        .await
+        .into_iter()
+        .filter(|r| r.method == "POST" && r.kind.as_deref() == Some("Create") && r.status < 300)
+        .count();
+    assert_eq!(creates, 1, "delivered once");
+    let all = network_deliveries(&braid).await;
+    let create_delivery = all
+        .iter()
+        .find(|d| d.target.contains("127.0.0.7") && d.attempts > 1);
+    assert!(
+        create_delivery.is_some_and(|d| d.state == braid::store::DeliveryState::Done),
+        "{all:?}"
+    );
+}
+
+/// The deliveries to fediverse recipients.
+async fn network_deliveries(braid: &Braid) -> Vec<braid::store::DeliveryRecord> {
+    braid
+        .h
+        .store
+        .list_deliveries(1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|d| d.network.as_deref() == Some(braid_activitypub::KIND))
+        .collect()
 }

@@ -143,12 +143,19 @@ impl FedifyPeer {
     /// under CI=true) and returns `None`. The peer binds port 0 itself and names the port it got
     /// in its ready line, so no other process can take the port between choosing and binding.
     pub async fn start(host: &str, options: Options) -> Option<FedifyPeer> {
+        Self::start_on(host, 0, options).await
+    }
+
+    /// [`FedifyPeer::start`] on `port` (0: any free one): a peer brought back where it was
+    /// (its keys and records are new).
+    pub async fn start_on(host: &str, port: u16, options: Options) -> Option<FedifyPeer> {
         if !available() {
             return None;
         }
+        let port = port.to_string();
         let mut child = Command::new(node())
             .arg(peer_dir().join("peer.mjs"))
-            .args(["--host", host, "--port", "0", "--name", &options.name])
+            .args(["--host", host, "--port", &port, "--name", &options.name])
             .args(["--first-knock", options.first_knock.as_str()])
             .args([
                 "--shared-inbox",
@@ -320,6 +327,38 @@ impl FedifyPeer {
     pub async fn send(&self, inbox: &str, activity: Value) -> Value {
         self.control("send", json!({ "inbox": inbox, "activity": activity }))
             .await
+    }
+
+    /// Sends `activity` to `inbox` once, in `spec`, signed as of `age_secs` ago, with
+    /// `tamper` (`"body"`: another body than the one signed; `"signature"`: the signature's
+    /// bytes changed): a receiver's checks, one at a time. Returns the peer's report
+    /// (`status`, `attempts`, `errors`).
+    pub async fn send_odd(
+        &self,
+        inbox: &str,
+        activity: Value,
+        spec: Knock,
+        age_secs: u64,
+        tamper: Option<&str>,
+    ) -> Value {
+        self.control(
+            "send",
+            json!({
+                "inbox": inbox,
+                "activity": activity,
+                "spec": spec.as_str(),
+                "age_secs": age_secs,
+                "tamper": tamper,
+                "once": true,
+            }),
+        )
+        .await
+    }
+
+    /// Stops the peer and waits until it has exited.
+    pub async fn stop(mut self) {
+        let _ = self.child.start_kill();
+        let _ = self.child.wait().await;
     }
 
     /// Forgets what was received, rejected and requested.

@@ -32,6 +32,9 @@ pub struct Follower {
     /// The `Follow` as it arrived, answered by the `Accept` (or `Reject`).
     pub follow: Value,
     pub since: DateTime<Utc>,
+    /// The HTTP Signatures scheme the `Follow` was verified with.
+    #[serde(default)]
+    pub verified_with: Option<String>,
 }
 
 fn key(stream: &str, actor: &str) -> String {
@@ -131,6 +134,7 @@ mod tests {
             state,
             follow: Value::Null,
             since: Utc::now(),
+            verified_with: None,
         }
     }
 

@@ -184,6 +184,17 @@ impl Service {
         let refuse = |e: convert::ConvertError| Refused::new(403, e.to_string());
         let (items, deleted) = match kind {
             "Create" | "Update" => {
+                // An actor updates only what its own server holds.
+                let id = id_of(&activity["object"]).unwrap_or_default();
+                if kind == "Update" && origin(id) != origin(&actor.id) {
+                    return Err(Refused::new(
+                        403,
+                        format!(
+                            "activitypub: {} may not update {id}, from another server",
+                            actor.id
+                        ),
+                    ));
+                }
                 let object = self.remote.object(&activity["object"], &actor.id).await?;
                 convert::check_object_origin(&object, actor).map_err(refuse)?;
                 match convert::item_from_object(&object, actor) {
@@ -301,6 +312,7 @@ impl Service {
             state,
             follow: activity.clone(),
             since: Utc::now(),
+            verified_with: Some(who.scheme.to_string()),
         };
         self.followers.put(&stream.name, &follower).await?;
         tracing::info!(stream = %stream.name, follower = %who.actor.id, ?state,

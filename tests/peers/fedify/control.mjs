@@ -145,7 +145,11 @@ export function controlRoutes(config, state) {
       const spec = body.spec ?? config.firstKnock;
       if (!SPECS.includes(spec)) throw new BadRequest(`spec: one of ${SPECS.join(", ")}`);
       const keys = await ctx.getActorKeyPairs(NAME);
-      return await sendRaw(keys[0], new URL(body.inbox), body.activity, spec);
+      return await sendRaw(keys[0], new URL(body.inbox), body.activity, spec, {
+        ageSecs: Number(body.age_secs ?? 0),
+        tamper: body.tamper ?? null,
+        once: body.once === true,
+      });
     },
   };
 }
@@ -161,11 +165,15 @@ async function lookupActor(ctx, url) {
 /**
  * Signs `activity` exactly as given (no JSON-LD round trip, no proofs) with the RSA `key` and
  * POSTs it, double-knocking like Fedify: `spec` first, the other scheme after a 4xx/5xx.
+ * For tests of a receiver's checks: `ageSecs` signs as of that long ago (a replayed request),
+ * `tamper` sends what was not signed ("body": another body under the signed digest;
+ * "signature": the signature's bytes changed), `once` skips the second knock.
  */
-async function sendRaw(key, inbox, activity, spec) {
+async function sendRaw(key, inbox, activity, spec, { ageSecs = 0, tamper = null, once = false } = {}) {
   const body = JSON.stringify(activity);
   const attempts = [];
-  for (const s of [spec, SPECS.find((x) => x !== spec)]) {
+  const specs = once ? [spec] : [spec, SPECS.find((x) => x !== spec)];
+  for (const s of specs) {
     const request = new Request(inbox, {
       method: "POST",
       headers: {
@@ -174,7 +182,19 @@ async function sendRaw(key, inbox, activity, spec) {
       },
       body,
     });
-    const signed = await signRequest(request, key.privateKey, key.keyId, { spec: s });
+    const currentTime = Temporal.Now.instant().subtract({ seconds: ageSecs });
+    let signed = await signRequest(request, key.privateKey, key.keyId, { spec: s, currentTime });
+    if (tamper === "body") {
+      const other = JSON.stringify({ ...activity, tampered: true });
+      signed = new Request(signed, { body: other });
+    } else if (tamper === "signature") {
+      const headers = new Headers(signed.headers);
+      const v = headers.get("signature") ?? "";
+      const m = v.match(/(signature="|sig1=:)([A-Za-z0-9+/]{8})/);
+      const other = m && m[2] === "AAAAAAAA" ? "BBBBBBBB" : "AAAAAAAA";
+      headers.set("signature", m ? v.replace(m[0], m[1] + other) : v);
+      signed = new Request(signed, { headers, body });
+    }
     const response = await fetch(signed, { redirect: "manual" });
     const text = await response.text();
     attempts.push({ spec: s, status: response.status, body: text.slice(0, 2000) });
