@@ -105,6 +105,7 @@ pub async fn refresh_if_changed(ctx: &PollContext) -> Result<bool, StoreError> {
 /// from the connectors of enabled sources whose network listens. A connector that cannot be
 /// built is left out with a warning; its source's next poll records why.
 pub async fn refresh(ctx: &PollContext) -> Result<usize, StoreError> {
+    apply_blocks(ctx).await?;
     let sources = ctx.store.list_sources().await?;
     ctx.kept.retain(&sources.iter().map(|s| s.id).collect());
     if !ctx.listeners.enabled.load(Ordering::Relaxed) {
@@ -182,6 +183,15 @@ pub async fn refresh(ctx: &PollContext) -> Result<usize, StoreError> {
         .write()
         .unwrap_or_else(PoisonError::into_inner) = Arc::new(mounts);
     Ok(count)
+}
+
+/// The blocked domains in force: the config's and those blocked with `braid block`, applied
+/// to the shared HTTP client (every clone sees them at once).
+pub async fn apply_blocks(ctx: &PollContext) -> Result<(), StoreError> {
+    let mut all = ctx.config.fetch.blocked_domains.clone();
+    all.extend(ctx.store.blocked_domains().await?);
+    ctx.connectors.http.config().blocked.replace(all);
+    Ok(())
 }
 
 /// Hands `request` to the listener at `mount` and ingests what it returns. A listener that

@@ -700,3 +700,45 @@ async fn network_deliveries(braid: &Braid) -> Vec<braid::store::DeliveryRecord> 
         .filter(|d| d.network.as_deref() == Some(braid_activitypub::KIND))
         .collect()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_blocked_server_can_neither_follow_nor_be_fetched() {
+    let Some(peer) = FedifyPeer::start("127.0.0.8", Options::default()).await else {
+        return;
+    };
+    let braid = Braid::start().await;
+    braid.channel("blog").await;
+    assert!(braid
+        .h
+        .store
+        .block_domain("127.0.0.8".into())
+        .await
+        .unwrap());
+    // The daemon applies it within seconds (it checks the change counter every two).
+    for _ in 0..50 {
+        if braid.h.ctx.connectors.http.is_blocked("127.0.0.8") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(braid.h.ctx.connectors.http.is_blocked("127.0.0.8"));
+    let sent = peer.follow(&braid.actor("blog")).await;
+    assert!(
+        sent.errors.iter().any(|e| e.contains("403")),
+        "the follow should be refused: {sent:?}"
+    );
+    let followers = braid.state().list("follower/blog/").await.unwrap();
+    assert!(followers.is_empty(), "{followers:?}");
+    // Nothing is fetched from it either: following it fails, saying why.
+    let ctx = braid_core::LoginContext::new(braid.h.ctx.connectors.http.clone());
+    let err = braid::subscribe::follow(
+        &braid.h.store,
+        &braid::connectors::Registry::builtin(),
+        &ctx,
+        &peer.actor,
+        braid::subscribe::Placement::default(),
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("blocked"), "{err}");
+}

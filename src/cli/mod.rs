@@ -2,6 +2,7 @@
 //! flag says what it does in plain words. One file per command group.
 
 mod account;
+mod block;
 mod channel;
 mod feed_url;
 mod feeds;
@@ -83,6 +84,9 @@ pub enum Command {
     /// Follow someone on the fediverse by handle (@user@host) or profile URL, without an
     /// account of your own there: their posts join your timeline.
     Follow(follow::FollowArgs),
+    /// Block a domain (and its subdomains): nothing is fetched from it or delivered to it, and
+    /// its servers' deliveries to Braid are refused. `--list` shows them, `--remove` unblocks.
+    Block(block::BlockArgs),
     /// Log in to Mastodon-family accounts (Mastodon, Pleroma/Akkoma, Friendica, GoToSocial,
     /// Firefish) so their timelines join yours.
     #[command(subcommand)]
@@ -151,10 +155,11 @@ pub fn open_store(config: &Config) -> anyhow::Result<Store> {
 pub fn context(config: &Arc<Config>) -> anyhow::Result<Arc<crate::scheduler::PollContext>> {
     let store = open_store(config)?;
     let http = braid_core::http::SafeClient::new(config.http_config())?;
-    Ok(Arc::new(
+    let ctx = Arc::new(
         crate::scheduler::PollContext::new(store, config.clone(), http)
             .map_err(anyhow::Error::msg)?,
-    ))
+    );
+    Ok(ctx)
 }
 
 /// Runs the parsed command.
@@ -165,6 +170,7 @@ pub async fn dispatch(cli: Cli, config: Config) -> anyhow::Result<()> {
         Command::Sync(args) => sync::sync(args, config).await,
         Command::Source(cmd) => source::source(cmd, config).await,
         Command::Follow(args) => follow::follow(args, config).await,
+        Command::Block(args) => block::block(args, config).await,
         Command::Account(cmd) => account::account(cmd, config).await,
         Command::Opml(cmd) => opml_cmd::opml(cmd, config).await,
         Command::Post(args) => post::post(args, config).await,

@@ -138,6 +138,7 @@ pub async fn post(args: PostArgs, config: Arc<Config>) -> anyhow::Result<()> {
         crate::scheduler::PollContext::new(store.clone(), config.clone(), http)
             .map_err(anyhow::Error::msg)?,
     );
+    crate::listeners::apply_blocks(&ctx).await?;
     if args.alt.len() > args.media.len() {
         anyhow::bail!(
             "more --alt texts ({}) than --media files ({})",

@@ -154,6 +154,7 @@ impl AddArgs {
 
 pub async fn route(cmd: RouteCommand, config: Arc<Config>) -> anyhow::Result<()> {
     let ctx = super::context(&config)?;
+    crate::listeners::apply_blocks(&ctx).await?;
     let store = &ctx.store;
     let mut out = Out::stdout();
     match cmd {

@@ -47,6 +47,7 @@ pub async fn sync(args: SyncArgs, config: Arc<Config>) -> anyhow::Result<()> {
     }
     let http = braid_core::http::SafeClient::new(config.http_config())?;
     let ctx = Arc::new(PollContext::new(store, config.clone(), http).map_err(anyhow::Error::msg)?);
+    crate::listeners::apply_blocks(&ctx).await?;
 
     let total = sources.len();
     let bar = if std::io::stderr().is_terminal() {

@@ -250,6 +250,16 @@ impl Service {
         let parsed = signature::parse(&incoming)
             .map_err(|e| Refused::new(401, format!("activitypub: {e}")))?;
         let key_id = parsed.key_id().to_owned();
+        let key_host = url::Url::parse(&key_id)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_owned))
+            .unwrap_or_default();
+        if self.remote.is_blocked(&key_host) {
+            return Err(Refused::new(
+                403,
+                format!("activitypub: {key_host} is blocked"),
+            ));
+        }
         let Some((actor, key)) = self.remote.key(&key_id, false).await? else {
             return Err(Refused::new(
                 503,

@@ -181,6 +181,11 @@ impl Remote {
         }
     }
 
+    /// True when the owner blocked `host`.
+    pub fn is_blocked(&self, host: &str) -> bool {
+        self.http.is_blocked(host)
+    }
+
     pub fn set_fetch_key_id(&self, key_id: String) {
         *self
             .fetch_key_id

@@ -719,3 +719,25 @@ mod tests {
         assert_eq!(redacted(&url), "http://proxy.example:3128/");
     }
 }
+
+#[cfg(test)]
+mod blocklist_tests {
+    use super::*;
+
+    #[test]
+    fn a_blocked_domain_covers_its_subdomains_only() {
+        let list = Blocklist::of(["Bad.Example.", "*.spam.test", "not a domain", "127.0.0.9"]);
+        assert_eq!(list.len(), 3);
+        assert!(list.contains("bad.example"));
+        assert!(list.contains("a.b.BAD.example"));
+        assert!(list.contains("x.spam.test"));
+        assert!(list.contains("127.0.0.9"));
+        assert!(!list.contains("notbad.example"));
+        assert!(!list.contains("example"));
+        assert!(!list.contains("127.0.0.1"));
+        // Every clone sees a change.
+        let other = list.clone();
+        list.replace(["good.example"]);
+        assert!(!other.contains("bad.example"));
+    }
+}
