@@ -60,6 +60,7 @@ pub(super) fn classify(ctx: &WebContext, path: &str) -> Class {
         "/healthz" | "/login" | "/setup" | "/feed.atom" | "/feed.rss" | "/feed.json"
     ) || path.starts_with("/static/")
         || is_channel_feed(path)
+        || is_stream_page(path)
         || is_composed_file(path);
     if public {
         return Class::Public;
@@ -80,6 +81,16 @@ pub(super) fn classify(ctx: &WebContext, path: &str) -> Class {
 fn is_composed_file(path: &str) -> bool {
     path.strip_prefix("/files/")
         .is_some_and(|token| !token.is_empty() && !token.contains('/'))
+}
+
+/// The public page of a stream: `/channels/NAME` or `/@NAME`. Their handlers decide what to
+/// show (`streams/`): an unpublished channel, or another name after `@`, is a 404 to anyone
+/// but the owner, as if there were no page.
+fn is_stream_page(path: &str) -> bool {
+    let name = path
+        .strip_prefix("/channels/")
+        .or_else(|| path.strip_prefix("/@"));
+    name.is_some_and(|name| !name.is_empty() && !name.contains('/'))
 }
 
 /// `/channels/NAME/feed.{atom,rss,json}`.
@@ -439,4 +450,28 @@ fn security_headers(headers: &mut HeaderMap) {
     headers
         .entry(HeaderName::from_static("content-security-policy"))
         .or_insert(HeaderValue::from_static(super::CONTENT_SECURITY_POLICY));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_stream_page;
+
+    #[test]
+    fn only_the_stream_pages_themselves_are_public() {
+        for public in ["/channels/news", "/@me", "/@someone-else"] {
+            assert!(is_stream_page(public), "{public}");
+        }
+        for private in [
+            "/channels",
+            "/channels/",
+            "/channels/news/edit",
+            "/channels/news/",
+            "/@",
+            "/@me/",
+            "/@me/followers",
+            "/me",
+        ] {
+            assert!(!is_stream_page(private), "{private}");
+        }
+    }
 }
