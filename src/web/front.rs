@@ -53,14 +53,16 @@ pub(super) enum Class {
 }
 
 /// Paths that answer without the owner. Kept short on purpose; a new page is private unless
-/// it is added here.
-pub(super) fn classify(ctx: &WebContext, path: &str) -> Class {
+/// it is added here. The streams' pages are public to read only: a form posted to one of
+/// their addresses stays private, so it could never skip the CSRF check.
+pub(super) fn classify(ctx: &WebContext, method: &Method, path: &str) -> Class {
+    let reads = matches!(*method, Method::GET | Method::HEAD);
     let public = matches!(
         path,
         "/healthz" | "/login" | "/setup" | "/feed.atom" | "/feed.rss" | "/feed.json"
     ) || path.starts_with("/static/")
         || is_channel_feed(path)
-        || is_stream_page(path)
+        || (reads && is_stream_page(path))
         || is_composed_file(path);
     if public {
         return Class::Public;
@@ -83,9 +85,9 @@ fn is_composed_file(path: &str) -> bool {
         .is_some_and(|token| !token.is_empty() && !token.contains('/'))
 }
 
-/// The public page of a stream: `/channels/NAME` or `/@NAME`. Their handlers decide what to
-/// show (`streams/`): an unpublished channel, or another name after `@`, is a 404 to anyone
-/// but the owner, as if there were no page.
+/// The public page of a stream (to GET and HEAD): `/channels/NAME` or `/@NAME`. Their
+/// handlers decide what to show (`streams/`): an unpublished channel, or another name after
+/// `@`, is a 404 to anyone but the owner, as if there were no page.
 fn is_stream_page(path: &str) -> bool {
     let name = path
         .strip_prefix("/channels/")
@@ -157,7 +159,7 @@ async fn admit(
         ));
     }
     let client = client_addr(ctx, peer, req.headers());
-    let class = classify(ctx, req.uri().path());
+    let class = classify(ctx, req.method(), req.uri().path());
     let identified = owner::identify(ctx, req.headers()).await.map_err(|err| {
         tracing::error!(error = %err, "web: checking the session failed");
         plain(

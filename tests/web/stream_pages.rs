@@ -151,6 +151,14 @@ async fn stream_page_of_a_published_channel_shows_what_anyone_may_read() {
         "{html}"
     );
     assert_nothing_of_the_owners(&html);
+    // Public to read only: anything else at the address is still the owner's.
+    let posted = site
+        .anyone
+        .post(format!("{}/channels/news", site.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status(), 401);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
