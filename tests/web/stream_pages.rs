@@ -1,7 +1,8 @@
 //! The public pages of the streams: `/channels/NAME` for a published channel and `/@NAME` for
 //! the owner, read by an anonymous client (no cookie, no token) at a `web.base_url` with a
 //! port: what anyone may read and nothing more, the handle with the port, the strict CSP;
-//! an unpublished channel is "not found" to anyone but the owner.
+//! an unpublished channel is "not found" to anyone but the owner; a remote item rendered
+//! sanitized with no remote image embedded; "Older" paging.
 
 use reqwest::header::{CONTENT_SECURITY_POLICY, COOKIE};
 use reqwest::StatusCode;
@@ -230,4 +231,99 @@ async fn stream_page_of_the_owner_shows_their_public_posts() {
         .await
         .unwrap();
     assert_eq!(as_owner.status(), 404);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stream_page_shows_remote_items_sanitized_and_embeds_nothing_remote() {
+    let h = Harness::new(|_| {});
+    channel(&h, "links", "public", true).await;
+    let source = h
+        .store
+        .add_source(braid::store::NewSource {
+            name: "secret-source-name".into(),
+            kind: "feed".into(),
+            url: "https://blog.example/feed.xml".into(),
+            schedule: None,
+            category: None,
+            settings: serde_json::json!({}),
+            account: None,
+        })
+        .await
+        .unwrap();
+    let item = braid_core::Item {
+        remote_id: braid_core::RemoteId::from("https://blog.example/1"),
+        title: Some("Remote <b>title</b>".into()),
+        content_html: Some(braid_core::sanitize::clean_html(
+            r#"<p>remote words</p><img src="https://images.example/inline.png" alt="an inline cat"><script>alert(1)</script>"#,
+        )),
+        attachments: vec![braid_core::Attachment {
+            url: "https://images.example/attached.png".into(),
+            media_type: Some("image/png".into()),
+            ..braid_core::Attachment::default()
+        }],
+        url: Some("https://blog.example/1".into()),
+        ..braid_core::Item::default()
+    };
+    h.store
+        .record_poll_success(source, vec![item], vec![], Default::default())
+        .await
+        .unwrap();
+    let id = h.items(source).await[0].id.0;
+    // Into the channel as a route would put it.
+    let db = rusqlite::Connection::open(h.dir.path().join("braid.db")).unwrap();
+    db.execute(
+        "INSERT INTO channel_items (channel_id, item_id, added_at)
+         SELECT id, ?1, 0 FROM channels WHERE name = 'links'",
+        [id],
+    )
+    .unwrap();
+    let site = serve(&h).await;
+
+    let (status, csp, html) = anonymous(&site, "/channels/links").await;
+    assert_eq!(status, 200, "{html}");
+    assert_eq!(csp.as_deref(), Some(braid::web::CONTENT_SECURITY_POLICY));
+    assert!(html.contains("remote words"), "{html}");
+    assert!(
+        html.contains("Remote &#60;b&#62;title") && !html.contains("<b>title"),
+        "the title escaped: {html}"
+    );
+    assert!(!html.contains("<script>alert"), "{html}");
+    // The proxy is the owner's: a visitor's page embeds no remote image, through it or not.
+    assert!(!html.contains("/media/"), "{html}");
+    assert!(!html.contains(r#"src="https://images.example"#), "{html}");
+    assert!(
+        html.contains(r#"href="https://images.example/attached.png""#),
+        "{html}"
+    );
+    assert!(!html.contains("secret-source-name"), "{html}");
+    assert_nothing_of_the_owners(&html);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stream_page_pages_back_with_older() {
+    let h = Harness::new(|_| {});
+    channel(&h, "busy", "public", true).await;
+    let site = serve(&h).await;
+    // One more than a page.
+    for n in 0..31 {
+        post(&site, &format!("busy post #{n:02}"), "public", "busy").await;
+    }
+    let (_, _, first) = anonymous(&site, "/channels/busy").await;
+    assert!(
+        first.contains("busy post #30") && !first.contains("busy post #00"),
+        "{first}"
+    );
+    let marker = r#"<a rel="next" href=""#;
+    let start = first.find(marker).expect("an Older link") + marker.len();
+    let older = &first[start..start + first[start..].find('"').unwrap()];
+    assert!(older.starts_with("/channels/busy?before="), "{older}");
+    let (status, _, second) = anonymous(&site, &older.replace("&amp;", "&")).await;
+    assert_eq!(status, 200, "{second}");
+    assert!(
+        second.contains("busy post #00") && !second.contains("busy post #30"),
+        "{second}"
+    );
+    assert!(!second.contains(marker), "no page after the last: {second}");
+    let (status, _, _) = anonymous(&site, "/channels/busy?before=nonsense").await;
+    assert_eq!(status, 400);
 }
