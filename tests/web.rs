@@ -15,6 +15,7 @@ mod pool;
 mod routes_ui;
 mod settings;
 mod sources_ui;
+mod stream_pages;
 mod timeline;
 
 use std::collections::HashSet;

@@ -342,6 +342,9 @@ pub struct TimelineQuery {
     /// Only items stored after this one (ids grow as items arrive): the live view's "new
     /// since the page was loaded".
     pub after_id: Option<ItemId>,
+    /// Only items anyone may read: public and unlisted ones, never followers-only or direct
+    /// (the public pages of the owner and the published channels).
+    pub listed_only: bool,
 }
 
 /// One page of the timeline.
@@ -792,6 +795,10 @@ impl Store {
     pub async fn apply_config_channel(&self, new: NewChannel) -> Result<ConfigApplied> {
         self.write(move |c| routes::apply_config_channel(c, &new, Utc::now()))
             .await
+    }
+    /// The owner's built-in source (their own posts), if it exists yet.
+    pub async fn owner_source(&self) -> Result<Option<SourceId>> {
+        self.read(own::source_id).await
     }
     pub async fn channel(&self, name: String) -> Result<Option<ChannelRecord>> {
         self.read(move |c| routes::channel_by_name(c, &name)).await

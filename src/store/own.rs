@@ -88,6 +88,15 @@ fn owner_source(tx: &Transaction<'_>, now: i64) -> Result<SourceId> {
     Ok(SourceId(tx.last_insert_rowid()))
 }
 
+/// The built-in source's id, if it exists yet (made by the owner's first post).
+pub(super) fn source_id(conn: &rusqlite::Connection) -> Result<Option<SourceId>> {
+    Ok(conn
+        .prepare_cached("SELECT id FROM sources WHERE url = ?1")?
+        .query_row([OWNER_URL], |r| r.get(0))
+        .optional()?
+        .map(SourceId))
+}
+
 /// Stores `own` as the item of post `post` and puts it in its channels, in the caller's
 /// transaction (the one that queues the post). Refused, so the whole post is, when a channel
 /// is gone or its audience is narrower than the item's visibility (checked here, where the

@@ -140,7 +140,11 @@ pub(super) fn page_planned(
 }
 
 fn has_filters(q: &TimelineQuery) -> bool {
-    q.network.is_some() || q.channel.is_some() || q.has_media || q.after_id.is_some()
+    q.network.is_some()
+        || q.channel.is_some()
+        || q.has_media
+        || q.after_id.is_some()
+        || q.listed_only
 }
 
 /// The conditions of the filters besides source and search, with their values in order
@@ -171,6 +175,11 @@ fn filter_sql(q: &TimelineQuery, first: usize) -> (String, Vec<Value>) {
     }
     if q.has_media {
         sql.push_str(" AND i.attachments <> '[]'");
+    }
+    if q.listed_only {
+        // What a visitor may read; an unknown value is read as `direct` (see `read_row`),
+        // so only these two are listed.
+        sql.push_str(" AND i.visibility IN ('public', 'unlisted')");
     }
     if let Some(after) = q.after_id {
         sql.push_str(&format!(" AND i.id > ?{n}"));

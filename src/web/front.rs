@@ -53,13 +53,16 @@ pub(super) enum Class {
 }
 
 /// Paths that answer without the owner. Kept short on purpose; a new page is private unless
-/// it is added here.
-pub(super) fn classify(ctx: &WebContext, path: &str) -> Class {
+/// it is added here. The streams' pages are public to read only: a form posted to one of
+/// their addresses stays private, so it could never skip the CSRF check.
+pub(super) fn classify(ctx: &WebContext, method: &Method, path: &str) -> Class {
+    let reads = matches!(*method, Method::GET | Method::HEAD);
     let public = matches!(
         path,
         "/healthz" | "/login" | "/setup" | "/feed.atom" | "/feed.rss" | "/feed.json"
     ) || path.starts_with("/static/")
         || is_channel_feed(path)
+        || (reads && is_stream_page(path))
         || is_composed_file(path);
     if public {
         return Class::Public;
@@ -80,6 +83,16 @@ pub(super) fn classify(ctx: &WebContext, path: &str) -> Class {
 fn is_composed_file(path: &str) -> bool {
     path.strip_prefix("/files/")
         .is_some_and(|token| !token.is_empty() && !token.contains('/'))
+}
+
+/// The public page of a stream (to GET and HEAD): `/channels/NAME` or `/@NAME`. Their
+/// handlers decide what to show (`streams/`): an unpublished channel, or another name after
+/// `@`, is a 404 to anyone but the owner, as if there were no page.
+fn is_stream_page(path: &str) -> bool {
+    let name = path
+        .strip_prefix("/channels/")
+        .or_else(|| path.strip_prefix("/@"));
+    name.is_some_and(|name| !name.is_empty() && !name.contains('/'))
 }
 
 /// `/channels/NAME/feed.{atom,rss,json}`.
@@ -146,7 +159,7 @@ async fn admit(
         ));
     }
     let client = client_addr(ctx, peer, req.headers());
-    let class = classify(ctx, req.uri().path());
+    let class = classify(ctx, req.method(), req.uri().path());
     let identified = owner::identify(ctx, req.headers()).await.map_err(|err| {
         tracing::error!(error = %err, "web: checking the session failed");
         plain(
@@ -439,4 +452,28 @@ fn security_headers(headers: &mut HeaderMap) {
     headers
         .entry(HeaderName::from_static("content-security-policy"))
         .or_insert(HeaderValue::from_static(super::CONTENT_SECURITY_POLICY));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_stream_page;
+
+    #[test]
+    fn only_the_stream_pages_themselves_are_public() {
+        for public in ["/channels/news", "/@me", "/@someone-else"] {
+            assert!(is_stream_page(public), "{public}");
+        }
+        for private in [
+            "/channels",
+            "/channels/",
+            "/channels/news/edit",
+            "/channels/news/",
+            "/@",
+            "/@me/",
+            "/@me/followers",
+            "/me",
+        ] {
+            assert!(!is_stream_page(private), "{private}");
+        }
+    }
 }

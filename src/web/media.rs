@@ -112,14 +112,21 @@ impl MediaSigner {
         if !matches!(parsed.scheme(), "http" | "https") {
             return None;
         }
-        if let Some(token) = parsed.as_str().strip_prefix(&*self.own_files) {
-            if !token.is_empty() && token.bytes().all(|b| b.is_ascii_hexdigit()) {
-                return Some(format!("/files/{token}"));
-            }
+        if let Some(own) = self.own_file(parsed.as_str()) {
+            return Some(own);
         }
         let url = parsed.as_str();
         let sig = URL_SAFE_NO_PAD.encode(self.mac(url)?.finalize().into_bytes());
         Some(format!("/media/{sig}/{}", URL_SAFE_NO_PAD.encode(url)))
+    }
+
+    /// `/files/TOKEN` for one of our own composed files (public, like their feeds), `None`
+    /// for any other URL: all a page for visitors embeds, since the proxy is the owner's.
+    pub fn own_file(&self, url: &str) -> Option<String> {
+        let parsed = url::Url::parse(url.trim()).ok()?;
+        let token = parsed.as_str().strip_prefix(&*self.own_files)?;
+        (!token.is_empty() && token.bytes().all(|b| b.is_ascii_hexdigit()))
+            .then(|| format!("/files/{token}"))
     }
 
     /// The URL a path names, when its signature is ours.

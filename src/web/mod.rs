@@ -12,7 +12,8 @@
 //! actions), `accounts/` (`/accounts…`: connect, log in again, disconnect), `route_pages/`
 //! (`/routes…`, `/channels…`), `settings/` (`/settings…`: feed links, tokens, password),
 //! `media.rs` (`/media/…`, the image proxy), `feeds/` (`/feed.atom`, `/feed.rss`,
-//! `/feed.json`, channels' feeds), `api/`
+//! `/feed.json`, channels' feeds), `streams/` (`/channels/NAME` and `/@NAME`, the public
+//! pages of the published channels and the owner), `api/`
 //! (`/api/…`), `owner/` (`/login`, `/logout`, `/setup`), `health.rs` (`/healthz`),
 //! `assets.rs` (`/static/*`). `query.rs` parses the query parameters they share, `view.rs`
 //! turns store records into what templates show, `preview.rs` bounds what lists carry of each
@@ -40,6 +41,7 @@ mod route_pages;
 mod server;
 mod settings;
 mod sources;
+mod streams;
 mod timeline;
 mod view;
 
@@ -64,6 +66,12 @@ pub struct WebContext {
     /// The address this instance is reached at (`web.base_url`, else `http://` and the listen
     /// address): every absolute link is built from it, never from a request's `Host`.
     pub public_url: url::Url,
+    /// The owner's public name (`web.owner_name`): their page is `/@NAME`.
+    pub owner_name: String,
+    /// `host[:port]` of `web.base_url`, the domain of the fediverse handles the public pages
+    /// show (`NAME@DOMAIN`); `None` when no base URL is set, since a handle on a listen
+    /// address is not one anybody else can reach.
+    pub handle_domain: Option<String>,
     /// Host names requests may name (lowercase, without port): the public URL's, the loopback
     /// names and `web.allowed_hosts`.
     pub allowed_hosts: Vec<String>,
@@ -104,11 +112,14 @@ impl WebContext {
         hosted: Option<Arc<crate::scheduler::PollContext>>,
     ) -> Result<WebContext, WebError> {
         let web = &config.web;
-        let public_url = match config.web_base_url() {
-            Ok(Some(url)) => url,
-            Ok(None) => url::Url::parse(&format!("http://{local}/"))
+        let base_url = config
+            .web_base_url()
+            .map_err(|e| WebError::Config(e.to_string()))?;
+        let handle_domain = base_url.as_ref().and_then(handle_domain);
+        let public_url = match base_url {
+            Some(url) => url,
+            None => url::Url::parse(&format!("http://{local}/"))
                 .map_err(|e| WebError::Config(format!("listen address {local}: {e}")))?,
-            Err(e) => return Err(WebError::Config(e.to_string())),
         };
         let mut allowed_hosts: Vec<String> = ["localhost", "127.0.0.1", "[::1]"]
             .iter()
@@ -130,6 +141,8 @@ impl WebContext {
             store,
             site_title: web.title.clone(),
             public_url,
+            owner_name: web.owner_name.clone(),
+            handle_domain,
             allowed_hosts,
             trust_proxy_headers: web.trust_proxy_headers,
             session_idle: chrono::Duration::days(web.session_days.min(3650) as i64),
@@ -163,6 +176,16 @@ impl WebContext {
     pub fn absolute(&self, path: &str) -> String {
         format!("{}{}", self.public_url, path.trim_start_matches('/'))
     }
+}
+
+/// The domain of a handle on `base`: its host, with the port when the URL names one (`url`
+/// leaves a scheme's default port out), as WebFinger's `acct:` URIs write it (RFC 7565).
+fn handle_domain(base: &url::Url) -> Option<String> {
+    let host = base.host_str()?;
+    Some(match base.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
+    })
 }
 
 /// Errors from the web frontend. Messages start with `web:`.
@@ -202,6 +225,7 @@ pub fn routes(
         .or(assets::route())
         .or(owner::routes(ctx.clone()))
         .or(feeds::routes(ctx.clone()))
+        .or(streams::routes(ctx.clone()))
         .or(files::route(ctx.clone()));
     // The owner's pages and API reads (GET and HEAD).
     let pages = timeline::route(ctx.clone())
@@ -279,14 +303,15 @@ const CORE_SEGMENTS: &[&str] = &[
     "feeds",
 ];
 
-/// Whether a listener's mount `prefix` would cover a path of the web UI.
+/// Whether a listener's mount `prefix` would cover a path of the web UI: a first segment in
+/// [`CORE_SEGMENTS`], or one starting with `@` (the owner's public page, `/@NAME`).
 pub fn is_core_path(prefix: &str) -> bool {
     let first = prefix
         .trim_start_matches('/')
         .split('/')
         .next()
         .unwrap_or("");
-    CORE_SEGMENTS.contains(&first)
+    CORE_SEGMENTS.contains(&first) || first.starts_with('@')
 }
 
 /// Passes the shared context into a handler.
@@ -298,3 +323,25 @@ fn with_ctx(
 
 /// Handlers return this; [`respond::finish`] turns errors into pages in the route's format.
 type HandlerResult = Result<warp::reply::Response, WebError>;
+
+#[cfg(test)]
+mod tests {
+    use super::is_core_path;
+
+    #[test]
+    fn no_listener_mounts_over_a_page() {
+        for core in [
+            "/",
+            "/channels",
+            "/channels/news",
+            "/@me",
+            "/@anyone/inbox",
+            "/api/x",
+        ] {
+            assert!(is_core_path(core), "{core}");
+        }
+        for free in ["/ap", "/ap/inbox", "/.well-known/webfinger", "/me"] {
+            assert!(!is_core_path(free), "{free}");
+        }
+    }
+}

@@ -134,6 +134,8 @@ impl ListParams {
             channel: self.channel.as_ref().map(|c| c.id),
             has_media: self.has_media,
             after_id: self.after.map(braid_core::ItemId),
+            // The owner's views: everything.
+            listed_only: false,
         }
     }
 

@@ -135,7 +135,7 @@ fn split_list(raw: &str) -> Vec<String> {
 
 /// `name` as one path segment: everything but unreserved characters percent-encoded
 /// (RFC 3986 §2.3), so `/`, `?`, `#` and spaces in a name cannot change the address.
-fn segment(name: &str) -> String {
+pub(super) fn segment(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
     for b in name.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
@@ -148,7 +148,7 @@ fn segment(name: &str) -> String {
 }
 
 /// The inverse of [`segment`]; `None` for a malformed escape or bytes that are not UTF-8.
-fn decode_segment(raw: &str) -> Option<String> {
+pub(super) fn decode_segment(raw: &str) -> Option<String> {
     let bytes = raw.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
