@@ -72,7 +72,7 @@ async fn keyset_pages_cover_everything_once_with_ties() {
 async fn search_finds_title_text_and_author() {
     let (store, ids) = store_with(&["a", "b"]).await;
     let mut by_title = entry("1", 0);
-    by_title.title = Some("Federation with ActivityPub".into());
+    by_title.title = Some("Federation with WebFinger".into());
     let mut by_text = entry("2", 1);
     by_text.content_text = Some("We moved the café to SQLite today".into());
     let mut by_author = entry("3", 2);
@@ -87,7 +87,7 @@ async fn search_finds_title_text_and_author() {
         let store = store.clone();
         async move { item_ids(&store, search(s)).await.len() }
     };
-    assert_eq!(hit("activitypub").await, 1);
+    assert_eq!(hit("webfinger").await, 1);
     assert_eq!(hit("sqlite").await, 1);
     assert_eq!(hit("cafe").await, 1, "diacritics are folded");
     assert_eq!(hit("lovelace").await, 1);
