@@ -742,3 +742,78 @@ async fn a_blocked_server_can_neither_follow_nor_be_fetched() {
     .unwrap_err();
     assert!(err.to_string().contains("blocked"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn follows_of_a_channel_that_approves_wait_for_the_owner() {
+    let Some(peer) = FedifyPeer::start("127.0.0.9", Options::default()).await else {
+        return;
+    };
+    let braid = Braid::start().await;
+    braid.channel("private").await;
+    assert!(braid
+        .h
+        .store
+        .set_channel_approve_follows("private".into(), true)
+        .await
+        .unwrap());
+    let (_, actor) = get_json(&braid.actor("private"), "application/activity+json").await;
+    assert_eq!(actor["manuallyApprovesFollowers"], true);
+    let sent = peer.follow(&braid.actor("private")).await;
+    assert!(sent.errors.is_empty(), "{sent:?}");
+    // Held: no Accept, listed as waiting, and nothing published to them yet.
+    let hosted = braid
+        .h
+        .ctx
+        .hosted
+        .get(
+            braid_activitypub::KIND,
+            &braid.h.ctx.connectors,
+            &braid.h.store,
+        )
+        .await
+        .expect("the hosted connector");
+    let publisher = hosted.publisher().expect("a publisher");
+    let waiting = publisher.followers("private").await.unwrap();
+    assert_eq!(waiting.len(), 1);
+    assert!(
+        waiting[0].pending && waiting[0].id == peer.actor,
+        "{waiting:?}"
+    );
+    braid.compose("Before the approval", &["private"]).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(!peer
+        .received()
+        .await
+        .iter()
+        .any(|r| r.kind == "Accept" || r.kind == "Create"));
+
+    // The owner accepts (what `braid channel accept` does): the Accept goes out, and the
+    // next post reaches them.
+    let messages = publisher
+        .answer("private", &peer.actor, true)
+        .await
+        .unwrap();
+    braid
+        .h
+        .store
+        .queue_outgoing(
+            braid_activitypub::KIND.into(),
+            "test-accept".into(),
+            messages,
+            None,
+        )
+        .await
+        .unwrap();
+    peer.wait_received("Accept", |r| r.kind == "Accept").await;
+    braid.compose("After the approval", &["private"]).await;
+    let create = peer.wait_received("Create", |r| r.kind == "Create").await;
+    let raw = create.raw.unwrap_or_default();
+    assert!(
+        raw["object"]["content"]
+            .as_str()
+            .unwrap()
+            .contains("After the approval"),
+        "{raw}"
+    );
+    assert!(!publisher.followers("private").await.unwrap()[0].pending);
+}

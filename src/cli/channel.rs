@@ -58,6 +58,22 @@ pub enum ChannelCommand {
     },
     /// Remove a channel and what routes put in it (the items stay in the timeline).
     Remove { name: String },
+    /// Whether follow requests (on the fediverse) wait for your approval: `--approve` makes
+    /// them wait, `--open` accepts them at once (the default).
+    Follows {
+        name: String,
+        #[arg(long, conflicts_with = "open", required_unless_present = "open")]
+        approve: bool,
+        #[arg(long)]
+        open: bool,
+    },
+    /// Who follows a published channel (on the fediverse), and who is waiting for approval.
+    Followers { name: String },
+    /// Accept a follow request waiting for approval (FOLLOWER: their actor's address, as
+    /// `braid channel followers` lists it).
+    Accept { name: String, follower: String },
+    /// Refuse a follow request waiting for approval.
+    Refuse { name: String, follower: String },
 }
 
 pub async fn channel(cmd: ChannelCommand, config: Arc<Config>) -> anyhow::Result<()> {
@@ -137,8 +153,117 @@ pub async fn channel(cmd: ChannelCommand, config: Arc<Config>) -> anyhow::Result
             }
             writeln!(out, "Channel {name} removed.")?;
         }
+        ChannelCommand::Follows { name, approve, .. } => {
+            if !store
+                .set_channel_approve_follows(name.clone(), approve)
+                .await?
+            {
+                anyhow::bail!("no channel named {name:?}; `braid channel list` shows them");
+            }
+            if approve {
+                writeln!(
+                    out,
+                    "Follow requests for {name} now wait for `braid channel accept`."
+                )?;
+            } else {
+                writeln!(out, "Follow requests for {name} are now accepted at once.")?;
+            }
+        }
+        ChannelCommand::Followers { name } => {
+            let mut any = false;
+            for (kind, publisher) in publishers(&config, &store).await? {
+                let Some(p) = publisher.publisher() else {
+                    continue;
+                };
+                for f in p.followers(&name).await? {
+                    any = true;
+                    let state = if f.pending {
+                        "waiting for approval"
+                    } else {
+                        "follows"
+                    };
+                    writeln!(
+                        out,
+                        "{}\t{state}\tsince {}\t({kind})",
+                        f.id,
+                        f.since.format("%Y-%m-%d")
+                    )?;
+                }
+            }
+            if !any {
+                writeln!(out, "No followers of {name} yet.")?;
+            }
+        }
+        ChannelCommand::Accept { name, follower } => {
+            answer(&config, &store, &mut out, &name, &follower, true).await?;
+        }
+        ChannelCommand::Refuse { name, follower } => {
+            answer(&config, &store, &mut out, &name, &follower, false).await?;
+        }
     }
     Ok(out.finish()?)
+}
+
+/// The hosted connectors that publish Braid's streams (the site needs `web.base_url`).
+async fn publishers(
+    config: &Arc<Config>,
+    store: &crate::store::Store,
+) -> anyhow::Result<Vec<(&'static str, Arc<dyn braid_core::Connector>)>> {
+    let Some(site) = crate::site::SiteInfo::of(config) else {
+        anyhow::bail!(
+            "channels have followers only when Braid has a public address: set web.base_url"
+        );
+    };
+    let ctx = crate::connectors::ConnectorContext {
+        site: Some(site),
+        ..crate::connectors::ConnectorContext::new(braid_core::http::SafeClient::new(
+            config.http_config(),
+        )?)
+    };
+    let mut out = Vec::new();
+    for factory in ctx.registry.factories() {
+        if let Some(c) = crate::connectors::hosted(*factory, &ctx, store).await? {
+            out.push((factory.kind(), c));
+        }
+    }
+    Ok(out)
+}
+
+/// Accepts or refuses `follower`'s request to follow `name`; the answer is queued in the
+/// outbox, which `braid run` delivers.
+async fn answer(
+    config: &Arc<Config>,
+    store: &crate::store::Store,
+    out: &mut Out,
+    name: &str,
+    follower: &str,
+    accept: bool,
+) -> anyhow::Result<()> {
+    let mut last = None;
+    for (kind, connector) in publishers(config, store).await? {
+        let Some(p) = connector.publisher() else {
+            continue;
+        };
+        match p.answer(name, follower, accept).await {
+            Ok(messages) => {
+                let key = crate::outbox::new_key()?;
+                store
+                    .queue_outgoing(kind.to_owned(), key, messages, None)
+                    .await?;
+                let word = if accept { "Accepted" } else { "Refused" };
+                writeln!(
+                    out,
+                    "{word} {follower}'s follow of {name}; `braid run` tells them."
+                )?;
+                return Ok(());
+            }
+            Err(e) => last = Some(e),
+        }
+    }
+    match last {
+        Some(e) => Err(e.into()),
+        None => anyhow::bail!("no network here has followers"),
+    }
 }
 
 async fn publish(

@@ -924,6 +924,11 @@ impl Store {
         self.write(move |c| publish::queue(c, &network, &key, &outgoing, event, Utc::now()))
             .await
     }
+    /// Sets whether follows of channel `name` wait for the owner's approval.
+    pub async fn set_channel_approve_follows(&self, name: String, approve: bool) -> Result<bool> {
+        self.write(move |c| publish::set_approve_follows(c, &name, approve))
+            .await
+    }
     /// The domains blocked with `braid block`.
     pub async fn blocked_domains(&self) -> Result<Vec<String>> {
         self.read(publish::blocked_domains).await

@@ -364,3 +364,12 @@ pub(super) fn unblock(conn: &Connection, domain: &str) -> Result<bool> {
         .execute([domain])?
         > 0)
 }
+
+/// Sets whether follows of channel `name` wait for the owner; false when there is no such
+/// channel.
+pub(super) fn set_approve_follows(conn: &Connection, name: &str, approve: bool) -> Result<bool> {
+    Ok(conn
+        .prepare_cached("UPDATE channels SET approve_follows = ?2 WHERE name = ?1")?
+        .execute(params![name, approve])?
+        > 0)
+}

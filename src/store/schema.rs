@@ -628,14 +628,16 @@ CREATE UNIQUE INDEX post_media_token ON post_media (token) WHERE token IS NOT NU
 ///   or deleted there, in order. Filled by triggers, so every path that adds, edits or
 ///   tombstones such an item is covered in its own transaction; a publishing network reads
 ///   them after its cursor (`publish_cursors`) and turns each into deliveries, cursor and
-///   deliveries in one transaction. Events every network has read are pruned.
+///   deliveries in one transaction. Events every network has read are pruned; ids are
+///   AUTOINCREMENT, never reused after a prune, so a cursor and a delivery key always mean
+///   one event.
 /// - A delivery may go to a network's **recipient** (a follower's inbox) instead of an
 ///   account: `network` is the publishing network's kind and `recipient` its address, which
 ///   only that network reads; `account_id` is NULL.
 /// - `channels.approve_follows`: follow requests wait for the owner.
 const V14: &str = r#"
 CREATE TABLE stream_events (
-    id      INTEGER PRIMARY KEY,
+    id      INTEGER PRIMARY KEY AUTOINCREMENT,
     stream  TEXT NOT NULL,
     item_id INTEGER NOT NULL,
     kind    TEXT NOT NULL CHECK (kind IN ('added', 'updated', 'deleted')),

@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use braid_core::connector::{Handled, Listener, ListenerRequest, ListenerResponse};
-use braid_core::host::{EventKind, Outgoing, Publisher, Recipient, Site, Stream, StreamEvent};
+use braid_core::host::{
+    EventKind, FollowerView, Outgoing, Publisher, Recipient, Site, Stream, StreamEvent,
+};
 use braid_core::http::SafeClient;
 use braid_core::state::StateStore;
 use braid_core::{Connector, ConnectorError, Visibility};
@@ -14,7 +16,7 @@ use bytes::Bytes;
 use serde_json::Value;
 
 use crate::documents::{self, ACTIVITY_JSON};
-use crate::followers::Followers;
+use crate::followers::{FollowState, Followers};
 use crate::remote::Remote;
 use crate::signature::KeyPair;
 use crate::urls::{Route, Urls, MOUNTS};
@@ -375,6 +377,55 @@ impl Listener for Service {
 
 #[async_trait]
 impl Publisher for Service {
+    async fn followers(&self, stream: &str) -> Result<Vec<FollowerView>, ConnectorError> {
+        Ok(self
+            .followers
+            .all(stream)
+            .await?
+            .into_iter()
+            .map(|f| FollowerView {
+                id: f.actor,
+                pending: f.state == FollowState::Pending,
+                since: f.since,
+            })
+            .collect())
+    }
+
+    async fn answer(
+        &self,
+        stream: &str,
+        follower: &str,
+        accept: bool,
+    ) -> Result<Vec<Outgoing>, ConnectorError> {
+        let Some(s) = self.site.stream(stream).await? else {
+            return Err(ConnectorError::Permanent(format!(
+                "activitypub: no published stream {stream:?}"
+            )));
+        };
+        let Some(mut f) = self.followers.get(&s.name, follower).await? else {
+            return Err(ConnectorError::Permanent(format!(
+                "activitypub: {follower} has not asked to follow {stream}"
+            )));
+        };
+        let message = documents::answer_follow(&self.urls, &s, &f.follow, accept);
+        if accept {
+            f.state = FollowState::Accepted;
+            self.followers.put(&s.name, &f).await?;
+        } else {
+            self.followers.remove(&s.name, follower).await?;
+        }
+        Ok(vec![Outgoing {
+            message,
+            recipients: vec![Recipient::new(f.inbox.clone())],
+            summary: format!(
+                "{} of {}'s follow of {}",
+                if accept { "Accept" } else { "Reject" },
+                f.actor,
+                s.name
+            ),
+        }])
+    }
+
     async fn fanout(&self, event: &StreamEvent) -> Result<Vec<Outgoing>, ConnectorError> {
         let stream = &event.stream;
         let message = match (event.kind, &event.item) {

@@ -125,9 +125,40 @@ pub struct Outgoing {
     pub summary: String,
 }
 
+/// Someone who follows a stream, or asked to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FollowerView {
+    /// Their address on the network (an actor's id).
+    pub id: String,
+    /// Waiting for the owner's answer (the stream approves follows).
+    pub pending: bool,
+    pub since: DateTime<Utc>,
+}
+
 /// What a hosted connector publishes.
 #[async_trait]
 pub trait Publisher: Send + Sync {
+    /// Who follows `stream`, and who asked to.
+    async fn followers(&self, stream: &str) -> Result<Vec<FollowerView>, ConnectorError> {
+        let _ = stream;
+        Ok(Vec::new())
+    }
+
+    /// Answers `follower`'s request to follow `stream` (one waiting for approval): accepted,
+    /// they follow it; refused, they are forgotten. Returns the messages that tell them, for
+    /// the core to queue.
+    async fn answer(
+        &self,
+        stream: &str,
+        follower: &str,
+        accept: bool,
+    ) -> Result<Vec<Outgoing>, ConnectorError> {
+        let _ = (stream, follower, accept);
+        Err(ConnectorError::Unsupported(
+            "this network has no follow requests to answer".into(),
+        ))
+    }
+
     /// The messages an event makes (none when nobody follows the stream). Called once per
     /// event, in event order; an error stops the pass, and the event is offered again later.
     async fn fanout(&self, event: &StreamEvent) -> Result<Vec<Outgoing>, ConnectorError>;
