@@ -817,3 +817,104 @@ async fn follows_of_a_channel_that_approves_wait_for_the_owner() {
     );
     assert!(!publisher.followers("private").await.unwrap()[0].pending);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_channel_follower_receives_an_item_its_edit_and_its_delete() {
+    // bob posts on one server; Braid follows him and routes his posts into a channel that
+    // alice, on another server, follows: alice sees each post, edit and deletion once.
+    let Some(bob) = FedifyPeer::start(
+        "127.0.0.10",
+        Options {
+            name: "bob".into(),
+            ..Options::default()
+        },
+    )
+    .await
+    else {
+        return;
+    };
+    let Some(alice) = FedifyPeer::start(
+        "127.0.0.11",
+        Options {
+            name: "alice".into(),
+            first_knock: Knock::DraftCavage,
+            ..Options::default()
+        },
+    )
+    .await
+    else {
+        return;
+    };
+    let braid = Braid::start().await;
+    // Something bob wrote before Braid followed him: read from his outbox on the first poll.
+    let earlier = bob.post("Written before the follow").await;
+    let source = braid.follow(&bob.actor).await;
+    braid
+        .until_items(source, "the outbox backfill", |items| {
+            items
+                .iter()
+                .any(|i| Some(i.item.remote_id.as_str()) == earlier.id.as_deref())
+        })
+        .await;
+    braid.channel("relay").await;
+    let from = braid.h.source(source).await.name;
+    braid
+        .h
+        .store
+        .add_route(
+            "bob-to-relay".into(),
+            json!({ "from": [from], "to": ["relay"] }),
+        )
+        .await
+        .expect("route");
+    let sent = alice.follow(&braid.actor("relay")).await;
+    assert!(sent.errors.is_empty(), "{sent:?}");
+    alice.wait_received("Accept", |r| r.kind == "Accept").await;
+
+    let post = bob.post("Bob's news, relayed").await;
+    assert!(post.errors.is_empty(), "{post:?}");
+    let create = alice.wait_received("Create", |r| r.kind == "Create").await;
+    let raw = create.raw.clone().unwrap_or_default();
+    assert!(
+        raw["object"]["content"]
+            .as_str()
+            .unwrap()
+            .contains("Bob's news, relayed"),
+        "{raw}"
+    );
+    let object_id = raw["object"]["id"].as_str().unwrap().to_owned();
+    assert!(object_id.starts_with(&braid.actor("relay")), "{object_id}");
+
+    let note = post.id.clone().unwrap();
+    let edit = bob.update(&note, "Bob's news, corrected").await;
+    assert!(edit.errors.is_empty(), "{edit:?}");
+    let update = alice.wait_received("Update", |r| r.kind == "Update").await;
+    let raw = update.raw.clone().unwrap_or_default();
+    assert_eq!(raw["object"]["id"], json!(object_id));
+    assert!(
+        raw["object"]["content"]
+            .as_str()
+            .unwrap()
+            .contains("corrected"),
+        "{raw}"
+    );
+
+    let gone = bob.delete(&note).await;
+    assert!(gone.errors.is_empty(), "{gone:?}");
+    let delete = alice.wait_received("Delete", |r| r.kind == "Delete").await;
+    let raw = delete.raw.clone().unwrap_or_default();
+    assert_eq!(raw["object"]["id"], json!(object_id));
+    assert_eq!(raw["object"]["type"], "Tombstone");
+
+    // Each once.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let received = alice.received().await;
+    for kind in ["Create", "Update", "Delete"] {
+        assert_eq!(
+            received.iter().filter(|r| r.kind == kind).count(),
+            1,
+            "{kind}: {:?}",
+            received.iter().map(|r| &r.kind).collect::<Vec<_>>()
+        );
+    }
+}
