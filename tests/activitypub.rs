@@ -222,14 +222,7 @@ async fn braid_is_discoverable_as_actors() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fedify_peer_follows_a_channel_and_receives_its_posts() {
-    let Some(peer) = FedifyPeer::start(
-        "127.0.0.2",
-        Options {
-            first_knock: Knock::Rfc9421,
-            ..Options::default()
-        },
-    )
-    .await
+    let Some(peer) = FedifyPeer::start("127.0.0.2", peer_options("peer", Knock::Rfc9421)).await
     else {
         return;
     };
@@ -267,7 +260,39 @@ async fn a_fedify_peer_follows_a_channel_and_receives_its_posts() {
     assert_eq!(creates, 1);
 }
 
+/// A peer's options: its name and the scheme it knocks with first.
+fn peer_options(name: &str, first_knock: Knock) -> Options {
+    Options {
+        name: name.into(),
+        first_knock,
+        ..Options::default()
+    }
+}
+
 impl Braid {
+    /// `peer` follows the channel `channel`, which accepts at once.
+    pub async fn followed_by(&self, peer: &FedifyPeer, channel: &str) {
+        let sent = peer.follow(&self.actor(channel)).await;
+        assert!(sent.errors.is_empty(), "{sent:?}");
+        peer.wait_received("Accept", |r| r.kind == "Accept").await;
+    }
+
+    /// Waits (10 s at most) until `peer` lists the owner's actor among its followers.
+    pub async fn until_following(&self, peer: &FedifyPeer) {
+        let owner = self.actor("owner");
+        for _ in 0..100 {
+            if peer.followers().await.iter().any(|f| f.id == owner) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!(
+            "{} has no follower {owner}; it refused: {:?}",
+            peer.actor,
+            peer.rejected().await
+        );
+    }
+
     /// Follows `target` as `braid follow` does; returns the new source.
     pub async fn follow(&self, target: &str) -> braid_core::SourceId {
         let ctx = braid_core::LoginContext::new(self.h.ctx.connectors.http.clone());
@@ -325,44 +350,18 @@ fn text_of(item: &braid::store::StoredItem) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn braid_follows_a_fedify_peer_and_sees_its_posts_edits_deletes_and_boosts() {
-    let Some(peer) = FedifyPeer::start(
-        "127.0.0.3",
-        Options {
-            name: "bob".into(),
-            first_knock: Knock::DraftCavage,
-            ..Options::default()
-        },
-    )
-    .await
+    let Some(peer) = FedifyPeer::start("127.0.0.3", peer_options("bob", Knock::DraftCavage)).await
     else {
         return;
     };
-    let Some(other) = FedifyPeer::start(
-        "127.0.0.4",
-        Options {
-            name: "carol".into(),
-            ..Options::default()
-        },
-    )
-    .await
+    let Some(other) = FedifyPeer::start("127.0.0.4", peer_options("carol", Knock::Rfc9421)).await
     else {
         return;
     };
     let braid = Braid::start().await;
     let source = braid.follow(&peer.actor).await;
     // The scheduler's first poll sends the Follow; the peer accepts at once.
-    let owner = braid.actor("owner");
-    for _ in 0..100 {
-        if peer.followers().await.iter().any(|f| f.id == owner) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(
-        peer.followers().await.iter().any(|f| f.id == owner),
-        "the peer has no follower {owner}: {:?}",
-        peer.rejected().await
-    );
+    braid.until_following(&peer).await;
     let follow = braid
         .state()
         .get(&format!("following/{}", peer.actor))
@@ -458,22 +457,13 @@ async fn braid_follows_a_fedify_peer_and_sees_its_posts_edits_deletes_and_boosts
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_draft_cavage_peer_is_verified_as_draft_cavage() {
-    let Some(peer) = FedifyPeer::start(
-        "127.0.0.6",
-        Options {
-            first_knock: Knock::DraftCavage,
-            ..Options::default()
-        },
-    )
-    .await
+    let Some(peer) = FedifyPeer::start("127.0.0.6", peer_options("peer", Knock::DraftCavage)).await
     else {
         return;
     };
     let braid = Braid::start().await;
     braid.channel("news").await;
-    let sent = peer.follow(&braid.actor("news")).await;
-    assert!(sent.errors.is_empty(), "{sent:?}");
-    peer.wait_received("Accept", |r| r.kind == "Accept").await;
+    braid.followed_by(&peer, "news").await;
     let follower = braid
         .state()
         .get(&format!("follower/news/{}", peer.actor))
@@ -499,30 +489,14 @@ async fn a_draft_cavage_peer_is_verified_as_draft_cavage() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forged_replayed_and_spoofed_activities_are_refused_and_nothing_is_stored() {
-    let Some(mallory) = FedifyPeer::start(
-        "127.0.0.5",
-        Options {
-            name: "mallory".into(),
-            ..Options::default()
-        },
-    )
-    .await
+    let Some(mallory) =
+        FedifyPeer::start("127.0.0.5", peer_options("mallory", Knock::Rfc9421)).await
     else {
         return;
     };
     let braid = Braid::start().await;
     let source = braid.follow(&mallory.actor).await;
-    for _ in 0..100 {
-        if mallory
-            .followers()
-            .await
-            .iter()
-            .any(|f| f.id == braid.actor("owner"))
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    braid.until_following(&mallory).await;
     let inbox = format!("{}/ap/inbox", braid.base);
     let host = mallory.base.clone();
     let note = |n: &str, attributed: &str| {
@@ -633,9 +607,7 @@ async fn a_delivery_to_a_peer_that_is_down_arrives_once_it_is_back() {
     };
     let braid = Braid::start().await;
     braid.channel("blog").await;
-    let sent = peer.follow(&braid.actor("blog")).await;
-    assert!(sent.errors.is_empty(), "{sent:?}");
-    peer.wait_received("Accept", |r| r.kind == "Accept").await;
+    braid.followed_by(&peer, "blog").await;
     let port: u16 = peer.base.rsplit(':').next().unwrap().parse().unwrap();
     peer.stop().await;
 
@@ -822,26 +794,12 @@ async fn follows_of_a_channel_that_approves_wait_for_the_owner() {
 async fn a_channel_follower_receives_an_item_its_edit_and_its_delete() {
     // bob posts on one server; Braid follows him and routes his posts into a channel that
     // alice, on another server, follows: alice sees each post, edit and deletion once.
-    let Some(bob) = FedifyPeer::start(
-        "127.0.0.10",
-        Options {
-            name: "bob".into(),
-            ..Options::default()
-        },
-    )
-    .await
+    let Some(bob) = FedifyPeer::start("127.0.0.10", peer_options("bob", Knock::Rfc9421)).await
     else {
         return;
     };
-    let Some(alice) = FedifyPeer::start(
-        "127.0.0.11",
-        Options {
-            name: "alice".into(),
-            first_knock: Knock::DraftCavage,
-            ..Options::default()
-        },
-    )
-    .await
+    let Some(alice) =
+        FedifyPeer::start("127.0.0.11", peer_options("alice", Knock::DraftCavage)).await
     else {
         return;
     };
@@ -867,9 +825,7 @@ async fn a_channel_follower_receives_an_item_its_edit_and_its_delete() {
         )
         .await
         .expect("route");
-    let sent = alice.follow(&braid.actor("relay")).await;
-    assert!(sent.errors.is_empty(), "{sent:?}");
-    alice.wait_received("Accept", |r| r.kind == "Accept").await;
+    braid.followed_by(&alice, "relay").await;
 
     let post = bob.post("Bob's news, relayed").await;
     assert!(post.errors.is_empty(), "{post:?}");

@@ -131,6 +131,8 @@ pub async fn poll_many(
 
 /// Deliveries the daemon sends at once, at most.
 const OUTBOX_BATCH: usize = 16;
+/// How long one tick's outbox task goes on with full batches before the next tick's routes.
+const OUTBOX_SLICE: Duration = Duration::from_secs(5);
 
 /// The daemon loop: every second, starts polls for due sources not already in flight and
 /// delivers the outbox's due deliveries; runs the retention policy on its schedule. Returns after `shutdown` resolves and in-flight polls
@@ -188,7 +190,13 @@ pub async fn run(ctx: Arc<PollContext>, shutdown: impl std::future::Future<Outpu
                 }
                 // What routes and the owner put in streams becomes messages to followers.
                 crate::publish::run(&ctx).await;
-                crate::outbox::deliver_due(&ctx, &busy, OUTBOX_BATCH).await;
+                // Batch after batch while there is a full one (a post to a thousand inboxes is
+                // a thousand deliveries), for at most a few seconds so the tick's other work
+                // (routes, new posts) is not held up behind a long fan-out.
+                let until = tokio::time::Instant::now() + OUTBOX_SLICE;
+                while crate::outbox::deliver_due(&ctx, &busy, OUTBOX_BATCH).await >= OUTBOX_BATCH
+                    && tokio::time::Instant::now() < until
+                {}
                 running.store(false, std::sync::atomic::Ordering::Release);
             });
         }

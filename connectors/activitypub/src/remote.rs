@@ -502,18 +502,24 @@ impl Remote {
         scheme: Scheme,
     ) -> Result<(u16, Option<String>), ConnectorError> {
         let content_type = crate::documents::LD_JSON;
-        let out = signature::OutgoingRequest {
-            method: "POST",
-            url,
-            body: Some(body),
-            covered: &[("content-type", content_type)],
-        };
         let key = self
             .key
-            .as_deref()
+            .clone()
             .ok_or_else(|| ConnectorError::Permanent("activitypub: no key to sign with".into()))?;
-        let signed = signature::sign_request(scheme, key, key_id, &out, Utc::now())
-            .map_err(|e| ConnectorError::Permanent(format!("activitypub: {e}")))?;
+        // An RSA signature is milliseconds of CPU: off the async threads.
+        let (target, body_copy, key_id_owned) = (url.clone(), body.clone(), key_id.to_owned());
+        let signed = tokio::task::spawn_blocking(move || {
+            let out = signature::OutgoingRequest {
+                method: "POST",
+                url: &target,
+                body: Some(&body_copy),
+                covered: &[("content-type", content_type)],
+            };
+            signature::sign_request(scheme, &key, &key_id_owned, &out, Utc::now())
+        })
+        .await
+        .map_err(|e| ConnectorError::Transient(format!("activitypub: signing: {e}")))?
+        .map_err(|e| ConnectorError::Permanent(format!("activitypub: {e}")))?;
         let mut headers = HeaderMap::new();
         headers.insert(
             reqwest::header::CONTENT_TYPE,
@@ -607,7 +613,102 @@ fn add_headers(headers: &mut HeaderMap, add: &SignedHeaders) -> Result<(), Conne
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use braid_core::http::HttpConfig;
     use serde_json::json;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// An HTTP server on 127.0.0.1 answering every request with `content_type` and the body
+    /// `body` makes from the server's base URL (the documents a hostile server could serve),
+    /// or with a redirect to `location`.
+    async fn serve(
+        content_type: &'static str,
+        body: impl FnOnce(&str) -> String,
+        location: Option<String>,
+    ) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let body = body(&base);
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let mut buf = [0u8; 4096];
+                let _ = socket.read(&mut buf).await;
+                let head = match &location {
+                    Some(to) => format!("HTTP/1.1 302 Found\r\nLocation: {to}\r\n"),
+                    None => format!("HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\n"),
+                };
+                let reply = format!(
+                    "{head}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = socket.write_all(reply.as_bytes()).await;
+            }
+        });
+        base
+    }
+
+    fn remote() -> Remote {
+        let http = SafeClient::new(HttpConfig {
+            allow_private_networks: true,
+            ..HttpConfig::default()
+        })
+        .unwrap();
+        Remote::new(http, None, String::new())
+    }
+
+    fn person(id: &str) -> String {
+        json!({ "id": id, "type": "Person", "inbox": format!("{id}/inbox") }).to_string()
+    }
+
+    #[tokio::test]
+    async fn fetched_documents_must_be_activitypub_and_be_what_they_claim() {
+        let r = remote();
+        // Honest: an ActivityPub media type, and the id is the URL fetched.
+        let honest = serve(
+            "application/activity+json; charset=utf-8",
+            |base| person(&format!("{base}/users/a")),
+            None,
+        )
+        .await;
+        let actor = r.actor(&format!("{honest}/users/a"), true).await.unwrap();
+        assert_eq!(actor.inbox, format!("{honest}/users/a/inbox"));
+
+        // A document claiming another id (an upload posing as an actor: CVE-2024-23832).
+        let posing = serve(
+            "application/activity+json",
+            |base| person(&format!("{base}/users/someone-else")),
+            None,
+        )
+        .await;
+        let err = r
+            .fetch(&format!("{posing}/media/upload.json"))
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("says it is"), "{err}");
+
+        // Not an ActivityPub media type, even with the right id.
+        for media_type in ["text/html", "application/json", "text/plain"] {
+            let other = serve(media_type, |base| person(&format!("{base}/users/a")), None).await;
+            let err = r.fetch(&format!("{other}/users/a")).await.unwrap_err();
+            assert!(
+                err.to_string().contains("not an ActivityPub document"),
+                "{media_type}: {err}"
+            );
+        }
+
+        // A redirect to another server.
+        let elsewhere = serve(
+            "application/activity+json",
+            |base| person(&format!("{base}/users/a")),
+            None,
+        )
+        .await;
+        let hop = serve("", |_| String::new(), Some(format!("{elsewhere}/users/a"))).await;
+        let err = r.fetch(&format!("{hop}/users/a")).await.unwrap_err();
+        assert!(
+            err.to_string().contains("redirected to another server"),
+            "{err}"
+        );
+    }
 
     #[test]
     fn an_actor_is_read_with_its_own_keys_only() {

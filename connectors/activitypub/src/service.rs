@@ -440,10 +440,19 @@ impl Publisher for Service {
         let Some(message) = message else {
             return Ok(Vec::new());
         };
-        let recipients = self
+        // A blocked server gets nothing (a delivery to it would only fail).
+        let recipients: Vec<Recipient> = self
             .followers
             .recipients(&stream.name, self.shared_inbox)
-            .await?;
+            .await?
+            .into_iter()
+            .filter(|r| {
+                url::Url::parse(&r.address)
+                    .ok()
+                    .and_then(|u| u.host_str().map(|h| !self.remote.is_blocked(h)))
+                    .unwrap_or(false)
+            })
+            .collect();
         if recipients.is_empty() {
             return Ok(Vec::new());
         }
