@@ -874,3 +874,58 @@ async fn a_channel_follower_receives_an_item_its_edit_and_its_delete() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotated_key_is_fetched_again_and_an_undone_boost_is_removed() {
+    let Some(bob) = FedifyPeer::start("127.0.0.12", peer_options("bob", Knock::Rfc9421)).await
+    else {
+        return;
+    };
+    let braid = Braid::start().await;
+    let source = braid.follow(&bob.actor).await;
+    braid.until_following(&bob).await;
+    let first = bob.post("Signed with the first key").await;
+    braid
+        .until_items(source, "the first post", |items| {
+            items.iter().any(|i| Some(i.item.remote_id.as_str()) == first.id.as_deref())
+        })
+        .await;
+    // bob's server rotates his key: Braid's cached key no longer verifies, so it fetches the
+    // key again, once, and the post is taken.
+    bob.rotate_key().await;
+    let second = bob.post("Signed with the new key").await;
+    assert!(second.errors.is_empty(), "{second:?}");
+    braid
+        .until_items(source, "the post signed with the new key", |items| {
+            items.iter().any(|i| Some(i.item.remote_id.as_str()) == second.id.as_deref())
+        })
+        .await;
+
+    // A boost, then its Undo: the share is gone.
+    let boost = bob.announce(first.id.as_deref().unwrap()).await;
+    assert!(boost.errors.is_empty(), "{boost:?}");
+    let announce = boost.activity.clone().expect("the Announce's id");
+    braid
+        .until_items(source, "the boost", |items| {
+            items.iter().any(|i| i.item.remote_id.as_str() == announce)
+        })
+        .await;
+    let undo = bob
+        .send(
+            &format!("{}/ap/inbox", braid.base),
+            json!({
+                "@context": "https://www.w3.org/ns/activitystreams",
+                "id": format!("{announce}/undo"),
+                "type": "Undo",
+                "actor": bob.actor,
+                "object": { "id": announce, "type": "Announce", "actor": bob.actor },
+            }),
+        )
+        .await;
+    assert_eq!(undo["status"], 202, "{undo}");
+    braid
+        .until_items(source, "the undone boost", |items| {
+            !items.iter().any(|i| i.item.remote_id.as_str() == announce)
+        })
+        .await;
+}

@@ -355,6 +355,11 @@ impl FedifyPeer {
         .await
     }
 
+    /// Replaces the actor's RSA key with a new one under the same key id (a key rotation).
+    pub async fn rotate_key(&self) {
+        let _: Value = self.control("rotate", json!({})).await;
+    }
+
     /// Stops the peer and waits until it has exited.
     pub async fn stop(mut self) {
         let _ = self.child.start_kill();

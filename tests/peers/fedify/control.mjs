@@ -2,7 +2,7 @@
 // is `(ctx, body) => answer`; tests/support/fedify.rs documents the shapes.
 
 import { Temporal } from "@js-temporal/polyfill";
-import { signRequest } from "@fedify/fedify";
+import { generateCryptoKeyPair, signRequest } from "@fedify/fedify";
 import { Announce, Delete, Follow, isActor, Tombstone, Undo, Update } from "@fedify/vocab";
 import { audience, createOf, nextId, noteOf, noteUri } from "./federation.mjs";
 
@@ -54,6 +54,11 @@ export function controlRoutes(config, state) {
     "GET /control/followers": () => [...state.followers.values()],
     "GET /control/following": () => [...state.following.values()],
     "GET /control/posts": () => state.posts,
+    /** A new RSA key (key rotation): the actor serves it from now on, under the same key id. */
+    "POST /control/rotate": async () => {
+      state.keyPairs[0] = await generateCryptoKeyPair("RSASSA-PKCS1-v1_5");
+      return { ok: true };
+    },
     "POST /control/reset": () => {
       state.received = [];
       state.rejected = [];
