@@ -170,7 +170,8 @@ async fn the_follow_form_needs_a_base_url_and_says_why_a_handle_is_refused() {
         .post("/sources/follow", &[("target", "@someone@example.social")])
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(page.contains("following needs web.base_url"), "{page}");
+    // The page comes back saying what is missing.
+    assert!(page.contains("needs <code>web.base_url</code>"), "{page}");
     assert!(ui.h.store.list_sources().await.unwrap().is_empty());
 
     let ui = Ui::start(true).await;
