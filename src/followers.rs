@@ -80,7 +80,7 @@ pub async fn list(
             p.followers(stream)
                 .await?
                 .into_iter()
-                .map(|view| Follower { kind: *kind, view }),
+                .map(|view| Follower { kind, view }),
         );
     }
     Ok(out)
