@@ -10,6 +10,7 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod connectors;
+pub mod followers;
 pub mod hosted;
 pub mod ingest;
 pub mod kept;

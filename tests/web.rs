@@ -8,6 +8,7 @@ mod auth;
 mod browser;
 mod compose;
 mod compose_channels;
+mod fediverse_ui;
 pub(crate) mod feeds;
 mod items;
 mod media;

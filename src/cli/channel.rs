@@ -7,6 +7,7 @@ use clap::{Subcommand, ValueEnum};
 
 use super::Out;
 use crate::config::Config;
+use crate::followers;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum AudienceArg {
@@ -170,27 +171,23 @@ pub async fn channel(cmd: ChannelCommand, config: Arc<Config>) -> anyhow::Result
             }
         }
         ChannelCommand::Followers { name } => {
-            let mut any = false;
-            for (kind, publisher) in publishers(&config, &store).await? {
-                let Some(p) = publisher.publisher() else {
-                    continue;
+            let publishers = followers::publishers(&config, &store).await?;
+            let list = followers::list(&publishers, &name).await?;
+            for f in &list {
+                let state = if f.view.pending {
+                    "waiting for approval"
+                } else {
+                    "follows"
                 };
-                for f in p.followers(&name).await? {
-                    any = true;
-                    let state = if f.pending {
-                        "waiting for approval"
-                    } else {
-                        "follows"
-                    };
-                    writeln!(
-                        out,
-                        "{}\t{state}\tsince {}\t({kind})",
-                        f.id,
-                        f.since.format("%Y-%m-%d")
-                    )?;
-                }
+                writeln!(
+                    out,
+                    "{}\t{state}\tsince {}\t({})",
+                    f.view.id,
+                    f.view.since.format("%Y-%m-%d"),
+                    f.kind
+                )?;
             }
-            if !any {
+            if list.is_empty() {
                 writeln!(out, "No followers of {name} yet.")?;
             }
         }
@@ -204,31 +201,6 @@ pub async fn channel(cmd: ChannelCommand, config: Arc<Config>) -> anyhow::Result
     Ok(out.finish()?)
 }
 
-/// The hosted connectors that publish Braid's streams (the site needs `web.base_url`).
-async fn publishers(
-    config: &Arc<Config>,
-    store: &crate::store::Store,
-) -> anyhow::Result<Vec<(&'static str, Arc<dyn braid_core::Connector>)>> {
-    let Some(site) = crate::site::SiteInfo::of(config) else {
-        anyhow::bail!(
-            "channels have followers only when Braid has a public address: set web.base_url"
-        );
-    };
-    let ctx = crate::connectors::ConnectorContext {
-        site: Some(site),
-        ..crate::connectors::ConnectorContext::new(braid_core::http::SafeClient::new(
-            config.http_config(),
-        )?)
-    };
-    let mut out = Vec::new();
-    for factory in ctx.registry.factories() {
-        if let Some(c) = crate::connectors::hosted(*factory, &ctx, store).await? {
-            out.push((factory.kind(), c));
-        }
-    }
-    Ok(out)
-}
-
 /// Accepts or refuses `follower`'s request to follow `name`; the answer is queued in the
 /// outbox, which `braid run` delivers.
 async fn answer(
@@ -239,31 +211,14 @@ async fn answer(
     follower: &str,
     accept: bool,
 ) -> anyhow::Result<()> {
-    let mut last = None;
-    for (kind, connector) in publishers(config, store).await? {
-        let Some(p) = connector.publisher() else {
-            continue;
-        };
-        match p.answer(name, follower, accept).await {
-            Ok(messages) => {
-                let key = crate::outbox::new_key()?;
-                store
-                    .queue_outgoing(kind.to_owned(), key, messages, None)
-                    .await?;
-                let word = if accept { "Accepted" } else { "Refused" };
-                writeln!(
-                    out,
-                    "{word} {follower}'s follow of {name}; `braid run` tells them."
-                )?;
-                return Ok(());
-            }
-            Err(e) => last = Some(e),
-        }
-    }
-    match last {
-        Some(e) => Err(e.into()),
-        None => anyhow::bail!("no network here has followers"),
-    }
+    let publishers = followers::publishers(config, store).await?;
+    followers::answer(&publishers, store, name, follower, accept).await?;
+    let word = if accept { "Accepted" } else { "Refused" };
+    writeln!(
+        out,
+        "{word} {follower}'s follow of {name}; `braid run` tells them."
+    )?;
+    Ok(())
 }
 
 async fn publish(

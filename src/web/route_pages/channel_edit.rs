@@ -2,6 +2,11 @@
 //! saves them. Its name stays (it is its feeds' address, which feed readers keep). A narrower
 //! audience applies to what routes put in it from then on. A channel from the config file is
 //! refused (409): the config would undo the change at the next start.
+//!
+//! A published channel with a public address (`web.base_url`) is also an actor on the
+//! fediverse: the page shows its handle, whether follow requests wait for the owner's approval
+//! (`channel_follows.rs` saves it) and its followers, with Accept and Refuse for the waiting
+//! ones (`channel_answer.rs`), as `braid channel follows|followers|accept|refuse` do.
 
 use std::sync::Arc;
 
@@ -10,10 +15,12 @@ use warp::http::StatusCode;
 use warp::Filter;
 
 use super::super::owner::Owner;
+use super::super::query::{self, RawQuery};
 use super::super::respond::{self, Format};
 use super::super::view::Layout;
 use super::super::{HandlerResult, WebContext, WebError};
-use super::{channel_path, config_managed, field, form_body, named, Fields};
+use super::{channel_path, config_managed, done_message, field, form_body, named, Fields};
+use crate::followers;
 use crate::routes;
 use crate::store::ChannelRecord;
 
@@ -27,14 +34,35 @@ struct EditPage {
     audience: String,
     action: String,
     error: Option<String>,
+    done: Option<&'static str>,
+    fediverse: Option<FediverseView>,
+}
+
+/// A published channel as an actor on the fediverse.
+struct FediverseView {
+    /// `NAME@DOMAIN`.
+    handle: String,
+    /// Follow requests wait for the owner's answer.
+    approve: bool,
+    follows_action: String,
+    answer_action: String,
+    followers: Vec<FollowerRow>,
+    /// Why the followers could not be listed, if so.
+    followers_error: Option<String>,
+}
+
+struct FollowerRow {
+    id: String,
+    pending: bool,
+    since: String,
 }
 
 pub(super) fn page(
     ctx: Arc<WebContext>,
 ) -> impl Filter<Extract = (warp::reply::Response,), Error = warp::Rejection> + Clone {
-    named("channels", "edit", ctx).then(
-        |name: String, ctx: Arc<WebContext>, owner: Owner| async move {
-            let result = show(&ctx, &owner, &name).await;
+    named("channels", "edit", ctx).and(query::raw()).then(
+        |name: String, ctx: Arc<WebContext>, owner: Owner, raw: RawQuery| async move {
+            let result = show(&ctx, &owner, &name, done_message(&raw)).await;
             respond::finish(&ctx, Format::Html, result)
         },
     )
@@ -67,13 +95,71 @@ pub(super) async fn editable(
     }
 }
 
-fn edit_page(
+/// The fediverse part of the page: only for a published channel, and only when Braid has a
+/// public address (a handle on a listen address is not one anybody else can reach).
+async fn fediverse(
+    ctx: &WebContext,
+    channel: &ChannelRecord,
+) -> Result<Option<FediverseView>, WebError> {
+    let Some(domain) = ctx.handle_domain.as_deref() else {
+        return Ok(None);
+    };
+    if !channel.published {
+        return Ok(None);
+    }
+    let approve = ctx
+        .store
+        .stream_channels()
+        .await?
+        .into_iter()
+        .find(|s| s.id == channel.id)
+        .is_some_and(|s| s.approve_follows);
+    let (followers, followers_error) = match ctx.hosted.as_deref() {
+        None => (
+            Vec::new(),
+            Some("the followers are listed by the running daemon (`braid run`)".to_owned()),
+        ),
+        Some(poll) => match list_followers(&poll.config, &ctx.store, &channel.name).await {
+            Ok(rows) => (rows, None),
+            Err(e) => (Vec::new(), Some(e.to_string())),
+        },
+    };
+    Ok(Some(FediverseView {
+        handle: format!("{}@{domain}", channel.name),
+        approve,
+        follows_action: channel_path(&channel.name, "/follows"),
+        answer_action: channel_path(&channel.name, "/answer"),
+        followers,
+        followers_error,
+    }))
+}
+
+async fn list_followers(
+    config: &crate::config::Config,
+    store: &crate::store::Store,
+    name: &str,
+) -> Result<Vec<FollowerRow>, followers::FollowersError> {
+    let publishers = followers::publishers(config, store).await?;
+    Ok(followers::list(&publishers, name)
+        .await?
+        .into_iter()
+        .map(|f| FollowerRow {
+            id: f.view.id,
+            pending: f.view.pending,
+            since: f.view.since.format("%Y-%m-%d").to_string(),
+        })
+        .collect())
+}
+
+async fn edit_page(
     ctx: &WebContext,
     owner: &Owner,
-    name: &str,
+    channel: &ChannelRecord,
     (title, description, audience): (String, String, String),
     error: Option<String>,
+    done: Option<&'static str>,
 ) -> HandlerResult {
+    let name = channel.name.as_str();
     let status = if error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
@@ -87,27 +173,35 @@ fn edit_page(
         audience,
         action: channel_path(name, "/edit"),
         error,
+        done,
+        fediverse: fediverse(ctx, channel).await?,
     };
     super::html(&page, status)
 }
 
-async fn show(ctx: &WebContext, owner: &Owner, name: &str) -> HandlerResult {
+async fn show(
+    ctx: &WebContext,
+    owner: &Owner,
+    name: &str,
+    done: Option<&'static str>,
+) -> HandlerResult {
     let c = match editable(ctx, name).await? {
         Ok(c) => c,
         Err(refused) => return Ok(refused),
     };
     let typed = (
-        c.title.unwrap_or_default(),
-        c.description.unwrap_or_default(),
-        c.audience,
+        c.title.clone().unwrap_or_default(),
+        c.description.clone().unwrap_or_default(),
+        c.audience.clone(),
     );
-    edit_page(ctx, owner, name, typed, None)
+    edit_page(ctx, owner, &c, typed, None, done).await
 }
 
 async fn save(ctx: &WebContext, owner: &Owner, name: &str, fields: &Fields) -> HandlerResult {
-    if let Err(refused) = editable(ctx, name).await? {
-        return Ok(refused);
-    }
+    let c = match editable(ctx, name).await? {
+        Ok(c) => c,
+        Err(refused) => return Ok(refused),
+    };
     let typed = (
         field(fields, "title").to_owned(),
         field(fields, "description").to_owned(),
@@ -115,7 +209,7 @@ async fn save(ctx: &WebContext, owner: &Owner, name: &str, fields: &Fields) -> H
     );
     let audience = match routes::channel_audience(&typed.2) {
         Ok(a) => a,
-        Err(e) => return edit_page(ctx, owner, name, typed, Some(e)),
+        Err(e) => return edit_page(ctx, owner, &c, typed, Some(e), None).await,
     };
     let changed = ctx
         .store

@@ -10,10 +10,13 @@
 //! One handler per file: `list.rs` (`GET /routes`), `new.rs` (`/routes/new`), `edit.rs`
 //! (`/routes/NAME/edit`), `show.rs` (`GET /routes/NAME`), `state.rs` (pause, resume),
 //! `remove.rs` (`/routes/NAME/remove`), `channels.rs` (`/channels`, and adding one),
-//! `channel_edit.rs`, `channel_publish.rs`, `channel_remove.rs`. `form.rs` is the route form
+//! `channel_edit.rs`, `channel_publish.rs`, `channel_follows.rs` (hold follow requests for
+//! approval), `channel_answer.rs` (accept or refuse one), `channel_remove.rs`. `form.rs` is the route form
 //! both `new.rs` and `edit.rs` show, `describe.rs` says a rule in words.
 
+mod channel_answer;
 mod channel_edit;
+mod channel_follows;
 mod channel_publish;
 mod channel_remove;
 mod channels;
@@ -72,6 +75,10 @@ pub fn forms(
         .or(channel_edit::submit(ctx.clone()))
         .unify()
         .or(channel_publish::route(ctx.clone()))
+        .unify()
+        .or(channel_follows::route(ctx.clone()))
+        .unify()
+        .or(channel_answer::route(ctx.clone()))
         .unify()
         .or(channel_remove::submit(ctx))
         .unify()
@@ -236,6 +243,10 @@ fn done_message(raw: &super::query::RawQuery) -> Option<&'static str> {
         "published" => "Channel published: its public items are served to anyone, without a token.",
         "unpublished" => "Channel unpublished: its feeds need a private link again.",
         "channel-removed" => "Channel removed; its items stay in the timeline.",
+        "follows-held" => "Follow requests now wait for your approval here.",
+        "follows-open" => "Follow requests are now accepted at once.",
+        "accepted" => "Accepted: they follow the channel; `braid run` tells them.",
+        "refused" => "Refused: they are forgotten; `braid run` tells them.",
         _ => return None,
     })
 }

@@ -1,5 +1,5 @@
-//! `GET /sources/add`: the three ways to add sources (by URL, OPML upload, an account's
-//! timeline), and `POST /sources/add`: by URL, as `braid source add URL` does
+//! `GET /sources/add`: the ways to add sources (by URL, following someone on the fediverse,
+//! OPML upload, an account's timeline), and `POST /sources/add`: by URL, as `braid source add URL` does
 //! (`crate::subscribe::by_url`, after the same address rule). When the page at the URL
 //! advertises several feeds, the form comes back with them as choices; the chosen feed's URL is
 //! then subscribed to. Errors come back on the form with the typed values kept.
@@ -54,6 +54,24 @@ impl Default for TimelineForm {
     }
 }
 
+/// The fediverse form's fields, as typed.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct FollowForm {
+    /// A handle (`@user@host`) or a profile's URL.
+    pub target: String,
+    pub name: String,
+}
+
+/// Whether the page offers following someone, and if not quite, why.
+pub enum FollowOffer {
+    /// No network here follows accounts: the form is left out.
+    None,
+    /// A network follows, but Braid has no public address for its actor and inbox.
+    NeedsBaseUrl,
+    Ready,
+}
+
 /// One feed a page offers, as a radio button.
 pub struct ChoiceView {
     pub url: String,
@@ -76,6 +94,8 @@ pub struct AddState {
     pub timeline: TimelineForm,
     pub timeline_error: Option<String>,
     pub opml_error: Option<String>,
+    pub follow: FollowForm,
+    pub follow_error: Option<String>,
 }
 
 #[derive(Template)]
@@ -88,6 +108,21 @@ struct AddPage {
     timeline_help: Vec<String>,
     /// Why nothing can be added here (no daemon), if so.
     unavailable: Option<String>,
+    follow_offer: FollowOffer,
+}
+
+/// What the daemon offers for following someone (nothing without a daemon).
+pub fn follow_offer(ctx: &WebContext) -> FollowOffer {
+    let Ok(poll) = daemon(ctx) else {
+        return FollowOffer::None;
+    };
+    if poll.connectors.registry.by_follow().is_err() {
+        FollowOffer::None
+    } else if matches!(poll.config.web_base_url(), Ok(Some(_))) {
+        FollowOffer::Ready
+    } else {
+        FollowOffer::NeedsBaseUrl
+    }
 }
 
 /// Renders the page with `state` and `status` (200, or 400 when a form came back with an error).
@@ -132,6 +167,7 @@ pub async fn render(
             .collect(),
         timeline_help,
         unavailable: daemon(ctx).err(),
+        follow_offer: follow_offer(ctx),
         state,
     };
     let mut resp = respond::no_store(respond::ok(page.render()?, respond::HTML));

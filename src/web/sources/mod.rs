@@ -6,8 +6,9 @@
 //! - `GET /sources/ID` (`manage.rs`): one source, with its actions.
 //! - `GET /sources/add` and `POST /sources/add` (`add.rs`): by URL, with a choice when a page
 //!   advertises several feeds; `POST /sources/opml` (`opml.rs`): an OPML upload;
-//!   `POST /sources/timeline` (`timeline.rs`): one of an account's timelines. They run what
-//!   `braid source add` and `braid opml import` run (`crate::subscribe`).
+//!   `POST /sources/timeline` (`timeline.rs`): one of an account's timelines;
+//!   `POST /sources/follow` (`follow.rs`): someone on the fediverse. They run what
+//!   `braid source add`, `braid follow` and `braid opml import` run (`crate::subscribe`).
 //! - `POST /sources/ID/ACTION` (`actions.rs`): pause, resume, enable, schedule, remove;
 //!   answered with a redirect and a notice (POST/redirect/GET).
 //!
@@ -16,6 +17,7 @@
 mod actions;
 mod add;
 mod chart;
+mod follow;
 mod list;
 mod manage;
 mod notice;
@@ -50,6 +52,8 @@ pub fn forms(
         .or(opml::route(ctx.clone()))
         .unify()
         .or(timeline::route(ctx.clone()))
+        .unify()
+        .or(follow::route(ctx.clone()))
         .unify()
         .or(actions::route(ctx))
         .unify()

@@ -19,6 +19,10 @@ impl Done {
         let name = self.name.as_deref().unwrap_or("the source");
         Some(match self.done.as_deref()? {
             "added" => format!("Added “{name}”. It is polled on the next scheduler tick."),
+            "followed" => format!(
+                "Following “{name}”. The follow request goes out on its first poll; their posts \
+                 then arrive as they are written."
+            ),
             "paused" => format!("Paused “{name}”: it is not polled until you resume it."),
             "resumed" => format!("Resumed “{name}”: it is polled on the next scheduler tick."),
             "enabled" => format!("Re-enabled “{name}”: it is polled on the next scheduler tick."),
