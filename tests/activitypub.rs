@@ -887,7 +887,9 @@ async fn a_rotated_key_is_fetched_again_and_an_undone_boost_is_removed() {
     let first = bob.post("Signed with the first key").await;
     braid
         .until_items(source, "the first post", |items| {
-            items.iter().any(|i| Some(i.item.remote_id.as_str()) == first.id.as_deref())
+            items
+                .iter()
+                .any(|i| Some(i.item.remote_id.as_str()) == first.id.as_deref())
         })
         .await;
     // bob's server rotates his key: Braid's cached key no longer verifies, so it fetches the
@@ -897,7 +899,9 @@ async fn a_rotated_key_is_fetched_again_and_an_undone_boost_is_removed() {
     assert!(second.errors.is_empty(), "{second:?}");
     braid
         .until_items(source, "the post signed with the new key", |items| {
-            items.iter().any(|i| Some(i.item.remote_id.as_str()) == second.id.as_deref())
+            items
+                .iter()
+                .any(|i| Some(i.item.remote_id.as_str()) == second.id.as_deref())
         })
         .await;
 
