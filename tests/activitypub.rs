@@ -2,7 +2,8 @@
 //! own 127.0.0.x address so their hosts differ): a peer follows a Braid channel and receives
 //! what goes into it, with its edits and deletions; Braid follows a peer and sees its posts,
 //! edits, deletions and boosts; forged, replayed and spoofed requests are refused and store
-//! nothing; a delivery to a peer that is down arrives once it is back, once.
+//! nothing; a delivery to a peer that is down arrives once it is back, once; a server that takes
+//! one signature scheme only gets the other after one refusal, and only it from then on.
 
 use std::time::Duration;
 
@@ -485,6 +486,61 @@ async fn a_draft_cavage_peer_is_verified_as_draft_cavage() {
         .await
         .unwrap();
     assert!(gone.is_none(), "{gone:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn braid_knocks_again_with_rfc9421_where_draft_cavage_is_refused_and_remembers_it() {
+    // A server that takes RFC 9421 only: a draft-cavage POST gets 401 before Fedify sees it.
+    let options = Options {
+        accept_signatures: Some(Knock::Rfc9421),
+        ..peer_options("peer", Knock::Rfc9421)
+    };
+    let Some(peer) = FedifyPeer::start("127.0.0.13", options).await else {
+        return;
+    };
+    let braid = Braid::start().await;
+    braid.channel("blog").await;
+    // Braid's Accept is its first POST to this server: draft-cavage first, refused; then RFC
+    // 9421, taken.
+    braid.followed_by(&peer, "blog").await;
+    let posts_of = |requests: &[crate::support::fedify::Request], kind: &str| {
+        requests
+            .iter()
+            .filter(|r| r.method == "POST" && r.kind.as_deref() == Some(kind))
+            .map(|r| (r.signature.clone().unwrap_or_default(), r.status))
+            .collect::<Vec<_>>()
+    };
+    let accepts = posts_of(&peer.requests().await, "Accept");
+    assert_eq!(accepts.len(), 2, "{accepts:?}");
+    assert_eq!(accepts[0].0, Knock::DraftCavage.as_str(), "{accepts:?}");
+    assert_eq!(accepts[0].1, 401, "{accepts:?}");
+    assert_eq!(accepts[1].0, Knock::Rfc9421.as_str(), "{accepts:?}");
+    assert!(accepts[1].1 < 300, "{accepts:?}");
+
+    // The next delivery goes straight to RFC 9421: one POST, taken.
+    braid
+        .compose("Signed the way this server takes", &["blog"])
+        .await;
+    let create = peer.wait_received("Create", |r| r.kind == "Create").await;
+    assert_eq!(
+        create.signature.as_ref().and_then(|s| s.scheme.as_deref()),
+        Some(Knock::Rfc9421.as_str())
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let creates = posts_of(&peer.requests().await, "Create");
+    assert_eq!(
+        creates,
+        vec![(Knock::Rfc9421.as_str().to_owned(), 202)],
+        "one POST, in the scheme that worked"
+    );
+    // The deliveries record no failure: a knock refused and retried at once is not one.
+    let deliveries = network_deliveries(&braid).await;
+    assert!(
+        deliveries
+            .iter()
+            .all(|d| d.state == braid::store::DeliveryState::Done && d.attempts == 1),
+        "{deliveries:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
