@@ -411,9 +411,11 @@ async fn braid_follows_a_fedify_peer_and_sees_its_posts_edits_deletes_and_boosts
         "{html}"
     );
     let author = item.item.author.as_ref().unwrap();
+    // The handle names the peer's port, as its actor URL does.
+    let authority = peer.base.trim_start_matches("http://");
     assert_eq!(
         author.handle.as_deref(),
-        Some("@bob@127.0.0.3"),
+        Some(format!("@bob@{authority}").as_str()),
         "{author:?}"
     );
 
@@ -932,7 +934,7 @@ async fn a_channel_follower_receives_an_item_its_edit_and_its_delete() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_rotated_key_is_fetched_again_and_an_undone_boost_is_removed() {
+async fn a_rotated_key_is_fetched_again_an_undone_boost_is_removed_and_a_deleted_account_stops() {
     let Some(bob) = FedifyPeer::start("127.0.0.12", peer_options("bob", Knock::Rfc9421)).await
     else {
         return;
@@ -988,4 +990,36 @@ async fn a_rotated_key_is_fetched_again_and_an_undone_boost_is_removed() {
             !items.iter().any(|i| i.item.remote_id.as_str() == announce)
         })
         .await;
+
+    // The account deletes itself: its source stops at the next poll, saying why.
+    let deleted = bob
+        .send(
+            &format!("{}/ap/inbox", braid.base),
+            json!({
+                "@context": "https://www.w3.org/ns/activitystreams",
+                "id": format!("{}#delete", bob.actor),
+                "type": "Delete",
+                "actor": bob.actor,
+                "object": bob.actor,
+            }),
+        )
+        .await;
+    assert_eq!(deleted["status"], 202, "{deleted}");
+    let outcome = braid.h.poll(source).await;
+    let reason = format!("{} deleted its account", bob.actor);
+    assert!(
+        outcome
+            .disabled
+            .as_deref()
+            .is_some_and(|d| d.contains(&reason)),
+        "{outcome:?}"
+    );
+    let record = braid.h.source(source).await;
+    assert!(
+        record
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.contains(&reason)),
+        "{record:?}"
+    );
 }

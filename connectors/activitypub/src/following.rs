@@ -2,7 +2,7 @@
 //! id), and where its follow stands is kept in the network's state:
 //! `following/ACTOR` → [`Following`]. The owner's actor sends the `Follow` (on the source's
 //! first poll, and again when a request went unanswered for a day); the actor's `Accept` or
-//! `Reject` arrives in the inbox; a source that is removed gets an `Undo` when the hosted
+//! `Reject` arrives in the inbox, and so does its `Delete` of itself when the account goes; a source that is removed gets an `Undo` when the hosted
 //! connector is next built.
 
 use braid_core::state::StateStore;
@@ -21,6 +21,8 @@ pub enum FollowStatus {
     Requested,
     Accepted,
     Rejected,
+    /// The actor deleted itself (a `Delete` of the actor, from the actor): its source stops.
+    Gone,
 }
 
 /// One actor Braid follows.
@@ -128,6 +130,17 @@ impl Followings {
         } else {
             FollowStatus::Rejected
         };
+        f.answered = Some(Utc::now());
+        self.put(&f).await?;
+        Ok(true)
+    }
+
+    /// Records that `actor` deleted itself. Returns false when Braid does not follow it.
+    pub async fn gone(&self, actor: &str) -> Result<bool, ConnectorError> {
+        let Some(mut f) = self.get(actor).await? else {
+            return Ok(false);
+        };
+        f.status = FollowStatus::Gone;
         f.answered = Some(Utc::now());
         self.put(&f).await?;
         Ok(true)

@@ -171,10 +171,14 @@ impl Service {
     ) -> Result<Handled, Refused> {
         let actor = &who.actor;
         let sources = self.sources_of(&actor.id).await?;
-        // An actor deleting itself: drop it from every stream's followers.
+        // An actor deleting itself: drop it from every stream's followers, and mark the follow
+        // gone, so its source's next poll stops it with that reason.
         if kind == "Delete" && id_of(&activity["object"]) == Some(actor.id.as_str()) {
             for stream in self.site.streams().await? {
                 self.followers.remove(&stream.name, &actor.id).await?;
+            }
+            if self.followings.gone(&actor.id).await? {
+                tracing::info!(actor = %actor.id, "activitypub: a followed actor deleted itself");
             }
             return Ok(accepted());
         }

@@ -144,9 +144,13 @@ impl RemoteActor {
         })
     }
 
-    /// `user@host`, when the actor says its name.
+    /// `user@host`, with `:port` when the actor's URL names one, when the actor says its name.
     pub fn handle(&self) -> Option<String> {
-        let host = Url::parse(&self.id).ok()?.host_str()?.to_owned();
+        let url = Url::parse(&self.id).ok()?;
+        let host = match url.port() {
+            Some(port) => format!("{}:{port}", url.host_str()?),
+            None => url.host_str()?.to_owned(),
+        };
         Some(format!("{}@{host}", self.preferred_username.as_deref()?))
     }
 }
@@ -741,5 +745,53 @@ mod tests {
         let mut far_inbox = doc;
         far_inbox["inbox"] = json!("https://evil.example/inbox");
         assert!(RemoteActor::parse(&far_inbox).is_err());
+        let mut on_a_port = RemoteActor::parse(&json!({
+            "id": "http://127.0.0.3:8080/users/bob",
+            "type": "Person",
+            "inbox": "http://127.0.0.3:8080/users/bob/inbox",
+            "preferredUsername": "bob",
+        }))
+        .unwrap();
+        assert_eq!(on_a_port.handle().as_deref(), Some("bob@127.0.0.3:8080"));
+        on_a_port.preferred_username = None;
+        assert_eq!(on_a_port.handle(), None);
+    }
+
+    #[test]
+    fn the_actor_link_of_a_webfinger_answer() {
+        // Mastodon's: the profile page first, then the actor.
+        let mastodon = json!({
+            "subject": "acct:x@a.example",
+            "links": [
+                { "rel": "http://webfinger.net/rel/profile-page", "type": "text/html", "href": "https://a.example/@x" },
+                { "rel": "self", "type": "application/activity+json", "href": "https://a.example/users/x" },
+                { "rel": "http://ostatus.org/schema/1.0/subscribe", "template": "https://a.example/authorize_interaction?uri={uri}" }
+            ]
+        });
+        assert_eq!(
+            actor_link(&mastodon).as_deref(),
+            Some("https://a.example/users/x")
+        );
+        // The JSON-LD media type with its profile, as some servers give it.
+        let ld = json!({ "links": [{
+            "rel": "self",
+            "type": "application/ld+json; profile=\"https://www.w3.org/ns/activitystreams\"",
+            "href": "http://127.0.0.3:8080/users/bob"
+        }]});
+        assert_eq!(
+            actor_link(&ld).as_deref(),
+            Some("http://127.0.0.3:8080/users/bob")
+        );
+        // No actor: a self link of another media type, an actor that is not HTTP(S), no links.
+        for none in [
+            json!({ "links": [{ "rel": "self", "type": "text/html", "href": "https://a.example/@x" }] }),
+            json!({ "links": [{ "rel": "alternate", "type": "application/activity+json", "href": "https://a.example/users/x" }] }),
+            json!({ "links": [{ "rel": "self", "type": "application/activity+json", "href": "javascript:alert(1)" }] }),
+            json!({ "links": [{ "rel": "self", "type": "application/activity+json" }] }),
+            json!({ "links": "https://a.example/users/x" }),
+            json!({ "subject": "acct:x@a.example" }),
+        ] {
+            assert_eq!(actor_link(&none), None, "{none}");
+        }
     }
 }

@@ -2,7 +2,8 @@
 //! ([`crate::inbox`]); a poll does the rest:
 //! - sends the `Follow` (signed as the owner's actor) when none was sent, or when one went
 //!   unanswered for a day, and says where the follow stands (waiting, refused) in the poll's
-//!   warnings, so the sources page shows it;
+//!   warnings, so the sources page shows it; an actor that deleted itself stops the source
+//!   with that reason;
 //! - reads the newest page of the actor's outbox: on the first poll that is the backfill of
 //!   recent public posts, later it catches what a server that never delivers did not push.
 
@@ -42,6 +43,13 @@ impl Connector for ActorSource {
 #[async_trait]
 impl Source for ActorSource {
     async fn poll(&self, cursor: &Cursor) -> Result<Page, ConnectorError> {
+        let gone = self.followings.get(&self.actor).await?;
+        if gone.is_some_and(|f| f.status == FollowStatus::Gone) {
+            return Err(ConnectorError::Permanent(format!(
+                "activitypub: {} deleted its account",
+                self.actor
+            )));
+        }
         let actor = self.remote.actor(&self.actor, cursor.0.is_none()).await?;
         let mut warnings = Vec::new();
         match &self.follower {
@@ -107,7 +115,8 @@ impl ActorSource {
             }
         };
         Ok(match follow.status {
-            FollowStatus::Accepted => None,
+            // `poll` stops before a gone actor's follow is looked at.
+            FollowStatus::Accepted | FollowStatus::Gone => None,
             FollowStatus::Requested => Some(format!(
                 "activitypub: waiting for {} to accept the follow; until then only public posts are read from the outbox",
                 actor.id
