@@ -167,6 +167,16 @@ pub trait Publisher: Send + Sync {
     /// unknown outcome, so a message must be safe to receive twice (an ActivityPub activity
     /// keeps its id).
     async fn deliver(&self, recipient: &Recipient, message: &Value) -> Result<(), ConnectorError>;
+
+    /// Housekeeping that sends messages of the network's own (ActivityPub: an `Undo` of the
+    /// follow of an actor whose source was removed). Called only by the daemon, off its
+    /// publish pass, once each time the hosted connectors are built (at start, and after
+    /// records changed: a removed source is such a change), never by a command or a web
+    /// page that merely reads followers. What could not be done is left for the next call,
+    /// so it must be safe to call again, also while an earlier call still runs.
+    async fn tidy(&self) -> Result<(), ConnectorError> {
+        Ok(())
+    }
 }
 
 /// What the core gives a hosted connector to read: the site's address and title, its
