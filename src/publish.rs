@@ -44,10 +44,32 @@ pub async fn run(ctx: &PollContext) -> usize {
             Err(e) => tracing::warn!(kind, error = %e, "publish: the pass stopped"),
         }
     }
-    if let Err(e) = ctx.store.prune_stream_events(networks).await {
-        tracing::warn!(error = %e, "publish: could not prune stream events");
+    if prunable(ctx, &networks, handled).await {
+        if let Err(e) = ctx.store.prune_stream_events(networks).await {
+            tracing::warn!(error = %e, "publish: could not prune stream events");
+        }
     }
     handled
+}
+
+/// Whether pruning the stream events could delete any, so an idle pass takes no write lock.
+/// Events are deleted only up to the cursor every network has passed
+/// ([`crate::store::Store::prune_stream_events`]), and the cursors move only in a pass that
+/// handled events; with no network to publish, what is there is owed to nobody (a read looks).
+async fn prunable(ctx: &PollContext, networks: &[String], handled: usize) -> bool {
+    if handled > 0 {
+        return true;
+    }
+    if !networks.is_empty() {
+        return false;
+    }
+    match ctx.store.stream_events(0, 1).await {
+        Ok(events) => !events.is_empty(),
+        Err(e) => {
+            tracing::warn!(error = %e, "publish: could not read stream events");
+            false
+        }
+    }
 }
 
 /// Each publisher's housekeeping (the `Undo` of a follow whose source was removed), once per
