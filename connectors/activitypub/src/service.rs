@@ -113,9 +113,9 @@ impl Service {
             .header("accept")
             .unwrap_or_default()
             .to_ascii_lowercase();
-        accept.contains("application/activity+json")
-            || (accept.contains("application/ld+json"))
-            || accept.contains("application/json")
+        [ACTIVITY_JSON, "application/ld+json", "application/json"]
+            .iter()
+            .any(|t| accept.contains(t))
     }
 
     async fn stream(&self, name: &str) -> Result<Option<Stream>, ConnectorError> {
