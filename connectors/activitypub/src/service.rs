@@ -139,7 +139,7 @@ impl Service {
             Route::NodeInfo => {
                 let mut posts = 0;
                 for s in self.site.streams().await? {
-                    posts += self.site.items(&s.name, None, 1).await?.total;
+                    posts += self.site.count(&s.name).await?;
                 }
                 json(
                     200,
@@ -267,7 +267,7 @@ impl Service {
                 .collect();
         let param = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
         if param("page").is_none() {
-            let total = self.site.items(&stream.name, None, 1).await?.total;
+            let total = self.site.count(&stream.name).await?;
             return Ok(activity_json(&documents::outbox(&self.urls, stream, total)));
         }
         let before = param("before").and_then(|b| b.parse().ok());

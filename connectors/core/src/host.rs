@@ -197,13 +197,21 @@ pub trait Site: Send + Sync {
         Ok(self.streams().await?.into_iter().find(|s| s.name == name))
     }
 
-    /// A page of `stream`'s items, newest first, older than `before` when given.
+    /// A page of `stream`'s items, newest first, older than `before` when given. `limit` may
+    /// be 0, for the `total` alone.
     async fn items(
         &self,
         stream: &str,
         before: Option<i64>,
         limit: usize,
     ) -> Result<StreamPage, ConnectorError>;
+
+    /// How many items `stream` holds (an outbox's `totalItems`, NodeInfo's post count); 0
+    /// for a stream that is not there. The default asks [`Site::items`] for an empty page,
+    /// whose `total` is the count, so no item is read.
+    async fn count(&self, stream: &str) -> Result<u64, ConnectorError> {
+        Ok(self.items(stream, None, 0).await?.total)
+    }
 
     /// The item `id` when `stream` holds it.
     async fn item(&self, stream: &str, id: ItemId) -> Result<Option<StreamItem>, ConnectorError>;
