@@ -11,6 +11,7 @@ use reqwest::redirect::Policy;
 use reqwest::StatusCode;
 
 use crate::support;
+use crate::support::fedify::{FedifyPeer, Options};
 use crate::support::running::Braid;
 
 /// The owner in a browser, against Braid serving the web and running its scheduler, with
@@ -248,4 +249,42 @@ async fn a_channel_holds_follow_requests_and_the_owner_accepts_one() {
             .any(|d| d.network.as_deref() == Some(braid_activitypub::KIND)),
         "{deliveries:?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn removing_a_followed_actor_in_the_page_sends_the_undo_of_the_follow() {
+    let options = Options {
+        name: "bob".into(),
+        ..Options::default()
+    };
+    let Some(peer) = FedifyPeer::start("127.0.0.3", options).await else {
+        return;
+    };
+    let ui = Ui::start(true).await;
+    let source = ui.braid.follow(&peer.actor).await;
+    ui.braid.until_following(&peer).await;
+    let owner = ui.braid.actor("owner");
+    let following = format!("following/{}", peer.actor);
+
+    // The owner removes the source on its page; the daemon (not the page) sends the Undo.
+    let (status, location, _) = ui
+        .post(
+            &format!("/sources/{}/remove", source.0),
+            &[("confirm", "yes")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(location.starts_with("/sources"), "{location}");
+    let undo = peer
+        .wait_received("the Undo of Braid's follow", |r| r.kind == "Undo")
+        .await;
+    assert_eq!(undo.actor.as_deref(), Some(owner.as_str()), "{undo:?}");
+    // Sent, the follow is forgotten, so it is not sent again.
+    for _ in 0..50 {
+        if ui.braid.state().get(&following).await.unwrap().is_none() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("Braid still keeps its follow of {}", peer.actor);
 }
