@@ -48,7 +48,10 @@ pub struct Follower {
 }
 
 /// The hosted connectors that publish Braid's streams, built now from `config` (they exist
-/// only when `web.base_url` is set: an actor needs an address others reach).
+/// only when `web.base_url` is set: an actor needs an address others reach). For the command
+/// line, which has no daemon's to use; the web uses the running daemon's
+/// ([`crate::hosted::Hosted`]). Building one sends nothing ([`braid_core::host::Publisher::tidy`]
+/// is the daemon's).
 pub async fn publishers(config: &Config, store: &Store) -> Result<Publishers, FollowersError> {
     let site = crate::site::SiteInfo::of(config).ok_or(FollowersError::NoAddress)?;
     let http = braid_core::http::SafeClient::new(config.http_config())

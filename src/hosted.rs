@@ -5,20 +5,26 @@
 //! listeners are mounted with the others ([`crate::listeners`]), their publishers fed by
 //! [`crate::publish`] and their deliveries sent by [`crate::outbox`].
 
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, PoisonError, RwLock, Weak};
 
 use braid_core::Connector;
 
 use crate::connectors::ConnectorContext;
 use crate::store::Store;
 
+/// One network's hosted connector, with its kind.
+pub type HostedOne = (&'static str, Arc<dyn Connector>);
+
 /// Each network's hosted connector, with its kind.
-pub type HostedList = Arc<Vec<(&'static str, Arc<dyn Connector>)>>;
+pub type HostedList = Arc<Vec<HostedOne>>;
 
 /// The hosted connectors of one process, by network kind.
 #[derive(Default)]
 pub struct Hosted {
     built: RwLock<Option<HostedList>>,
+    /// The build whose publishers were last tidied ([`Hosted::first_sight`]); weak, so it
+    /// does not outlive its replacement.
+    tidied: Mutex<Weak<Vec<HostedOne>>>,
 }
 
 impl Hosted {
@@ -62,6 +68,17 @@ impl Hosted {
         let out = Arc::new(out);
         *self.built.write().unwrap_or_else(PoisonError::into_inner) = Some(out.clone());
         out
+    }
+
+    /// Whether `list` is a build not seen here before, marking it seen: true once per build,
+    /// however many passes ask. The daemon's publish pass tidies each new build's publishers.
+    pub fn first_sight(&self, list: &HostedList) -> bool {
+        let mut tidied = self.tidied.lock().unwrap_or_else(PoisonError::into_inner);
+        if tidied.ptr_eq(&Arc::downgrade(list)) {
+            return false;
+        }
+        *tidied = Arc::downgrade(list);
+        true
     }
 
     fn read(&self) -> Option<HostedList> {

@@ -11,10 +11,14 @@
 //! deliveries' keys (`publish-KIND-EVENT-N`) make the second offer queue nothing twice. The
 //! outbox then sends each delivery through [`braid_core::host::Publisher::deliver`] with the
 //! same claims, retries and lanes as posts to accounts.
+//!
+//! Each time the hosted connectors are built anew, the pass also has each publisher tidy up
+//! ([`braid_core::host::Publisher::tidy`]), on a task of its own.
 
 use braid_core::host::{StreamEvent, StreamItem};
 use braid_core::ConnectorError;
 
+use crate::hosted::HostedList;
 use crate::scheduler::PollContext;
 use crate::site::StoreSite;
 use crate::store::StoreError;
@@ -25,6 +29,9 @@ const BATCH: usize = 200;
 /// One pass over every publishing network. Returns how many events were handled.
 pub async fn run(ctx: &PollContext) -> usize {
     let hosted = ctx.hosted.all(&ctx.connectors, &ctx.store).await;
+    if ctx.hosted.first_sight(&hosted) {
+        tidy(hosted.clone());
+    }
     let mut networks = Vec::new();
     let mut handled = 0;
     for (kind, connector) in hosted.iter() {
@@ -37,10 +44,51 @@ pub async fn run(ctx: &PollContext) -> usize {
             Err(e) => tracing::warn!(kind, error = %e, "publish: the pass stopped"),
         }
     }
-    if let Err(e) = ctx.store.prune_stream_events(networks).await {
-        tracing::warn!(error = %e, "publish: could not prune stream events");
+    if prunable(ctx, &networks, handled).await {
+        if let Err(e) = ctx.store.prune_stream_events(networks).await {
+            tracing::warn!(error = %e, "publish: could not prune stream events");
+        }
     }
     handled
+}
+
+/// Whether pruning the stream events could delete any, so an idle pass takes no write lock.
+/// Events are deleted only up to the cursor every network has passed
+/// ([`crate::store::Store::prune_stream_events`]), and the cursors move only in a pass that
+/// handled events; with no network to publish, what is there is owed to nobody (a read looks).
+async fn prunable(ctx: &PollContext, networks: &[String], handled: usize) -> bool {
+    if handled > 0 {
+        return true;
+    }
+    if !networks.is_empty() {
+        return false;
+    }
+    match ctx.store.stream_events(0, 1).await {
+        Ok(events) => !events.is_empty(),
+        Err(e) => {
+            tracing::warn!(error = %e, "publish: could not read stream events");
+            false
+        }
+    }
+}
+
+/// Each publisher's housekeeping (the `Undo` of a follow whose source was removed), once per
+/// build of the hosted connectors rather than on a timer: they are built when the daemon starts
+/// and again whenever records change, and removing a source is such a change, so the work is
+/// done within seconds of being needed and not looked for in between; what could not be done
+/// is tried at the next build, as before. On a task of its own, so a slow server holds back
+/// neither this pass nor the deliveries after it.
+fn tidy(hosted: HostedList) {
+    tokio::spawn(async move {
+        for (kind, connector) in hosted.iter() {
+            let Some(publisher) = connector.publisher() else {
+                continue;
+            };
+            if let Err(e) = publisher.tidy().await {
+                tracing::warn!(kind, error = %e, "publish: tidying up failed");
+            }
+        }
+    });
 }
 
 async fn pass(

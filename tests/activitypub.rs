@@ -11,72 +11,9 @@ use braid::store::NewChannel;
 use serde_json::{json, Value};
 
 use crate::support::fedify::{FedifyPeer, Knock, Options};
-use crate::support::Harness;
-
-/// Braid serving the web (with the ActivityPub listener) and running its scheduler (publish
-/// pass and outbox every second), at a `web.base_url` chosen before it starts.
-pub struct Braid {
-    pub h: Harness,
-    /// `http://127.0.0.1:PORT`, no trailing slash.
-    pub base: String,
-    stop: tokio::sync::watch::Sender<bool>,
-}
-
-impl Drop for Braid {
-    fn drop(&mut self) {
-        let _ = self.stop.send(true);
-    }
-}
+use crate::support::running::Braid;
 
 impl Braid {
-    pub async fn start() -> Braid {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let base = format!("http://{addr}");
-        let h = Harness::new(|c| {
-            c.web.base_url = format!("{base}/");
-            c.web.owner_name = "owner".into();
-            c.outbox.backoff_base_secs = 1;
-            c.outbox.backoff_max_secs = 2;
-        });
-        h.ctx.listeners.enable();
-        let ctx = h.ctx.clone();
-        let (stop, rx) = tokio::sync::watch::channel(false);
-        let web_ctx =
-            braid::web::WebContext::new(h.store.clone(), &h.ctx.config, addr, Some(ctx.clone()))
-                .expect("web context");
-        let mut web_rx = rx.clone();
-        tokio::spawn(braid::web::serve(web_ctx, listener, async move {
-            let _ = web_rx.wait_for(|s| *s).await;
-        }));
-        let mut sched_rx = rx;
-        tokio::spawn(braid::scheduler::run(ctx, async move {
-            let _ = sched_rx.wait_for(|s| *s).await;
-        }));
-        let braid = Braid { h, base, stop };
-        braid.until_mounted("/ap/inbox").await;
-        braid
-    }
-
-    pub fn actor(&self, name: &str) -> String {
-        format!("{}/ap/actors/{name}", self.base)
-    }
-
-    pub async fn until_mounted(&self, path: &str) {
-        for _ in 0..100 {
-            if self.h.ctx.listeners.find(path).is_some() {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!(
-            "{path} was not mounted; mounted: {:?}",
-            self.h.ctx.listeners.prefixes()
-        );
-    }
-
     /// A published channel named `name`.
     pub async fn channel(&self, name: &str) -> i64 {
         let id = self
@@ -331,17 +268,6 @@ impl Braid {
                 .map(|i| (&i.item.remote_id, &i.item.content_text))
                 .collect::<Vec<_>>()
         );
-    }
-
-    /// The network's state (followers, follows), as the connector keeps it.
-    pub fn state(&self) -> braid_core::state::StateStore {
-        braid_core::state::StateStore::new(
-            std::sync::Arc::new(self.h.store.clone()),
-            braid_core::state::Scope {
-                kind: braid_activitypub::KIND.into(),
-                owner: braid_core::state::ScopeOwner::Network,
-            },
-        )
     }
 }
 

@@ -7,6 +7,7 @@ pub mod daemon;
 pub mod fedify;
 pub mod mastodon;
 pub mod proxy;
+pub mod running;
 pub mod server;
 
 use std::path::PathBuf;

@@ -4,72 +4,45 @@
 //! session (cookie, the form's CSRF field, our Origin); each test asserts what the page says
 //! and what the store (or the actor document) holds afterwards.
 
-use std::sync::Arc;
-
 use braid::store::NewChannel;
 use braid_activitypub::followers::{FollowState, Follower, Followers};
-use braid_core::state::{Scope, ScopeOwner, StateStore};
 use reqwest::header::{ACCEPT, COOKIE, LOCATION, ORIGIN};
 use reqwest::redirect::Policy;
 use reqwest::StatusCode;
 
-use crate::support::{self, Harness};
+use crate::support;
+use crate::support::fedify::{FedifyPeer, Options};
+use crate::support::running::Braid;
 
 /// The owner in a browser, against Braid serving the web and running its scheduler, with
 /// `web.base_url` set to where it listens (or not set at all).
 struct Ui {
-    h: Harness,
-    base: String,
+    braid: Braid,
     http: reqwest::Client,
     cookie: String,
     csrf: String,
-    stop: tokio::sync::watch::Sender<bool>,
 }
 
 impl Ui {
     async fn start(with_base_url: bool) -> Ui {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let base = format!("http://{addr}");
-        let h = Harness::new(|c| {
-            if with_base_url {
-                c.web.base_url = format!("{base}/");
-            }
-            c.web.owner_name = "owner".into();
-        });
-        h.ctx.listeners.enable();
-        let ctx = h.ctx.clone();
-        let (stop, rx) = tokio::sync::watch::channel(false);
-        let web_ctx =
-            braid::web::WebContext::new(h.store.clone(), &h.ctx.config, addr, Some(ctx.clone()))
-                .unwrap();
-        let mut web_rx = rx.clone();
-        tokio::spawn(braid::web::serve(web_ctx, listener, async move {
-            let _ = web_rx.wait_for(|s| *s).await;
-        }));
-        let mut sched_rx = rx;
-        tokio::spawn(braid::scheduler::run(ctx, async move {
-            let _ = sched_rx.wait_for(|s| *s).await;
-        }));
-        let (cookie, csrf) = support::owner_session(&h.store).await;
+        let braid = Braid::start_with(with_base_url, |_| {}).await;
+        let (cookie, csrf) = support::owner_session(&braid.h.store).await;
         let http = reqwest::Client::builder()
             .redirect(Policy::none())
             .build()
             .unwrap();
         Ui {
-            h,
-            base,
+            braid,
             http,
             cookie,
             csrf,
-            stop,
         }
     }
 
     async fn get(&self, path: &str) -> (StatusCode, String) {
         let resp = self
             .http
-            .get(format!("{}{path}", self.base))
+            .get(format!("{}{path}", self.braid.base))
             .header(COOKIE, &self.cookie)
             .send()
             .await
@@ -92,9 +65,9 @@ impl Ui {
         form.extend_from_slice(fields);
         let resp = self
             .http
-            .post(format!("{}{path}", self.base))
+            .post(format!("{}{path}", self.braid.base))
             .header(COOKIE, &self.cookie)
-            .header(ORIGIN, &self.base)
+            .header(ORIGIN, &self.braid.base)
             .form(&form)
             .send()
             .await
@@ -113,7 +86,8 @@ impl Ui {
 
     /// A published channel named `name`.
     async fn channel(&self, name: &str) {
-        self.h
+        self.braid
+            .h
             .store
             .add_channel(NewChannel {
                 name: name.into(),
@@ -129,19 +103,13 @@ impl Ui {
 
     /// The network's followers, as its connector keeps them.
     fn followers(&self) -> Followers {
-        Followers::new(StateStore::new(
-            Arc::new(self.h.store.clone()),
-            Scope {
-                kind: braid_activitypub::KIND.into(),
-                owner: ScopeOwner::Network,
-            },
-        ))
+        Followers::new(self.braid.state())
     }
 
     /// The actor document of `name`, as a fediverse server asks for it.
     async fn actor(&self, name: &str) -> serde_json::Value {
         self.http
-            .get(format!("{}/ap/actors/{name}", self.base))
+            .get(self.braid.actor(name))
             .header(ACCEPT, "application/activity+json")
             .send()
             .await
@@ -149,12 +117,6 @@ impl Ui {
             .json()
             .await
             .unwrap()
-    }
-}
-
-impl Drop for Ui {
-    fn drop(&mut self) {
-        let _ = self.stop.send(true);
     }
 }
 
@@ -172,7 +134,7 @@ async fn the_follow_form_needs_a_base_url_and_says_why_a_handle_is_refused() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     // The page comes back saying what is missing.
     assert!(page.contains("needs <code>web.base_url</code>"), "{page}");
-    assert!(ui.h.store.list_sources().await.unwrap().is_empty());
+    assert!(ui.braid.h.store.list_sources().await.unwrap().is_empty());
 
     let ui = Ui::start(true).await;
     let (_, page) = ui.get("/sources/add").await;
@@ -192,14 +154,14 @@ async fn the_follow_form_needs_a_base_url_and_says_why_a_handle_is_refused() {
         .post_with("/sources/follow", &[("target", "not a handle")], false)
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    assert!(ui.h.store.list_sources().await.unwrap().is_empty());
+    assert!(ui.braid.h.store.list_sources().await.unwrap().is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_channel_holds_follow_requests_and_the_owner_accepts_one() {
     let ui = Ui::start(true).await;
     ui.channel("blog").await;
-    let host = ui.base.trim_start_matches("http://");
+    let host = ui.braid.base.trim_start_matches("http://");
     let (status, page) = ui.get("/channels/blog/edit").await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains(&format!("@blog@{host}")), "{page}");
@@ -244,7 +206,7 @@ async fn a_channel_holds_follow_requests_and_the_owner_accepts_one() {
                     "id": "https://remote.example/follows/1",
                     "type": "Follow",
                     "actor": actor,
-                    "object": format!("{}/ap/actors/blog", ui.base),
+                    "object": format!("{}/ap/actors/blog", ui.braid.base),
                 }),
                 since: chrono::Utc::now(),
                 verified_with: None,
@@ -262,7 +224,14 @@ async fn a_channel_holds_follow_requests_and_the_owner_accepts_one() {
     let answer = [("follower", actor), ("answer", "accept")];
     let (status, _, _) = ui.post_with("/channels/blog/answer", &answer, false).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    assert!(ui.h.store.list_deliveries(50).await.unwrap().is_empty());
+    assert!(ui
+        .braid
+        .h
+        .store
+        .list_deliveries(50)
+        .await
+        .unwrap()
+        .is_empty());
 
     let (status, location, _) = ui.post("/channels/blog/answer", &answer).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
@@ -273,11 +242,49 @@ async fn a_channel_holds_follow_requests_and_the_owner_accepts_one() {
     assert!(page.contains("follows, since"), "{page}");
     assert!(!page.contains(r#"value="accept">Accept"#), "{page}");
     // The Accept is queued for them.
-    let deliveries = ui.h.store.list_deliveries(50).await.unwrap();
+    let deliveries = ui.braid.h.store.list_deliveries(50).await.unwrap();
     assert!(
         deliveries
             .iter()
             .any(|d| d.network.as_deref() == Some(braid_activitypub::KIND)),
         "{deliveries:?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn removing_a_followed_actor_in_the_page_sends_the_undo_of_the_follow() {
+    let options = Options {
+        name: "bob".into(),
+        ..Options::default()
+    };
+    let Some(peer) = FedifyPeer::start("127.0.0.3", options).await else {
+        return;
+    };
+    let ui = Ui::start(true).await;
+    let source = ui.braid.follow(&peer.actor).await;
+    ui.braid.until_following(&peer).await;
+    let owner = ui.braid.actor("owner");
+    let following = format!("following/{}", peer.actor);
+
+    // The owner removes the source on its page; the daemon (not the page) sends the Undo.
+    let (status, location, _) = ui
+        .post(
+            &format!("/sources/{}/remove", source.0),
+            &[("confirm", "yes")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(location.starts_with("/sources"), "{location}");
+    let undo = peer
+        .wait_received("the Undo of Braid's follow", |r| r.kind == "Undo")
+        .await;
+    assert_eq!(undo.actor.as_deref(), Some(owner.as_str()), "{undo:?}");
+    // Sent, the follow is forgotten, so it is not sent again.
+    for _ in 0..50 {
+        if ui.braid.state().get(&following).await.unwrap().is_none() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("Braid still keeps its follow of {}", peer.actor);
 }

@@ -59,16 +59,18 @@ impl Service {
     }
 
     /// Reads what the service needs from the site before it serves: fetches are signed as
-    /// the owner.
+    /// the owner. Sends nothing: building the connector (a command listing followers, say)
+    /// must have no effect on other servers; [`Publisher::tidy`] does that, in the daemon.
     pub async fn prepare(&self) -> Result<(), ConnectorError> {
         if let Some(owner) = self.site.streams().await?.into_iter().next() {
             self.remote.set_fetch_key_id(self.urls.key_id(&owner.name));
         }
-        self.unfollow_removed().await
+        Ok(())
     }
 
-    /// Follows whose source was removed get an `Undo`, in the background; one that cannot be
-    /// sent is tried again the next time the connector is built.
+    /// Follows whose source was removed get an `Undo`, one after the other; one that cannot
+    /// be sent for now is tried again at the next call (the follow is forgotten once sent,
+    /// or once the actor is gone for good).
     async fn unfollow_removed(&self) -> Result<(), ConnectorError> {
         let sources: std::collections::HashSet<String> = self
             .site
@@ -77,38 +79,31 @@ impl Service {
             .into_iter()
             .map(|s| s.url)
             .collect();
-        let gone: Vec<_> = self
+        let gone = self
             .followings
             .all()
             .await?
             .into_iter()
-            .filter(|f| !sources.contains(&f.actor))
-            .collect();
-        if gone.is_empty() {
-            return Ok(());
-        }
-        let (remote, followings) = (self.remote.clone(), self.followings.clone());
-        tokio::spawn(async move {
-            for f in gone {
-                let sent = match remote.actor(&f.actor, false).await {
-                    Ok(actor) => remote.post(&actor.inbox, &f.undo_activity()).await,
-                    Err(e) => Err(e),
-                };
-                match sent {
-                    Ok(()) => {
-                        tracing::info!(actor = %f.actor, "activitypub: unfollowed");
-                        let _ = followings.remove(&f.actor).await;
-                    }
-                    Err(ConnectorError::Permanent(e)) => {
-                        tracing::info!(actor = %f.actor, error = %e,
-                            "activitypub: could not unfollow; forgetting the follow");
-                        let _ = followings.remove(&f.actor).await;
-                    }
-                    Err(e) => tracing::warn!(actor = %f.actor, error = %e,
-                        "activitypub: could not unfollow; will try again"),
+            .filter(|f| !sources.contains(&f.actor));
+        for f in gone {
+            let sent = match self.remote.actor(&f.actor, false).await {
+                Ok(actor) => self.remote.post(&actor.inbox, &f.undo_activity()).await,
+                Err(e) => Err(e),
+            };
+            match sent {
+                Ok(()) => {
+                    tracing::info!(actor = %f.actor, "activitypub: unfollowed");
+                    self.followings.remove(&f.actor).await?;
                 }
+                Err(ConnectorError::Permanent(e)) => {
+                    tracing::info!(actor = %f.actor, error = %e,
+                        "activitypub: could not unfollow; forgetting the follow");
+                    self.followings.remove(&f.actor).await?;
+                }
+                Err(e) => tracing::warn!(actor = %f.actor, error = %e,
+                    "activitypub: could not unfollow; will try again"),
             }
-        });
+        }
         Ok(())
     }
 
@@ -118,9 +113,9 @@ impl Service {
             .header("accept")
             .unwrap_or_default()
             .to_ascii_lowercase();
-        accept.contains("application/activity+json")
-            || (accept.contains("application/ld+json"))
-            || accept.contains("application/json")
+        [ACTIVITY_JSON, "application/ld+json", "application/json"]
+            .iter()
+            .any(|t| accept.contains(t))
     }
 
     async fn stream(&self, name: &str) -> Result<Option<Stream>, ConnectorError> {
@@ -144,7 +139,7 @@ impl Service {
             Route::NodeInfo => {
                 let mut posts = 0;
                 for s in self.site.streams().await? {
-                    posts += self.site.items(&s.name, None, 1).await?.total;
+                    posts += self.site.count(&s.name).await?;
                 }
                 json(
                     200,
@@ -272,7 +267,7 @@ impl Service {
                 .collect();
         let param = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
         if param("page").is_none() {
-            let total = self.site.items(&stream.name, None, 1).await?.total;
+            let total = self.site.count(&stream.name).await?;
             return Ok(activity_json(&documents::outbox(&self.urls, stream, total)));
         }
         let before = param("before").and_then(|b| b.parse().ok());
@@ -466,5 +461,9 @@ impl Publisher for Service {
 
     async fn deliver(&self, recipient: &Recipient, message: &Value) -> Result<(), ConnectorError> {
         self.remote.post(&recipient.address, message).await
+    }
+
+    async fn tidy(&self) -> Result<(), ConnectorError> {
+        self.unfollow_removed().await
     }
 }

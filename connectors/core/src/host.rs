@@ -167,6 +167,16 @@ pub trait Publisher: Send + Sync {
     /// unknown outcome, so a message must be safe to receive twice (an ActivityPub activity
     /// keeps its id).
     async fn deliver(&self, recipient: &Recipient, message: &Value) -> Result<(), ConnectorError>;
+
+    /// Housekeeping that sends messages of the network's own (ActivityPub: an `Undo` of the
+    /// follow of an actor whose source was removed). Called only by the daemon, off its
+    /// publish pass, once each time the hosted connectors are built (at start, and after
+    /// records changed: a removed source is such a change), never by a command or a web
+    /// page that merely reads followers. What could not be done is left for the next call,
+    /// so it must be safe to call again, also while an earlier call still runs.
+    async fn tidy(&self) -> Result<(), ConnectorError> {
+        Ok(())
+    }
 }
 
 /// What the core gives a hosted connector to read: the site's address and title, its
@@ -187,13 +197,21 @@ pub trait Site: Send + Sync {
         Ok(self.streams().await?.into_iter().find(|s| s.name == name))
     }
 
-    /// A page of `stream`'s items, newest first, older than `before` when given.
+    /// A page of `stream`'s items, newest first, older than `before` when given. `limit` may
+    /// be 0, for the `total` alone.
     async fn items(
         &self,
         stream: &str,
         before: Option<i64>,
         limit: usize,
     ) -> Result<StreamPage, ConnectorError>;
+
+    /// How many items `stream` holds (an outbox's `totalItems`, NodeInfo's post count); 0
+    /// for a stream that is not there. The default asks [`Site::items`] for an empty page,
+    /// whose `total` is the count, so no item is read.
+    async fn count(&self, stream: &str) -> Result<u64, ConnectorError> {
+        Ok(self.items(stream, None, 0).await?.total)
+    }
 
     /// The item `id` when `stream` holds it.
     async fn item(&self, stream: &str, id: ItemId) -> Result<Option<StreamItem>, ConnectorError>;

@@ -55,11 +55,9 @@ async fn answer(ctx: &WebContext, name: &str, fields: &Fields) -> HandlerResult 
             "answering follow requests needs the running daemon (`braid run`)",
         );
     };
-    let answered = async {
-        let publishers = followers::publishers(&poll.config, &ctx.store).await?;
-        followers::answer(&publishers, &ctx.store, name, follower, accept).await
-    }
-    .await;
+    // The running daemon's hosted connectors, the ones whose inboxes took the request.
+    let publishers = poll.hosted.all(&poll.connectors, &poll.store).await;
+    let answered = followers::answer(&publishers, &ctx.store, name, follower, accept).await;
     if let Err(e) = answered {
         return super::refuse(ctx, StatusCode::UNPROCESSABLE_ENTITY, &e.to_string());
     }

@@ -119,7 +119,7 @@ async fn fediverse(
             Vec::new(),
             Some("the followers are listed by the running daemon (`braid run`)".to_owned()),
         ),
-        Some(poll) => match list_followers(&poll.config, &ctx.store, &channel.name).await {
+        Some(poll) => match list_followers(poll, &channel.name).await {
             Ok(rows) => (rows, None),
             Err(e) => (Vec::new(), Some(e.to_string())),
         },
@@ -134,12 +134,13 @@ async fn fediverse(
     }))
 }
 
+/// The running daemon's hosted connectors are asked: building new ones here would be work
+/// (a key read, the streams) on every page view.
 async fn list_followers(
-    config: &crate::config::Config,
-    store: &crate::store::Store,
+    poll: &crate::scheduler::PollContext,
     name: &str,
 ) -> Result<Vec<FollowerRow>, followers::FollowersError> {
-    let publishers = followers::publishers(config, store).await?;
+    let publishers = poll.hosted.all(&poll.connectors, &poll.store).await;
     Ok(followers::list(&publishers, name)
         .await?
         .into_iter()

@@ -8,38 +8,28 @@ use braid_core::Visibility;
 use warp::reply::Response;
 use warp::Filter;
 
-use super::{before, listed, not_found, render, FeedLink, Shown};
+use super::{before, listed, not_found, render, stream_route, FeedLink, Shown};
 use crate::store::TimelinePage;
-use crate::web::owner::{self, Owner};
-use crate::web::query::{self, RawQuery};
-use crate::web::respond::{self, Format};
+use crate::web::owner::Owner;
+use crate::web::query::RawQuery;
 use crate::web::route_pages::{decode_segment, segment};
-use crate::web::{with_ctx, HandlerResult, WebContext};
+use crate::web::{HandlerResult, WebContext};
 
 pub(super) fn route(
     ctx: Arc<WebContext>,
 ) -> impl Filter<Extract = (Response,), Error = warp::Rejection> + Clone {
-    warp::path("channels")
-        .and(warp::path::param::<String>())
-        .and(warp::path::end())
-        .and(with_ctx(ctx))
-        .and(owner::optional())
-        .and(query::raw())
-        .then(
-            |name: String, ctx: Arc<WebContext>, owner: Option<Owner>, raw: RawQuery| async move {
-                let result = page(&ctx, &name, owner.as_ref(), &raw).await;
-                respond::finish(&ctx, Format::Html, result)
-            },
-        )
+    let name = warp::path("channels").and(warp::path::param::<String>());
+    stream_route(name, ctx, page)
 }
 
 async fn page(
-    ctx: &WebContext,
-    raw_name: &str,
-    owner: Option<&Owner>,
-    raw: &RawQuery,
+    ctx: Arc<WebContext>,
+    raw_name: String,
+    owner: Option<Owner>,
+    raw: RawQuery,
 ) -> HandlerResult {
-    let Some(name) = decode_segment(raw_name) else {
+    let (ctx, owner, raw) = (&*ctx, owner.as_ref(), &raw);
+    let Some(name) = decode_segment(&raw_name) else {
         return Ok(not_found(ctx));
     };
     let channel = match ctx.store.channel(name).await? {

@@ -21,10 +21,11 @@ use warp::reply::Response;
 use warp::Filter;
 
 use super::media::MediaSigner;
+use super::owner::Owner;
 use super::query::{self, RawQuery};
 use super::respond::{self, Format};
 use super::view::{ItemView, Layout};
-use super::{WebContext, WebError};
+use super::{with_ctx, HandlerResult, WebContext, WebError};
 use crate::store::{PageKey, StoredItem, TimelinePage, TimelineQuery};
 
 /// Items per page, as on the timeline.
@@ -36,6 +37,31 @@ pub fn routes(
 ) -> impl Filter<Extract = (Response,), Error = warp::Rejection> + Clone {
     let read = warp::get().or(warp::head()).unify();
     read.and(channel::route(ctx.clone()).or(owner::route(ctx)).unify())
+}
+
+/// What both pages do once `name` has taken the stream's name from the path: the end of the
+/// path, the context, the owner when signed in (who sees more) and the query, handed to
+/// `page`, whose answer or error becomes the HTML page.
+fn stream_route<N, P, F>(
+    name: N,
+    ctx: Arc<WebContext>,
+    page: P,
+) -> impl Filter<Extract = (Response,), Error = warp::Rejection> + Clone
+where
+    N: Filter<Extract = (String,), Error = warp::Rejection> + Clone + Send + Sync + 'static,
+    P: Fn(Arc<WebContext>, String, Option<Owner>, RawQuery) -> F + Clone + Send + Sync + 'static,
+    F: std::future::Future<Output = HandlerResult> + Send + 'static,
+{
+    name.and(warp::path::end())
+        .and(with_ctx(ctx))
+        .and(super::owner::optional())
+        .and(query::raw())
+        .then(
+            move |name: String, ctx: Arc<WebContext>, owner: Option<Owner>, raw: RawQuery| {
+                let answer = page(ctx.clone(), name, owner, raw);
+                async move { respond::finish(&ctx, Format::Html, answer.await) }
+            },
+        )
 }
 
 /// A stream's page.
@@ -127,7 +153,7 @@ fn listed(before: Option<PageKey>) -> TimelineQuery {
 /// The page, for the owner (`owner`) or a visitor.
 async fn render(
     ctx: &WebContext,
-    owner: Option<&super::Owner>,
+    owner: Option<&Owner>,
     raw: &RawQuery,
     shown: Shown,
 ) -> Result<Response, WebError> {

@@ -7,41 +7,31 @@ use std::sync::Arc;
 use warp::reply::Response;
 use warp::Filter;
 
-use super::{before, listed, not_found, render, Shown};
+use super::{before, listed, not_found, render, stream_route, Shown};
 use crate::store::TimelinePage;
-use crate::web::owner::{self, Owner};
-use crate::web::query::{self, RawQuery};
-use crate::web::respond::{self, Format};
-use crate::web::{with_ctx, HandlerResult, WebContext};
+use crate::web::owner::Owner;
+use crate::web::query::RawQuery;
+use crate::web::{HandlerResult, WebContext};
 
 pub(super) fn route(
     ctx: Arc<WebContext>,
 ) -> impl Filter<Extract = (Response,), Error = warp::Rejection> + Clone {
-    warp::path::param::<String>()
-        .and_then(|segment: String| async move {
-            match segment.strip_prefix('@') {
-                Some(name) if !name.is_empty() => Ok(name.to_owned()),
-                _ => Err(warp::reject::not_found()),
-            }
-        })
-        .and(warp::path::end())
-        .and(with_ctx(ctx))
-        .and(owner::optional())
-        .and(query::raw())
-        .then(
-            |name: String, ctx: Arc<WebContext>, owner: Option<Owner>, raw: RawQuery| async move {
-                let result = page(&ctx, &name, owner.as_ref(), &raw).await;
-                respond::finish(&ctx, Format::Html, result)
-            },
-        )
+    let name = warp::path::param::<String>().and_then(|segment: String| async move {
+        match segment.strip_prefix('@') {
+            Some(name) if !name.is_empty() => Ok(name.to_owned()),
+            _ => Err(warp::reject::not_found()),
+        }
+    });
+    stream_route(name, ctx, page)
 }
 
 async fn page(
-    ctx: &WebContext,
-    name: &str,
-    owner: Option<&Owner>,
-    raw: &RawQuery,
+    ctx: Arc<WebContext>,
+    name: String,
+    owner: Option<Owner>,
+    raw: RawQuery,
 ) -> HandlerResult {
+    let (ctx, owner, raw) = (&*ctx, owner.as_ref(), &raw);
     if !name.eq_ignore_ascii_case(&ctx.owner_name) {
         return Ok(not_found(ctx));
     }
