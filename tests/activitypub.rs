@@ -948,4 +948,21 @@ async fn a_rotated_key_is_fetched_again_an_undone_boost_is_removed_and_a_deleted
             .is_some_and(|e| e.contains(&reason)),
         "{record:?}"
     );
+    // Removed, its follow is forgotten without an Undo: there is no one left to tell.
+    braid.h.store.remove_source(source).await.unwrap();
+    let following = format!("following/{}", bob.actor);
+    for _ in 0..100 {
+        if braid.state().get(&following).await.unwrap().is_none() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(braid.state().get(&following).await.unwrap().is_none());
+    let undos: Vec<_> = bob
+        .requests()
+        .await
+        .into_iter()
+        .filter(|r| r.method == "POST" && r.kind.as_deref() == Some("Undo"))
+        .collect();
+    assert!(undos.is_empty(), "{undos:?}");
 }

@@ -17,6 +17,7 @@ use serde_json::Value;
 
 use crate::documents::{self, ACTIVITY_JSON};
 use crate::followers::{FollowState, Followers};
+use crate::following::FollowStatus;
 use crate::remote::Remote;
 use crate::signature::KeyPair;
 use crate::urls::{Route, Urls, MOUNTS};
@@ -86,6 +87,11 @@ impl Service {
             .into_iter()
             .filter(|f| !sources.contains(&f.actor));
         for f in gone {
+            if f.status == FollowStatus::Gone {
+                // The account deleted itself: there is no one to tell.
+                self.followings.remove(&f.actor).await?;
+                continue;
+            }
             let sent = match self.remote.actor(&f.actor, false).await {
                 Ok(actor) => self.remote.post(&actor.inbox, &f.undo_activity()).await,
                 Err(e) => Err(e),
