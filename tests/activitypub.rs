@@ -472,7 +472,7 @@ async fn braid_knocks_again_with_rfc9421_where_draft_cavage_is_refused_and_remem
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn forged_replayed_and_spoofed_activities_are_refused_and_nothing_is_stored() {
+async fn forged_replayed_spoofed_and_relayed_activities_are_refused_and_nothing_is_stored() {
     let Some(mallory) =
         FedifyPeer::start("127.0.0.5", peer_options("mallory", Knock::Rfc9421)).await
     else {
@@ -577,6 +577,25 @@ async fn forged_replayed_and_spoofed_activities_are_refused_and_nothing_is_store
             let r = mallory.send_odd(&inbox, activity, spec, age, tamper).await;
             assert_eq!(r["status"], status, "{tag}: {what}: {r}");
         }
+    }
+    // Another server signs, soundly, a Create that claims to be mallory's (what a relay or an
+    // inbox forwarder sends): the signer is not the actor, so it is refused.
+    let Some(eve) = FedifyPeer::start("127.0.0.14", peer_options("eve", Knock::DraftCavage)).await
+    else {
+        return;
+    };
+    for spec in [Knock::Rfc9421, Knock::DraftCavage] {
+        let tag = format!("{}-relayed", spec.as_str());
+        let r = eve
+            .send_odd(
+                &inbox,
+                create(&tag, note(&tag, &mallory.actor)),
+                spec,
+                0,
+                None,
+            )
+            .await;
+        assert_eq!(r["status"], 401, "{tag}: {r}");
     }
     let items = braid.h.items(source).await;
     let texts: Vec<String> = items.iter().map(text_of).collect();
