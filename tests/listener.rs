@@ -19,6 +19,7 @@ use braid_core::{
     AccountView, BuildContext, Connector, ConnectorError, Factory, Item, Listener, Pushed, SourceId,
 };
 
+use crate::support::running::Braid;
 use crate::support::Harness;
 
 const KIND: &str = "echo-test";
@@ -136,43 +137,11 @@ impl Listener for Echo {
     }
 }
 
-/// A harness whose registry also knows the echo network, serving the web UI on 127.0.0.1 with
-/// the daemon's poll context, and running the scheduler loop until the harness ends.
-struct Served {
-    h: Harness,
-    base: String,
-    stop: tokio::sync::watch::Sender<bool>,
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.stop.send(true);
-    }
-}
-
-async fn serve(tweak: impl FnOnce(&mut braid::config::Config)) -> Served {
+/// Braid serving the web with the echo network's listener, as the daemon runs it.
+async fn serve(tweak: impl FnOnce(&mut braid::config::Config)) -> Braid {
     let h = Harness::new(tweak).with_factory(&ECHO);
-    h.ctx.listeners.enable();
-    let ctx = h.ctx.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (stop, rx) = tokio::sync::watch::channel(false);
-    let web_ctx = braid::web::WebContext::new(
-        h.store.clone(),
-        &h.ctx.config,
-        listener.local_addr().unwrap(),
-        Some(ctx.clone()),
-    )
-    .unwrap();
-    let mut web_rx = rx.clone();
-    tokio::spawn(braid::web::serve(web_ctx, listener, async move {
-        let _ = web_rx.wait_for(|s| *s).await;
-    }));
-    let mut sched_rx = rx;
-    tokio::spawn(braid::scheduler::run(ctx, async move {
-        let _ = sched_rx.wait_for(|s| *s).await;
-    }));
-    Served { h, base, stop }
+    Braid::serve(h, listener)
 }
 
 async fn add_echo(h: &Harness, name: &str) -> SourceId {

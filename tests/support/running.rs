@@ -49,6 +49,17 @@ impl Braid {
             c.web.owner_name = "owner".into();
             tweak(c);
         });
+        let braid = Braid::serve(h, listener);
+        if with_base_url {
+            braid.until_mounted("/ap/inbox").await;
+        }
+        braid
+    }
+
+    /// `h` serving the web on `listener` (its hosted listeners mounted) and running its
+    /// scheduler, until dropped.
+    pub fn serve(h: Harness, listener: tokio::net::TcpListener) -> Braid {
+        let addr = listener.local_addr().expect("addr");
         h.ctx.listeners.enable();
         let ctx = h.ctx.clone();
         let (stop, rx) = tokio::sync::watch::channel(false);
@@ -63,11 +74,11 @@ impl Braid {
         tokio::spawn(braid::scheduler::run(ctx, async move {
             let _ = sched_rx.wait_for(|s| *s).await;
         }));
-        let braid = Braid { h, base, stop };
-        if with_base_url {
-            braid.until_mounted("/ap/inbox").await;
+        Braid {
+            h,
+            base: format!("http://{addr}"),
+            stop,
         }
-        braid
     }
 
     /// The address of the actor of stream `name`.
