@@ -905,6 +905,14 @@ impl Store {
     /// Where publishing network `network` stands in the stream events (made at the newest
     /// event the first time).
     pub async fn publish_cursor(&self, network: String) -> Result<i64> {
+        // Read first: the pass asks every second, and only a network's first pass writes.
+        let name = network.clone();
+        if let Some(cursor) = self
+            .read(move |c| publish::existing_cursor(c, &name))
+            .await?
+        {
+            return Ok(cursor);
+        }
         self.write(move |c| publish::cursor(c, &network)).await
     }
     /// Deletes the stream events every network in `networks` has read.

@@ -85,14 +85,19 @@ pub(super) fn last_event(conn: &Connection) -> Result<i64> {
         .query_row([], |r| r.get(0))?)
 }
 
+/// Where `network` stands in the events, if it has been seen.
+pub(super) fn existing_cursor(conn: &Connection, network: &str) -> Result<Option<i64>> {
+    Ok(conn
+        .prepare_cached("SELECT cursor FROM publish_cursors WHERE network = ?1")?
+        .query_row([network], |r| r.get(0))
+        .optional()?)
+}
+
 /// Where `network` stands in the events; a network seen for the first time starts at the
 /// newest event (nobody follows anything yet, so nothing older is owed).
 pub(super) fn cursor(conn: &mut Connection, network: &str) -> Result<i64> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let found: Option<i64> = tx
-        .prepare_cached("SELECT cursor FROM publish_cursors WHERE network = ?1")?
-        .query_row([network], |r| r.get(0))
-        .optional()?;
+    let found = existing_cursor(&tx, network)?;
     let cursor = match found {
         Some(c) => c,
         None => {
