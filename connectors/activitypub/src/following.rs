@@ -2,8 +2,9 @@
 //! id), and where its follow stands is kept in the network's state:
 //! `following/ACTOR` → [`Following`]. The owner's actor sends the `Follow` (on the source's
 //! first poll, and again when a request went unanswered for a day); the actor's `Accept` or
-//! `Reject` arrives in the inbox, and so does its `Delete` of itself when the account goes; a source that is removed gets an `Undo` when the hosted
-//! connector is next built.
+//! `Reject` arrives in the inbox, and so does its `Delete` of itself when the account goes (the
+//! follow is then gone); a source that is removed gets an `Undo` from the daemon's tidy-up
+//! ([`braid_core::host::Publisher::tidy`]), unless its actor is gone.
 
 use braid_core::state::StateStore;
 use braid_core::ConnectorError;
