@@ -461,6 +461,13 @@ async fn braid_knocks_again_with_rfc9421_where_draft_cavage_is_refused_and_remem
         vec![(Knock::Rfc9421.as_str().to_owned(), 202)],
         "one POST, in the scheme that worked"
     );
+    // Kept in the network's state, so a rebuilt connector or a restart does not knock twice.
+    let kept = braid
+        .state()
+        .get(&format!("scheme/{}", peer.base))
+        .await
+        .unwrap();
+    assert_eq!(kept, Some(json!("rfc9421")));
     // The deliveries record no failure: a knock refused and retried at once is not one.
     let deliveries = network_deliveries(&braid).await;
     assert!(

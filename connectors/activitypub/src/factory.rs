@@ -158,7 +158,10 @@ impl Factory for ActivityPubFactory {
             .unwrap_or_default();
         Ok(Arc::new(ActorSource {
             actor: source.url.clone(),
-            remote: Arc::new(Remote::new(ctx.http.clone(), key, key_id)),
+            remote: Arc::new(
+                Remote::new(ctx.http.clone(), key, key_id)
+                    .keeping_schemes(ctx.network_state.clone()),
+            ),
             followings: Followings::new(ctx.network_state.clone()),
             follower,
         }))

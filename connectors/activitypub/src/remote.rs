@@ -12,13 +12,15 @@
 //!
 //! **Delivering**: POST, signed with the sending actor's key, draft-cavage first (what most of
 //! the fediverse verifies); a server that refuses it with 401 or 400 is asked again with RFC
-//! 9421 (and the other way round), and the scheme that worked is remembered per server.
+//! 9421 (and the other way round), and the scheme that worked is remembered per server, in
+//! the network's state (`scheme/ORIGIN`), so a rebuilt connector or a restart keeps it.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use braid_core::http::{HttpError, Request, SafeClient};
+use braid_core::state::StateStore;
 use braid_core::ConnectorError;
 use bytes::Bytes;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
@@ -171,6 +173,21 @@ pub struct Remote {
     refetched: Mutex<HashMap<String, Instant>>,
     /// The scheme each server took last.
     schemes: Mutex<HashMap<String, Scheme>>,
+    /// Where the schemes are kept across rebuilds and restarts (the network's state:
+    /// `scheme/ORIGIN`), when given.
+    kept: Option<StateStore>,
+}
+
+/// The state key of the scheme `server` takes.
+fn scheme_key(server: &str) -> String {
+    format!("scheme/{server}")
+}
+
+fn scheme_name(scheme: Scheme) -> &'static str {
+    match scheme {
+        Scheme::Cavage => "draft-cavage",
+        Scheme::Rfc9421 => "rfc9421",
+    }
 }
 
 impl Remote {
@@ -182,7 +199,15 @@ impl Remote {
             actors: Mutex::default(),
             refetched: Mutex::default(),
             schemes: Mutex::default(),
+            kept: None,
         }
+    }
+
+    /// Keeps the scheme each server takes in `state`, so a rebuilt connector or a restarted
+    /// daemon does not knock twice again where it learnt which one to use.
+    pub fn keeping_schemes(mut self, state: StateStore) -> Self {
+        self.kept = Some(state);
+        self
     }
 
     /// True when the owner blocked `host`.
@@ -212,7 +237,7 @@ impl Remote {
         let target = Url::parse(defragment(url))
             .map_err(|e| ConnectorError::Permanent(format!("activitypub: {url:?}: {e}")))?;
         let server = target.origin().ascii_serialization();
-        let mut scheme = self.scheme_for(&server);
+        let mut scheme = self.scheme_for(&server).await;
         let mut response = self.get_signed(&target, scheme).await?;
         if response.status.as_u16() == 401 {
             // Signed in a scheme the server may not take: knock once more with the other.
@@ -220,7 +245,7 @@ impl Remote {
             response = self.get_signed(&target, scheme).await?;
         }
         if response.status.is_success() {
-            self.remember_scheme(server, scheme);
+            self.remember_scheme(server, scheme).await;
         }
         let status = response.status.as_u16();
         if status == 410 || status == 404 {
@@ -301,21 +326,43 @@ impl Remote {
             .map_err(|e| Self::http_error(&format!("fetching {target}"), e))
     }
 
-    /// The scheme `server` took last (draft-cavage until one is known).
-    fn scheme_for(&self, server: &str) -> Scheme {
-        self.schemes
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(server)
-            .copied()
-            .unwrap_or(Scheme::Cavage)
+    fn lock_schemes(&self) -> std::sync::MutexGuard<'_, HashMap<String, Scheme>> {
+        self.schemes.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn remember_scheme(&self, server: String, scheme: Scheme) {
-        self.schemes
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(server, scheme);
+    /// The scheme `server` took last (draft-cavage until one is known), from memory, else
+    /// from the kept state (read once per server).
+    async fn scheme_for(&self, server: &str) -> Scheme {
+        if let Some(scheme) = self.lock_schemes().get(server).copied() {
+            return scheme;
+        }
+        let kept = match &self.kept {
+            Some(state) => state.get(&scheme_key(server)).await.unwrap_or_else(|e| {
+                tracing::warn!(server, error = %e, "activitypub: reading a server's scheme failed");
+                None
+            }),
+            None => None,
+        };
+        let scheme = match kept.as_ref().and_then(Value::as_str) {
+            Some(name) if name == scheme_name(Scheme::Rfc9421) => Scheme::Rfc9421,
+            _ => Scheme::Cavage,
+        };
+        self.lock_schemes().insert(server.to_owned(), scheme);
+        scheme
+    }
+
+    /// Remembers that `server` took `scheme`; kept only when that changed what was known.
+    async fn remember_scheme(&self, server: String, scheme: Scheme) {
+        let before = self.lock_schemes().insert(server.clone(), scheme);
+        if before == Some(scheme) {
+            return;
+        }
+        if let Some(state) = &self.kept {
+            let name = Value::from(scheme_name(scheme));
+            if let Err(e) = state.put(&scheme_key(&server), name).await {
+                tracing::warn!(server, error = %e, "activitypub: keeping a server's scheme failed");
+            }
+        }
     }
 
     /// The actor id a handle names, by WebFinger (RFC 7033) on its host, over https as the
@@ -474,11 +521,11 @@ impl Remote {
         let key_id = format!("{actor}#main-key");
         let body = Bytes::from(message.to_string());
         let server = url.origin().ascii_serialization();
-        let mut scheme = self.scheme_for(&server);
+        let mut scheme = self.scheme_for(&server).await;
         for knock in 0..2 {
             let (status, retry_after) = self.post_once(&url, &key_id, &body, scheme).await?;
             if (200..300).contains(&status) {
-                self.remember_scheme(server, scheme);
+                self.remember_scheme(server, scheme).await;
                 return Ok(());
             }
             // A refused signature may be a scheme the server does not take: knock once more

@@ -49,7 +49,9 @@ impl Service {
             .public_key_pem()
             .map_err(|e| ConnectorError::Permanent(format!("activitypub: {e}")))?;
         Ok(Service {
-            remote: Arc::new(Remote::new(http, Some(key), String::new())),
+            remote: Arc::new(
+                Remote::new(http, Some(key), String::new()).keeping_schemes(state.clone()),
+            ),
             followers: Followers::new(state.clone()),
             followings: crate::following::Followings::new(state),
             site,
